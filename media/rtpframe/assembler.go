@@ -1,0 +1,243 @@
+// Package rtpframe reassembles complete encoded VP8 and VP9 frames from RTP
+// packets (RFC 7741, RFC 9628).
+//
+// It replaces pion's samplebuilder, which Chromium's padding-only packets
+// (empty payload, previous frame's timestamp, no marker) break. The Assembler
+// drops duplicates (RTX repairs and bandwidth probes resend old packets),
+// tolerates brief reordering so that NACK repairs still help, detects loss
+// from sequence numbers and picture IDs (a decoder cannot see a whole missing
+// frame), and after loss emits nothing until the next keyframe.
+package rtpframe
+
+import (
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+
+	"github.com/integritybot/integritybot/media/vpx"
+)
+
+const (
+	// ringSize bounds the packets held at once, and so the largest frame
+	// (512 packets of ~1.2 kB is 600 kB, a very large keyframe).
+	ringSize = 512
+	// maxHoldPackets and maxHoldTicks bound how long an incomplete frame is
+	// held once a newer frame is complete: long enough for a reordered packet
+	// or a quick NACK repair, short enough to ask for a keyframe soon.
+	maxHoldPackets = 64
+	maxHoldTicks   = 90000 / 10 // 100 ms at the 90 kHz video clock
+	// resyncAfter consecutive packets older than the window mean the sender
+	// restarted its sequence numbers; the assembler starts over.
+	resyncAfter = 64
+	// extBase keeps extended sequence numbers positive.
+	extBase = 1 << 20
+)
+
+// Frame is one complete encoded frame.
+type Frame struct {
+	// Data is the frame's bitstream, owned by the caller.
+	Data      []byte
+	Timestamp uint32 // RTP timestamp
+	Keyframe  bool
+	// Width and Height come from keyframe headers; 0 for other frames.
+	Width, Height     int
+	FirstSeq, LastSeq uint16
+}
+
+// Stats counts what an Assembler has seen. Every pushed packet is counted in
+// Packets and in at most one of Duplicates, Padding or Malformed.
+type Stats struct {
+	Packets        uint64 // packets pushed
+	Duplicates     uint64 // duplicate packets, and packets too late to use
+	Padding        uint64 // packets with an empty payload
+	FramesComplete uint64 // frames returned by Push
+	FramesLost     uint64 // frames given up as incomplete (an estimate)
+	FramesSkipped  uint64 // complete frames dropped while waiting for a keyframe
+	Malformed      uint64 // payloads the depacketizer rejected
+}
+
+// slot holds one received packet.
+type slot struct {
+	ext       int64 // extended sequence number
+	present   bool
+	padding   bool
+	marker    bool
+	start     bool  // first packet of a frame
+	pictureID int32 // -1 if absent
+	ts        uint32
+	data      []byte // codec payload, reused
+}
+
+// Assembler turns the RTP packets of one VP8 or VP9 stream (one SSRC) into
+// complete frames. It is not safe for concurrent use.
+//
+// A frame is complete when its first packet (VP8 S=1 and PID=0; VP9 B=1 in
+// the first spatial layer) through its end are all present with consecutive
+// sequence numbers. It ends at the marker bit, or before a padding packet or
+// a packet with another timestamp. Frames come out in sequence order.
+//
+// An incomplete frame is held while newer ones complete, until 100 ms of RTP
+// time or 64 packets have arrived after it, so that reordered packets and
+// quick NACK repairs still count; then it and everything before the newer
+// frame are lost, WantKeyframe turns true, and complete frames are skipped
+// until a keyframe. A gap that picture IDs show held no frame (lost padding)
+// is not a loss.
+type Assembler struct {
+	codec vpx.Codec
+	ring  [ringSize]slot
+
+	started   bool
+	highest   int64 // highest extended sequence number received
+	next      int64 // first sequence number not yet consumed
+	consumed  bool  // something was consumed or given up; next is final
+	lateRun   int
+	waitKey   bool
+	haveLast  bool // lastTS and lastPID describe the last consumed frame
+	lastTS    uint32
+	lastPID   int32
+	lostTS    uint32 // timestamp of the last frame counted lost
+	lostValid bool
+	highestTS uint32 // timestamp of the packet with the highest sequence number
+	stats     Stats
+	vp8       codecs.VP8Packet
+	vp9       codecs.VP9Packet
+	out       []Frame
+}
+
+// New returns an Assembler for codec c (vpx.VP8 or vpx.VP9) that waits for a
+// keyframe before returning frames.
+func New(c vpx.Codec) *Assembler {
+	return &Assembler{codec: c, waitKey: true}
+}
+
+// WantKeyframe reports whether the assembler is dropping frames until a
+// keyframe arrives; the caller should send a PLI (rate-limited).
+func (a *Assembler) WantKeyframe() bool { return a.waitKey }
+
+// NeedKeyframe makes the assembler drop frames until the next keyframe; call
+// it when a returned frame failed to decode or decoded corrupted.
+func (a *Assembler) NeedKeyframe() { a.waitKey = true }
+
+// Stats returns the counters so far.
+func (a *Assembler) Stats() Stats { return a.stats }
+
+// Push adds one packet and returns the frames it completed, oldest first. The
+// returned slice is reused by the next Push; each Frame's Data is a fresh
+// copy the caller owns. pkt is not retained.
+func (a *Assembler) Push(pkt *rtp.Packet) []Frame {
+	a.out = a.out[:0]
+	if pkt == nil {
+		return nil
+	}
+	a.stats.Packets++
+	var (
+		payload []byte
+		start   bool
+		pid     int32 = -1
+	)
+	padding := len(pkt.Payload) == 0
+	if !padding {
+		var ok bool
+		payload, start, pid, ok = a.depacketize(pkt.Payload)
+		if !ok {
+			// The data is unusable, so the sequence number stays missing and
+			// its frame is lost.
+			a.stats.Malformed++
+			return nil
+		}
+	}
+	ext, ok := a.admit(pkt.SequenceNumber)
+	if !ok {
+		return nil
+	}
+	s := &a.ring[ext&(ringSize-1)]
+	if s.present && s.ext == ext {
+		a.stats.Duplicates++
+		return nil
+	}
+	if ext == a.highest {
+		a.highestTS = pkt.Timestamp
+	}
+	if padding {
+		a.stats.Padding++
+	}
+	*s = slot{
+		ext: ext, present: true, padding: padding, marker: pkt.Marker, start: start,
+		pictureID: pid, ts: pkt.Timestamp, data: append(s.data[:0], payload...),
+	}
+	a.assemble()
+	return a.out
+}
+
+// depacketize strips the payload descriptor; start reports the first packet
+// of a frame (of its first spatial layer for VP9).
+func (a *Assembler) depacketize(b []byte) (payload []byte, start bool, pid int32, ok bool) {
+	pid = -1
+	switch a.codec {
+	case vpx.VP8:
+		p, err := a.vp8.Unmarshal(b)
+		if err != nil || len(p) == 0 {
+			return nil, false, -1, false
+		}
+		if a.vp8.I == 1 {
+			pid = int32(a.vp8.PictureID)
+		}
+		return p, a.vp8.S == 1 && a.vp8.PID == 0, pid, true
+	case vpx.VP9:
+		// pion appends to these slices without resetting them.
+		a.vp9.PDiff, a.vp9.PGTID, a.vp9.PGU = a.vp9.PDiff[:0], a.vp9.PGTID[:0], a.vp9.PGU[:0]
+		p, err := a.vp9.Unmarshal(b)
+		if err != nil || len(p) == 0 {
+			return nil, false, -1, false
+		}
+		if a.vp9.I {
+			pid = int32(a.vp9.PictureID)
+		}
+		return p, a.vp9.B && (!a.vp9.L || a.vp9.SID == 0), pid, true
+	}
+	return nil, false, -1, false
+}
+
+// admit places seq in the window and returns its extended sequence number,
+// or false if the packet is too old to use.
+func (a *Assembler) admit(seq uint16) (int64, bool) {
+	if !a.started {
+		a.started = true
+		a.highest = extBase + int64(seq)
+		a.next = a.highest
+		return a.highest, true
+	}
+	ext := a.highest + int64(int16(seq-uint16(a.highest)))
+	switch {
+	case ext < a.next && !a.consumed && a.highest-ext < ringSize:
+		// Reordered at the very start: nothing was consumed, so widen the
+		// window backwards.
+		a.next = ext
+	case ext < a.next:
+		a.stats.Duplicates++
+		a.lateRun++
+		if a.lateRun >= resyncAfter {
+			a.resync()
+			return a.admit(seq)
+		}
+		return 0, false
+	case ext-a.next >= ringSize:
+		a.giveUp(ext-ringSize+1, -1)
+	}
+	a.lateRun = 0
+	if ext > a.highest {
+		a.highest = ext
+	}
+	return ext, true
+}
+
+// resync forgets all state except counters; the next packet starts over.
+func (a *Assembler) resync() {
+	if a.next <= a.highest {
+		a.giveUp(a.highest+1, -1)
+	}
+	for i := range a.ring {
+		a.ring[i].present = false
+	}
+	a.started, a.consumed, a.lateRun, a.haveLast = false, false, 0, false
+	a.waitKey = true
+}
