@@ -1,0 +1,88 @@
+// Candidate page: consent first, then camera/microphone, then the room.
+import { $, tokenFromPath } from './common.js';
+import { Room, getLocalMedia, mediaNotice, showLocal, playWithSound, exposeForTests } from './room.js';
+
+const token = tokenFromPath();
+let room = null;
+
+function show(id) {
+  for (const s of ['consent', 'declined', 'room', 'ended-notice', 'error-notice']) $(s).hidden = s !== id;
+  const title = $(id).querySelector('h1[tabindex]');
+  if (title) title.focus();
+}
+
+function onState(state, detail) {
+  if (state === 'ended') show('ended-notice');
+  else if (state === 'error') {
+    $('error-text').textContent = detail;
+    show('error-notice');
+  } else if (room && room.joined) {
+    $('status').textContent = state === 'connected' ? 'You are connected. integritybot is analyzing your camera video.' : detail;
+  }
+}
+
+function onMessage(msg) {
+  if (msg.type === 'welcome' && typeof msg.retention_days === 'number') {
+    $('retention-days').textContent = String(msg.retention_days);
+  } else if (msg.type === 'peer' && msg.role === 'interviewer' && room && room.joined) {
+    $('remote-overlay').textContent = msg.state === 'left' ? 'The interviewer left the call.' : 'Waiting for the interviewer’s video…';
+  } else if (msg.type === 'error' && room && room.joined) {
+    $('status').textContent = msg.error;
+  }
+}
+
+async function accept() {
+  $('consent-accept').disabled = true;
+  show('room');
+  document.body.dataset.state = 'joining';
+  $('status').textContent = 'Asking your browser for the camera and microphone…';
+  const { stream, errors } = await getLocalMedia();
+  const notice = mediaNotice(errors);
+  $('media-notice').textContent = notice;
+  $('media-notice').hidden = !notice;
+  showLocal(stream);
+  $('toggle-camera').disabled = stream.getVideoTracks().length === 0;
+  $('toggle-mic').disabled = stream.getAudioTracks().length === 0;
+  $('status').textContent = 'Joining the interview…';
+  room.join(stream, errors);
+  playWithSound($('remote-video'), $('unmute-remote'));
+}
+
+function toggle(button, kind, offText, onText) {
+  button.addEventListener('click', () => {
+    const off = button.getAttribute('aria-pressed') !== 'true';
+    if (room.setTrackEnabled(kind, !off)) {
+      button.setAttribute('aria-pressed', String(off));
+      button.textContent = off ? onText : offText;
+    }
+  });
+}
+
+function newRoom() {
+  room = new Room({ token, role: 'candidate', onState, onMessage });
+  // Signaling only (no media, nothing sent) so the notice can show the real retention period.
+  room.connect();
+}
+
+function main() {
+  exposeForTests(() => room, 'candidate');
+  document.body.dataset.state = 'consent';
+  newRoom();
+  $('consent-accept').addEventListener('click', accept);
+  $('consent-decline').addEventListener('click', () => {
+    room.leave(); // the server sees the candidate leave; nothing was sent
+    show('declined');
+    document.body.dataset.state = 'consent';
+    document.body.dataset.consent = 'declined';
+  });
+  $('consent-reconsider').addEventListener('click', () => {
+    delete document.body.dataset.consent;
+    newRoom();
+    show('consent');
+  });
+  toggle($('toggle-camera'), 'video', 'Turn camera off', 'Turn camera on');
+  toggle($('toggle-mic'), 'audio', 'Mute microphone', 'Unmute microphone');
+  $('consent-title').focus();
+}
+
+main();

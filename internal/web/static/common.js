@@ -1,0 +1,208 @@
+// Shared helpers for integritybot pages: DOM building, API calls, formatting, and the
+// rendering of checks (used by the interviewer's live panel and the report page).
+
+export const $ = (id) => document.getElementById(id);
+
+/** The link token from /c/{token}, /i/{token} or /r/{token}. */
+export function tokenFromPath() {
+  return decodeURIComponent(location.pathname.split('/')[2] || '');
+}
+
+/** Builds an element. attrs: className, text, dataset, on<event>, other attributes. Children may be strings. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'className') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'style') Object.assign(el.style, v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** Calls the JSON API. Throws an Error with the server's plain-sentence message on failure. */
+export async function api(method, path, { token, body } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = 'Bearer ' + token;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  } catch (e) {
+    throw new Error('The server could not be reached (' + e.message + ').');
+  }
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  if (!res.ok) {
+    const err = new Error((data && data.error) || `The server answered ${res.status} ${res.statusText}.`);
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+function pad(n) { return String(n).padStart(2, '0'); }
+
+/** Seconds into the call as mm:ss (h:mm:ss from one hour). */
+export function fmtSeconds(s) {
+  if (typeof s !== 'number' || !isFinite(s)) return '--:--';
+  s = Math.max(0, Math.floor(s));
+  const hh = Math.floor(s / 3600), mm = Math.floor((s % 3600) / 60), ss = s % 60;
+  return hh ? `${hh}:${pad(mm)}:${pad(ss)}` : `${pad(mm)}:${pad(ss)}`;
+}
+
+/** "mm:ss" or "mm:ss–mm:ss" for evidence with until_s. */
+export function fmtRange(at, until) {
+  if (typeof until === 'number' && until > at) return fmtSeconds(at) + '–' + fmtSeconds(until);
+  return fmtSeconds(at);
+}
+
+export function fmtDate(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (isNaN(d)) return String(iso);
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+export const STATUS_TEXT = { pass: 'Pass', warn: 'Warn', fail: 'Fail', unknown: 'Unknown' };
+const STATUS_ICON = { pass: '✓', warn: '!', fail: '✕', unknown: '?' };
+const STATUS_HINT = {
+  pass: 'Nothing unusual was seen',
+  warn: 'Something deserves a closer look',
+  fail: 'A strong sign of a problem was seen',
+  unknown: 'This could not be checked',
+};
+
+export const OVERALL_TEXT = {
+  no_concerns: 'No concerns',
+  review: 'Review recommended',
+  strong_concerns: 'Strong concerns',
+  insufficient_data: 'Insufficient data',
+};
+
+export const STATE_TEXT = {
+  live: 'Live — the interview is running and this report still changes',
+  final: 'Final — the interview has ended',
+  interrupted: 'Interrupted — the server stopped before the interview ended',
+};
+
+export const CHECK_NAMES = {
+  camera: 'Camera',
+  face: 'Face visible',
+  face_swap: 'Face swap',
+  replay: 'Replayed video',
+  liveness: 'Liveness',
+  virtual_camera: 'Virtual camera',
+  timezone: 'Timezone',
+  network: 'Network',
+};
+
+export const HUMAN_NOTE = 'This is an observation for a person to review, not a hiring decision.';
+
+export function checkName(id) {
+  return CHECK_NAMES[id] || String(id || 'check').replace(/_/g, ' ');
+}
+
+export function normStatus(s) {
+  return Object.hasOwn(STATUS_TEXT, s) ? s : 'unknown';
+}
+
+/** A status badge with colour, icon and text. */
+export function badge(status) {
+  const s = normStatus(status);
+  return h('span', { className: 'badge badge-' + s, dataset: { status: s }, title: STATUS_HINT[s] },
+    h('span', { className: 'badge-icon', 'aria-hidden': 'true', text: STATUS_ICON[s] }), STATUS_TEXT[s]);
+}
+
+export function overallBadge(overall) {
+  const o = Object.hasOwn(OVERALL_TEXT, overall) ? overall : 'insufficient_data';
+  return h('span', { className: 'overall overall-' + o, dataset: { overall: o } }, OVERALL_TEXT[o]);
+}
+
+/** The most recent piece of evidence of a check, or null. */
+export function latestEvidence(check) {
+  const ev = Array.isArray(check.evidence) ? check.evidence : [];
+  let best = null;
+  for (const e of ev) {
+    const t = typeof e.until_s === 'number' ? e.until_s : e.at_s;
+    const bt = best && (typeof best.until_s === 'number' ? best.until_s : best.at_s);
+    if (!best || t >= bt) best = e;
+  }
+  return best;
+}
+
+function snapshotLink(src) {
+  if (!src || typeof src !== 'string') return null;
+  const ok = src.startsWith('data:image/') || src.startsWith('/') || /^https?:\/\//.test(src);
+  if (!ok) return h('span', { className: 'muted', text: ' (snapshot: ' + src + ')' });
+  return h('a', { href: src, target: '_blank', rel: 'noopener noreferrer', className: 'snapshot' },
+    h('img', { src, alt: 'Evidence snapshot', loading: 'lazy', width: 96 }));
+}
+
+export function evidenceItem(e) {
+  return h('li', { className: 'evidence' },
+    h('span', { className: 'time', text: fmtRange(e.at_s, e.until_s) }),
+    e.kind ? h('span', { className: 'kind', text: String(e.kind).replace(/_/g, ' ') }) : null,
+    h('span', { className: 'detail', text: e.detail || '' }),
+    snapshotLink(e.snapshot));
+}
+
+/** One compact row for the interviewer's live panel. */
+export function checkRow(check) {
+  const last = latestEvidence(check);
+  return h('li', { className: 'check-row', dataset: { check: check.id, status: normStatus(check.status) } },
+    h('div', { className: 'check-head' }, badge(check.status), h('strong', { text: checkName(check.id) })),
+    h('p', { className: 'summary', text: check.summary || '' }),
+    check.next_step ? h('p', { className: 'next-step' }, h('span', { className: 'label', text: 'Next step: ' }), check.next_step) : null,
+    last ? h('p', { className: 'latest muted' }, 'Latest: ', h('span', { className: 'time', text: fmtRange(last.at_s, last.until_s) }), ' ', last.detail || '') : null);
+}
+
+/** One full card for the report page. */
+export function checkCard(check) {
+  const ev = Array.isArray(check.evidence) ? [...check.evidence].sort((a, b) => a.at_s - b.at_s) : [];
+  const conf = typeof check.confidence === 'number' ? Math.round(check.confidence * 100) + '%' : '—';
+  return h('article', { className: 'card check-card', dataset: { check: check.id, status: normStatus(check.status) }, 'aria-labelledby': 'check-title-' + check.id },
+    h('header', { className: 'check-head' },
+      badge(check.status),
+      h('h3', { id: 'check-title-' + check.id, text: checkName(check.id) }),
+      h('span', { className: 'confidence muted', title: 'How sure the assistant is about this status' }, 'Confidence ', conf)),
+    h('p', { className: 'summary', text: check.summary || '' }),
+    check.next_step ? h('p', { className: 'next-step' }, h('span', { className: 'label', text: 'Next step: ' }), check.next_step) : null,
+    ev.length
+      ? h('details', { open: ev.length <= 6 },
+        h('summary', { text: `Evidence (${ev.length})` }),
+        h('ul', { className: 'evidence-list' }, ev.map(evidenceItem)))
+      : h('p', { className: 'muted', text: 'No evidence recorded.' }));
+}
+
+export function coverageText(c) {
+  if (!c) return 'No coverage information yet.';
+  const n = (x) => (typeof x === 'number' ? x.toLocaleString() : '0');
+  return `Video analyzed: ${fmtSeconds(c.video_seconds || 0)} · frames decoded ${n(c.frames_decoded)}, ` +
+    `analyzed ${n(c.frames_analyzed)}, dropped ${n(c.frames_dropped)}`;
+}
+
+/** Copies text to the clipboard, with a fallback for non-secure contexts. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = h('textarea', { 'aria-hidden': 'true', className: 'offscreen' });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch { /* ignore */ }
+    ta.remove();
+    return ok;
+  }
+}

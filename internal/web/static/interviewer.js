@@ -1,0 +1,114 @@
+// Interviewer page: join with camera/microphone, watch the candidate, read live checks, end.
+import { $, h, api, tokenFromPath, checkRow, overallBadge, coverageText, HUMAN_NOTE } from './common.js';
+import { Room, getLocalMedia, mediaNotice, showLocal, playWithSound, exposeForTests } from './room.js';
+
+const token = tokenFromPath();
+let room = null;
+let reportURL = '/r/' + encodeURIComponent(token);
+
+function onState(state, detail) {
+  $('status').textContent = state === 'connected' ? 'Connected.' : detail;
+  $('end-interview').disabled = !(room && room.welcome) || state === 'ended' || state === 'error';
+  if (state === 'ended') {
+    $('end-interview').disabled = true;
+    $('report-page-link').href = reportURL;
+    $('ended-notice').hidden = false;
+    $('status').textContent = 'The interview has ended.';
+    $('ended-title').focus();
+  } else if (state === 'error') {
+    $('error-text').textContent = detail;
+    $('error-notice').hidden = false;
+  }
+}
+
+function setCandidateState(text) {
+  $('candidate-state').textContent = text;
+  document.body.dataset.candidate = text;
+}
+
+function renderChecks(report) {
+  const checks = Array.isArray(report.checks) ? report.checks : [];
+  const list = $('checks');
+  list.replaceChildren(...(checks.length ? checks.map(checkRow) : [h('li', { className: 'muted', text: 'No checks yet.' })]));
+  $('live-overall').replaceChildren(overallBadge(report.overall), h('span', { className: 'sr-only', text: ' ' + HUMAN_NOTE }));
+  $('coverage').textContent = coverageText(report.coverage);
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case 'welcome': {
+      const c = msg.candidate || {};
+      $('candidate-title').textContent = c.name ? 'Interview with ' + c.name : 'Interview';
+      const claims = [c.claimed_location && 'says they are in ' + c.claimed_location, c.claimed_timezone && 'timezone ' + c.claimed_timezone].filter(Boolean);
+      $('candidate-claims').textContent = claims.length ? 'The candidate ' + claims.join(', ') + '.' : '';
+      if (msg.report_url) reportURL = msg.report_url;
+      $('end-interview').disabled = false;
+      break;
+    }
+    case 'peer':
+      if (msg.role === 'candidate') {
+        setCandidateState(msg.state === 'joined' ? 'connected' : msg.state === 'left' ? 'left' : String(msg.state));
+        if (msg.state === 'left') $('remote-overlay').textContent = 'The candidate left the call.';
+        else $('remote-overlay').textContent = 'Waiting for the candidate’s video…';
+      }
+      break;
+    case 'checks':
+      if (msg.report) renderChecks(msg.report);
+      break;
+    case 'error':
+      $('status').textContent = msg.error;
+      break;
+  }
+}
+
+async function endInterview() {
+  const btn = $('end-interview');
+  if (!room || !room.welcome) return;
+  btn.disabled = true;
+  btn.textContent = 'Ending…';
+  try {
+    const report = await api('POST', `/api/interviews/${encodeURIComponent(room.welcome.interview_id)}/end`, { token });
+    if (report && report.checks) {
+      room.lastChecks = report;
+      renderChecks(report);
+    }
+    room.end();
+  } catch (e) {
+    btn.disabled = false;
+    btn.textContent = 'End interview';
+    $('status').textContent = 'Could not end the interview: ' + e.message;
+  }
+}
+
+function toggle(button, kind, offText, onText) {
+  button.addEventListener('click', () => {
+    const off = button.getAttribute('aria-pressed') !== 'true';
+    if (room.setTrackEnabled(kind, !off)) {
+      button.setAttribute('aria-pressed', String(off));
+      button.textContent = off ? onText : offText;
+    }
+  });
+}
+
+async function main() {
+  room = new Room({ token, role: 'interviewer', onState, onMessage });
+  exposeForTests(() => room, 'interviewer');
+  document.body.dataset.state = 'joining';
+  setCandidateState('waiting for the candidate');
+  $('end-interview').addEventListener('click', endInterview);
+  toggle($('toggle-camera'), 'video', 'Turn camera off', 'Turn camera on');
+  toggle($('toggle-mic'), 'audio', 'Mute microphone', 'Unmute microphone');
+  room.connect();
+  $('status').textContent = 'Asking your browser for the camera and microphone…';
+  const { stream, errors } = await getLocalMedia();
+  const notice = mediaNotice(errors, 'interviewer');
+  $('media-notice').textContent = notice;
+  $('media-notice').hidden = !notice;
+  showLocal(stream);
+  $('toggle-camera').disabled = stream.getVideoTracks().length === 0;
+  $('toggle-mic').disabled = stream.getAudioTracks().length === 0;
+  room.join(stream, errors);
+  playWithSound($('remote-video'), $('unmute-remote'));
+}
+
+main();

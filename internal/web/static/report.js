@@ -1,0 +1,149 @@
+// Report page: fetches the report JSON v1 with the link token and renders it; refreshes every
+// 3 s while the interview is live.
+import {
+  $, h, api, tokenFromPath, fmtDate, fmtSeconds, fmtRange, checkCard, overallBadge, coverageText,
+  checkName, normStatus, STATE_TEXT, HUMAN_NOTE,
+} from './common.js';
+
+const token = tokenFromPath();
+const REFRESH_MS = 3000;
+let timer = 0;
+let blobURL = '';
+const detailsOpen = new Map(); // check id -> open, as the reader left it
+
+window.integritybot = { role: 'report', report: null, get state() { return document.body.dataset.state; } };
+
+async function load() {
+  clearTimeout(timer);
+  let report;
+  try {
+    report = await api('GET', '/api/report?token=' + encodeURIComponent(token), { token });
+  } catch (e) {
+    if ([400, 401, 403, 404, 410].includes(e.status)) {
+      document.body.dataset.state = 'error';
+      $('load-status').textContent = 'The report could not be opened: ' + e.message;
+      return;
+    }
+    $('load-status').textContent = 'Could not refresh the report (' + e.message + '). Retrying…';
+    timer = setTimeout(load, REFRESH_MS * 2);
+    return;
+  }
+  render(report);
+  if (report.state === 'live') timer = setTimeout(load, REFRESH_MS);
+}
+
+function setText(id, text) { $(id).textContent = text || '—'; }
+
+function render(r) {
+  window.integritybot.report = r;
+  document.body.dataset.state = r.state || 'final';
+  document.body.dataset.overall = r.overall || '';
+  const c = r.candidate || {};
+  $('report-title').textContent = c.name ? 'Interview report: ' + c.name : 'Interview report';
+  document.title = (c.name ? c.name + ' — ' : '') + 'Interview report — integritybot';
+  setText('report-candidate', c.name);
+  setText('report-location', c.claimed_location);
+  setText('report-timezone', c.claimed_timezone);
+  setText('started-at', r.started_at ? fmtDate(r.started_at) : 'not started');
+  setText('ended-at', r.ended_at ? fmtDate(r.ended_at) : (r.state === 'live' ? 'still running' : '—'));
+  setText('report-state', STATE_TEXT[r.state] || r.state);
+  $('overall').replaceChildren(overallBadge(r.overall), h('span', { className: 'sr-only', text: ' ' + HUMAN_NOTE }));
+  $('coverage').textContent = coverageText(r.coverage);
+  $('summary').hidden = false;
+  $('load-status').textContent = r.state === 'live'
+    ? 'The interview is running; this page updates every 3 seconds. Last update ' + new Date().toLocaleTimeString() + '.'
+    : '';
+  $('load-status').hidden = r.state !== 'live';
+
+  const checks = Array.isArray(r.checks) ? r.checks : [];
+  const cards = checks.map((ch) => {
+    const card = checkCard(ch);
+    const d = card.querySelector('details');
+    if (d) {
+      if (detailsOpen.has(ch.id)) d.open = detailsOpen.get(ch.id);
+      d.addEventListener('toggle', () => detailsOpen.set(ch.id, d.open));
+    }
+    return card;
+  });
+  $('checks').replaceChildren(...(cards.length ? cards : [h('p', { className: 'muted', text: 'No checks yet.' })]));
+  $('timeline').replaceChildren(...timeline(r));
+
+  if (blobURL) URL.revokeObjectURL(blobURL);
+  blobURL = URL.createObjectURL(new Blob([JSON.stringify(r, null, 2) + '\n'], { type: 'application/json' }));
+  const dl = $('download-json');
+  dl.href = blobURL;
+  dl.download = 'integritybot-report-' + (r.interview_id || 'interview') + '.json';
+  dl.hidden = false;
+}
+
+/** Length of the call in seconds, from the timestamps and everything placed on it. */
+function callDuration(r) {
+  let d = 0;
+  if (r.started_at) {
+    const end = r.ended_at ? new Date(r.ended_at) : new Date();
+    const s = (end - new Date(r.started_at)) / 1000;
+    // A live call is measured against this computer's clock: ignore it when clocks clearly disagree.
+    if (isFinite(s) && s >= 0 && (r.ended_at || s < 12 * 3600)) d = s;
+  }
+  if (r.coverage && r.coverage.video_seconds > d) d = r.coverage.video_seconds;
+  for (const ch of r.checks || []) for (const e of ch.evidence || []) d = Math.max(d, e.at_s || 0, e.until_s || 0);
+  for (const e of r.timeline || []) d = Math.max(d, e.at_s || 0);
+  return Math.max(d, 1);
+}
+
+function tickStep(d) {
+  for (const s of [5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200]) if (d / s <= 8) return s;
+  return Math.ceil(d / 8 / 3600) * 3600;
+}
+
+function mark(at, until, dur, cls, label) {
+  const left = Math.min(100, Math.max(0, (at / dur) * 100));
+  const ranged = typeof until === 'number' && until > at;
+  const style = { left: left + '%' };
+  if (ranged) style.width = Math.max(0.4, Math.min(100 - left, ((until - at) / dur) * 100)) + '%';
+  return h('span', { className: 'mark ' + cls + (ranged ? ' range' : ' point'), style, title: label, 'aria-label': label, role: 'img' });
+}
+
+function timeline(r) {
+  const dur = callDuration(r);
+  const lanes = [];
+  const items = [];
+  for (const ch of r.checks || []) {
+    const ev = ch.evidence || [];
+    if (!ev.length) continue;
+    const st = normStatus(ch.status);
+    const name = checkName(ch.id);
+    lanes.push(h('div', { className: 'lane', dataset: { check: ch.id } },
+      h('span', { className: 'lane-label', text: name }),
+      h('span', { className: 'lane-track' }, ev.map((e) => mark(e.at_s, e.until_s, dur, 'status-' + st,
+        `${fmtRange(e.at_s, e.until_s)} ${name}: ${e.detail || e.kind || ''}`)))));
+    for (const e of ev) items.push({ at: e.at_s, until: e.until_s, source: name, status: st, text: e.detail || e.kind || '' });
+  }
+  const events = r.timeline || [];
+  if (events.length) {
+    lanes.push(h('div', { className: 'lane', dataset: { check: 'events' } },
+      h('span', { className: 'lane-label', text: 'Call events' }),
+      h('span', { className: 'lane-track' }, events.map((e) => mark(e.at_s, undefined, dur, 'event',
+        `${fmtSeconds(e.at_s)} ${e.detail || e.kind || ''}`)))));
+    for (const e of events) items.push({ at: e.at_s, source: 'Call', status: 'event', text: e.detail || String(e.kind || '').replace(/_/g, ' ') });
+  }
+  if (!lanes.length) return [h('p', { className: 'muted', text: `Nothing recorded yet (call length ${fmtSeconds(dur)}).` })];
+
+  const step = tickStep(dur);
+  const ticks = [];
+  for (let t = 0; t <= dur + 0.001; t += step) {
+    ticks.push(h('span', { className: 'tick', style: { left: (t / dur) * 100 + '%' }, text: fmtSeconds(t) }));
+  }
+  items.sort((a, b) => a.at - b.at);
+  return [
+    h('div', { className: 'timeline-chart', role: 'group', 'aria-label': `Timeline of a ${fmtSeconds(dur)} call` },
+      lanes,
+      h('div', { className: 'lane axis', 'aria-hidden': 'true' }, h('span', { className: 'lane-label' }), h('span', { className: 'lane-track' }, ticks))),
+    h('ol', { className: 'timeline-list' }, items.map((it) => h('li', { dataset: { status: it.status } },
+      h('span', { className: 'time', text: fmtRange(it.at, it.until) }),
+      h('span', { className: 'source', text: it.source }),
+      h('span', { className: 'detail', text: it.text })))),
+  ];
+}
+
+load();
