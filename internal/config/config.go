@@ -1,0 +1,279 @@
+// Package config loads integritybot's configuration: one YAML file decoded strictly (an
+// unknown key is an error naming it and its line) over defaults defined in code, then
+// environment overrides for secrets and deployment paths, then one Validate that reports
+// every problem at once. configs/integritybot.example.yaml documents every key; a test keeps
+// it complete.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. The zero value is not useful; start from Default.
+type Config struct {
+	Server    Server    `yaml:"server"`
+	DataDir   string    `yaml:"data_dir"`
+	Auth      Auth      `yaml:"auth"`
+	WebRTC    WebRTC    `yaml:"webrtc"`
+	Interview Interview `yaml:"interview"`
+	Camera    Camera    `yaml:"camera"`
+	Retention Retention `yaml:"retention"`
+	Log       Log       `yaml:"log"`
+}
+
+// Server configures the HTTP server.
+type Server struct {
+	// Addr is the listen address, host:port.
+	Addr string `yaml:"addr"`
+	// PublicURL is the base URL put into links; empty means derived from Addr (see BaseURL).
+	PublicURL string `yaml:"public_url"`
+	// TrustedProxies lists CIDRs (or single IPs) of reverse proxies whose X-Forwarded-For is
+	// believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ShutdownTimeout bounds a graceful shutdown.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+// Auth configures the API token and link tokens.
+type Auth struct {
+	// APIToken protects the HTTP API; empty means generated on first start and kept in the store.
+	APIToken Secret `yaml:"api_token"`
+	// LinkTTL is how long candidate, interviewer and report links stay valid.
+	LinkTTL Duration `yaml:"link_ttl"`
+}
+
+// ICEServer is one STUN or TURN server handed to both the browser and the server peer.
+// Credential is a Secret: marshalling an ICEServer to JSON for a browser must use
+// Credential.Value() explicitly.
+type ICEServer struct {
+	URLs       []string `yaml:"urls" json:"urls"`                       // stun:, stuns:, turn: or turns: URLs
+	Username   string   `yaml:"username" json:"username,omitempty"`     // TURN only
+	Credential Secret   `yaml:"credential" json:"credential,omitempty"` // TURN only
+}
+
+// WebRTC configures the server's peer connections.
+type WebRTC struct {
+	// PublicIPs are advertised as host candidates instead of local addresses (NAT 1:1).
+	PublicIPs []string `yaml:"public_ips"`
+	// UDPPortMin and UDPPortMax bound the UDP ports used for ICE; both 0 means any.
+	UDPPortMin uint16 `yaml:"udp_port_min"`
+	UDPPortMax uint16 `yaml:"udp_port_max"`
+	// ICEServers are STUN/TURN servers; default none.
+	ICEServers []ICEServer `yaml:"ice_servers"`
+	// IncludeLoopback offers 127.0.0.1 candidates, needed when browser and server share a host.
+	IncludeLoopback bool `yaml:"include_loopback"`
+	// VideoCodec is the codec asked of the candidate's browser: vp8 or vp9.
+	VideoCodec string `yaml:"video_codec"`
+	// StartBitrateKbps is the bitrate the browser is asked to start at.
+	StartBitrateKbps int `yaml:"start_bitrate_kbps"`
+}
+
+// Interview configures the lifetime of one interview session.
+type Interview struct {
+	// IdleTimeout ends an interview nobody has been connected to for this long.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxDuration ends any interview after this long.
+	MaxDuration Duration `yaml:"max_duration"`
+	// KeyframeInterval is how often a keyframe is requested (PLI) so decoding can recover.
+	KeyframeInterval Duration `yaml:"keyframe_interval"`
+	// QueueSize is the number of decoded frames waiting for analysis before frames are dropped.
+	QueueSize int `yaml:"queue_size"`
+	// ReportInterval is how often the live report is stored and pushed to the interviewer.
+	ReportInterval Duration `yaml:"report_interval"`
+}
+
+// Camera holds the thresholds of the camera check.
+type Camera struct {
+	NoFramesAfter Duration `yaml:"no_frames_after"` // no frame for this long: "no video"
+	FrozenAfter   Duration `yaml:"frozen_after"`    // identical frames for this long: "frozen"
+	BlackAfter    Duration `yaml:"black_after"`     // black frames for this long: "black"
+	MinVideo      Duration `yaml:"min_video"`       // less video than this: insufficient data
+	MinWidth      int      `yaml:"min_width"`
+	MinHeight     int      `yaml:"min_height"`
+	MinFPS        float64  `yaml:"min_fps"`
+}
+
+// Retention configures how long reports and snapshots are kept.
+type Retention struct {
+	// Days after which reports and snapshots are deleted; 0 keeps them forever.
+	Days int `yaml:"days"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn or error
+	Format string `yaml:"format"` // text or json
+}
+
+// DBFile is the name of the SQLite database inside DataDir.
+const DBFile = "integritybot.db"
+
+// Default returns the built-in configuration: everything runs on one machine with no file.
+func Default() Config {
+	var c Config
+	c.Server.Addr = "127.0.0.1:8080"
+	c.Server.ShutdownTimeout = Duration(10 * time.Second)
+	c.DataDir = "./data"
+	c.Auth.LinkTTL = Duration(168 * time.Hour)
+	c.WebRTC.IncludeLoopback = true
+	c.WebRTC.VideoCodec = "vp8"
+	c.WebRTC.StartBitrateKbps = 2500
+	c.Interview.IdleTimeout = Duration(10 * time.Minute)
+	c.Interview.MaxDuration = Duration(4 * time.Hour)
+	c.Interview.KeyframeInterval = Duration(10 * time.Second)
+	c.Interview.QueueSize = 8
+	c.Interview.ReportInterval = Duration(2 * time.Second)
+	c.Camera = Camera{
+		NoFramesAfter: Duration(3 * time.Second),
+		FrozenAfter:   Duration(2 * time.Second),
+		BlackAfter:    Duration(2 * time.Second),
+		MinVideo:      Duration(5 * time.Second),
+		MinWidth:      320,
+		MinHeight:     240,
+		MinFPS:        5,
+	}
+	c.Retention.Days = 30
+	c.Log.Level = "info"
+	c.Log.Format = "text"
+	return c
+}
+
+// DBPath returns the path of the SQLite database.
+func (c Config) DBPath() string { return filepath.Join(c.DataDir, DBFile) }
+
+// BaseURL returns the base URL for links, without a trailing slash: PublicURL when set,
+// otherwise http://Addr with an unspecified or empty host replaced by 127.0.0.1.
+func (c Config) BaseURL() string {
+	if c.Server.PublicURL != "" {
+		return strings.TrimRight(c.Server.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Server.Addr)
+	if err != nil {
+		return "http://" + c.Server.Addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// Load reads the YAML file at path (none when path is ""), applies the process environment
+// and validates. See LoadEnv.
+func Load(path string) (Config, error) { return LoadEnv(path, os.LookupEnv) }
+
+// Environment variables that override the file.
+const (
+	EnvAPIToken     = "INTEGRITYBOT_API_TOKEN"
+	EnvAPITokenFile = "INTEGRITYBOT_API_TOKEN_FILE"
+	EnvAddr         = "INTEGRITYBOT_ADDR"
+	EnvDataDir      = "INTEGRITYBOT_DATA_DIR"
+	EnvPublicURL    = "INTEGRITYBOT_PUBLIC_URL"
+)
+
+// LoadEnv is Load with the environment lookup injected (os.LookupEnv in production). Empty
+// variables are ignored. Setting both INTEGRITYBOT_API_TOKEN and INTEGRITYBOT_API_TOKEN_FILE
+// is an error.
+func LoadEnv(path string, getenv func(string) (string, bool)) (Config, error) {
+	c := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: load: %w", err)
+		}
+		if err := decode(data, &c); err != nil {
+			return Config{}, fmt.Errorf("config: load %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, getenv); err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Parse decodes data strictly over Default and validates, without reading files or the
+// environment.
+func Parse(data []byte) (Config, error) {
+	c := Default()
+	if err := decode(data, &c); err != nil {
+		return Config{}, fmt.Errorf("config: parse: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func applyEnv(c *Config, getenv func(string) (string, bool)) error {
+	get := func(k string) (string, bool) {
+		v, ok := getenv(k)
+		return v, ok && v != ""
+	}
+	tok, hasTok := get(EnvAPIToken)
+	file, hasFile := get(EnvAPITokenFile)
+	switch {
+	case hasTok && hasFile:
+		return fmt.Errorf("config: env: set %s or %s, not both", EnvAPIToken, EnvAPITokenFile)
+	case hasTok:
+		c.Auth.APIToken = Secret(strings.TrimSpace(tok))
+	case hasFile:
+		b, err := os.ReadFile(file)
+		if err != nil {
+			// The *PathError names the file, never its contents.
+			return fmt.Errorf("config: env %s: %w", EnvAPITokenFile, err)
+		}
+		c.Auth.APIToken = Secret(strings.TrimSpace(string(b)))
+		if c.Auth.APIToken == "" {
+			return fmt.Errorf("config: env %s: file %s is empty", EnvAPITokenFile, file)
+		}
+	}
+	if v, ok := get(EnvAddr); ok {
+		c.Server.Addr = v
+	}
+	if v, ok := get(EnvDataDir); ok {
+		c.DataDir = v
+	}
+	if v, ok := get(EnvPublicURL); ok {
+		c.Server.PublicURL = v
+	}
+	return nil
+}
+
+// decode decodes one YAML document over c. Unknown keys and fractional integers are reported
+// all at once, each with its dotted path and line, before yaml.v3's own strict decoding runs.
+func decode(data []byte, c *Config) error {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // empty file: defaults
+		}
+		return err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return errors.New("more than one YAML document")
+	}
+	if err := checkNodes(&root, c); err != nil {
+		return err
+	}
+	// Decode again from the bytes so KnownFields applies too (belt and braces).
+	dec = yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
+)
+
+// Interview is one interview: who the candidate says they are and where results go. Times
+// are stored to the nanosecond and come back in UTC.
+type Interview struct {
+	ID        string
+	Candidate report.Candidate
+	// Notes are the interviewer's free text; shown to interviewers only.
+	Notes     string
+	CreatedAt time.Time
+	// StartedAt and EndedAt are nil until the call starts and ends.
+	StartedAt, EndedAt *time.Time
+	State              report.State
+	// SlackChannel and DiscordChannel say where to post the report; empty means nowhere.
+	SlackChannel, DiscordChannel string
+}
+
+const interviewColumns = `id, candidate_name, claimed_location, claimed_timezone, notes,
+	created_at, started_at, ended_at, state, slack_channel, discord_channel`
+
+// CreateInterview stores a new interview. ID, CreatedAt and State are required; an ID that
+// exists already gives ErrExists.
+func (s *Store) CreateInterview(ctx context.Context, iv Interview) error {
+	switch {
+	case iv.ID == "":
+		return errors.New("store: create interview: empty id")
+	case iv.CreatedAt.IsZero():
+		return errors.New("store: create interview: zero created_at")
+	case iv.State == "":
+		return errors.New("store: create interview: empty state")
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO interviews(`+interviewColumns+`)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+		iv.ID, iv.Candidate.Name, iv.Candidate.ClaimedLocation, iv.Candidate.ClaimedTimezone, iv.Notes,
+		iv.CreatedAt.UnixNano(), nanos(iv.StartedAt), nanos(iv.EndedAt), string(iv.State),
+		iv.SlackChannel, iv.DiscordChannel)
+	if err != nil {
+		return fmt.Errorf("store: create interview: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: create interview: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("store: create interview %s: %w", iv.ID, ErrExists)
+	}
+	return nil
+}
+
+// GetInterview returns the interview with id, or ErrNotFound.
+func (s *Store) GetInterview(ctx context.Context, id string) (Interview, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+interviewColumns+` FROM interviews WHERE id = ?`, id)
+	iv, err := scanInterview(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Interview{}, fmt.Errorf("store: get interview %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Interview{}, fmt.Errorf("store: get interview %s: %w", id, err)
+	}
+	return iv, nil
+}
+
+// ListInterviews returns up to limit interviews, newest first; limit <= 0 means all.
+func (s *Store) ListInterviews(ctx context.Context, limit int) ([]Interview, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+interviewColumns+` FROM interviews
+		ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list interviews: %w", err)
+	}
+	defer rows.Close()
+	var out []Interview
+	for rows.Next() {
+		iv, err := scanInterview(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list interviews: %w", err)
+		}
+		out = append(out, iv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list interviews: %w", err)
+	}
+	return out, nil
+}
+
+// SetInterviewState sets the interview's state. A nil startedAt or endedAt keeps the stored
+// value, so callers pass only what they know. ErrNotFound if there is no such interview.
+func (s *Store) SetInterviewState(ctx context.Context, id string, state report.State, startedAt, endedAt *time.Time) error {
+	if state == "" {
+		return errors.New("store: set interview state: empty state")
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE interviews SET state = ?,
+		started_at = COALESCE(?, started_at), ended_at = COALESCE(?, ended_at) WHERE id = ?`,
+		string(state), nanos(startedAt), nanos(endedAt), id)
+	if err != nil {
+		return fmt.Errorf("store: set interview state %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: set interview state %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("store: set interview state %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteBefore deletes the interviews created before t, with their reports, and returns how
+// many interviews it deleted. It is the retention sweep (retention.days); files kept
+// elsewhere (snapshots) are the caller's to remove.
+func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	// Reports go by ON DELETE CASCADE (foreign_keys is on for every connection).
+	res, err := s.w.ExecContext(ctx, `DELETE FROM interviews WHERE created_at < ?`, t.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("store: delete before: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: delete before: %w", err)
+	}
+	return int(n), nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanInterview(sc scanner) (Interview, error) {
+	var (
+		iv             Interview
+		created        int64
+		started, ended sql.NullInt64
+		state          string
+	)
+	err := sc.Scan(&iv.ID, &iv.Candidate.Name, &iv.Candidate.ClaimedLocation, &iv.Candidate.ClaimedTimezone,
+		&iv.Notes, &created, &started, &ended, &state, &iv.SlackChannel, &iv.DiscordChannel)
+	if err != nil {
+		return Interview{}, err
+	}
+	iv.CreatedAt = time.Unix(0, created).UTC()
+	iv.StartedAt, iv.EndedAt = timePtr(started), timePtr(ended)
+	iv.State = report.State(state)
+	return iv, nil
+}
+
+// nanos converts an optional time to a nullable column value.
+func nanos(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func timePtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := time.Unix(0, n.Int64).UTC()
+	return &t
+}

@@ -1,0 +1,178 @@
+// Package store keeps interviews, their reports and server settings in SQLite
+// (modernc.org/sqlite, pure Go). It is the single-machine default; the methods are what a
+// Postgres store will implement later, so nothing here leaks SQLite types.
+//
+// Writes go through a pool of one connection and reads through a pool of several, so
+// writers queue in Go instead of spinning on SQLITE_BUSY, while WAL mode lets readers run
+// beside the writer. A report is written every ~2 s for each live interview; SaveReport is
+// one prepared upsert of the report's JSON.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// ErrNotFound is returned (wrapped) when an interview, report or setting does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrExists is returned (wrapped) by CreateInterview when the id is already taken.
+var ErrExists = errors.New("store: already exists")
+
+// Store is a SQLite database. It is safe for concurrent use.
+type Store struct {
+	w *sql.DB // one connection: all writes
+	r *sql.DB // several connections: reads
+	// saveReport is prepared once: SaveReport is the hot path.
+	saveReport *sql.Stmt
+}
+
+// Open opens (creating if needed) the database at path, creating its parent directory with
+// mode 0700, and brings the schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	w, err := openPool(abs, 1)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{w: w}
+	// The schema and WAL mode (persistent in the file) come before readers open.
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := s.enableWAL(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if s.r, err = openPool(abs, max(4, runtime.GOMAXPROCS(0))); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if s.saveReport, err = s.w.PrepareContext(ctx, saveReportSQL); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open: prepare: %w", err)
+	}
+	return s, nil
+}
+
+// enableWAL switches the file to write-ahead logging, once: readers then never block the
+// writer. It is not a per-connection DSN pragma because switching needs an exclusive lock
+// that SQLite may refuse without waiting (SQLITE_BUSY) while another process opens the same
+// fresh file; here that case is retried for up to 10 s.
+func (s *Store) enableWAL(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		var mode string
+		err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode)
+		if err == nil && mode == "wal" {
+			return nil
+		}
+		if err == nil {
+			return fmt.Errorf("store: open: journal mode is %q, want wal", mode)
+		}
+		if !isBusy(err) {
+			return fmt.Errorf("store: open: enable WAL: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: open: enable WAL: %w", errors.Join(err, ctx.Err()))
+		case <-time.After(delay):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+}
+
+// openPool opens a database/sql pool on the file at abs. Every connection gets a busy
+// timeout (another process, or the reader pool during a checkpoint), foreign keys and
+// synchronous=NORMAL (durable at checkpoints, never corrupt; the live report is rewritten
+// every few seconds anyway). Transactions begin IMMEDIATE so a read-then-write transaction
+// never fails with SQLITE_BUSY on lock upgrade.
+func openPool(abs string, conns int) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	// A file: URI escapes '?', '#' and '%' in the path.
+	dsn := (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
+}
+
+// Close closes the database. It does not wait for, or cancel, calls in progress.
+func (s *Store) Close() error {
+	var errs []error
+	if s.saveReport != nil {
+		errs = append(errs, s.saveReport.Close())
+	}
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Setting returns the value stored under key and whether it exists.
+func (s *Store) Setting(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("store: setting %q: %w", key, err)
+	}
+	return v, true, nil
+}
+
+// SetSetting stores value under key, replacing any previous value. Errors name the key,
+// never the value (settings hold secrets such as the API token and the signing key).
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	_, err := s.w.ExecContext(ctx,
+		`INSERT INTO settings(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+		key, value)
+	if err != nil {
+		return fmt.Errorf("store: set setting %q: %w", key, err)
+	}
+	return nil
+}
