@@ -274,7 +274,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		w.log("chromium: " + strings.TrimRight(string(w.rest[:i]), "\r"))
+		w.log(strings.TrimRight(string(w.rest[:i]), "\r"))
 		w.rest = w.rest[i+1:]
 	}
 	return len(p), nil

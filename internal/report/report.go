@@ -37,6 +37,7 @@ type State string
 
 // Report states.
 const (
+	Scheduled   State = "scheduled"   // created; nobody has joined yet
 	Live        State = "live"        // the interview is running; the report grows
 	Final       State = "final"       // the interview ended normally
 	Interrupted State = "interrupted" // the server stopped before the interview ended

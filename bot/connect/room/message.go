@@ -1,0 +1,87 @@
+package room
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// maxMessageSize bounds one signaling message; an SDP offer from Chromium is ~6–12 KB.
+const maxMessageSize = 128 << 10
+
+// Message is a client → server signaling message (docs/protocol.md).
+type Message struct {
+	Type      string                   `json:"type"`
+	SDP       string                   `json:"sdp,omitempty"`
+	Candidate *webrtc.ICECandidateInit `json:"candidate,omitempty"`
+	Kind      string                   `json:"kind,omitempty"`
+	State     string                   `json:"state,omitempty"`
+	Label     string                   `json:"label,omitempty"`
+	Error     string                   `json:"error,omitempty"`
+}
+
+// ErrBadMessage is returned for a signaling message the server cannot use.
+var ErrBadMessage = errors.New("bad signaling message")
+
+// DecodeMessage parses and validates one client message. The error names what is wrong in a
+// sentence the client can show.
+func DecodeMessage(data []byte) (Message, error) {
+	var m Message
+	if len(data) > maxMessageSize {
+		return m, fmt.Errorf("%w: larger than %d bytes", ErrBadMessage, maxMessageSize)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("%w: not a JSON object: %v", ErrBadMessage, err)
+	}
+	switch m.Type {
+	case "offer":
+		if m.SDP == "" {
+			return m, fmt.Errorf("%w: offer without sdp", ErrBadMessage)
+		}
+	case "candidate", "end":
+	case "track":
+		if m.Kind != "video" && m.Kind != "audio" {
+			return m, fmt.Errorf("%w: track kind %q is not video or audio", ErrBadMessage, m.Kind)
+		}
+		switch m.State {
+		case "live", "muted", "unmuted", "ended", "none":
+		default:
+			return m, fmt.Errorf("%w: track state %q is unknown", ErrBadMessage, m.State)
+		}
+		if len(m.Label) > 256 {
+			m.Label = m.Label[:256]
+		}
+	case "":
+		return m, fmt.Errorf("%w: missing type", ErrBadMessage)
+	default:
+		return m, fmt.Errorf("%w: unknown type %q", ErrBadMessage, m.Type)
+	}
+	return m, nil
+}
+
+// out is a server → client message.
+type out struct {
+	Type          string                   `json:"type"`
+	Role          string                   `json:"role,omitempty"`
+	InterviewID   string                   `json:"interview_id,omitempty"`
+	Candidate     any                      `json:"candidate,omitempty"`
+	ICEServers    []webrtc.ICEServer       `json:"ice_servers,omitempty"`
+	RetentionDays *int                     `json:"retention_days,omitempty"`
+	SDP           string                   `json:"sdp,omitempty"`
+	State         string                   `json:"state,omitempty"`
+	Report        any                      `json:"report,omitempty"`
+	Error         string                   `json:"error,omitempty"`
+	ICECandidate  *webrtc.ICECandidateInit `json:"-"`
+}
+
+// MarshalJSON puts an ICE candidate under "candidate", which the welcome message uses for
+// the candidate's claims.
+func (o out) MarshalJSON() ([]byte, error) {
+	type plain out
+	if o.ICECandidate != nil {
+		o.Candidate = o.ICECandidate
+	}
+	return json.Marshal(plain(o))
+}

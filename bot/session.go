@@ -1,0 +1,213 @@
+// Package bot runs one Session per interview: it takes the candidate's video from a connector
+// (the hosted room today; WHEP and LiveKit later), decodes it, runs the analyzers, and keeps the
+// report current and persisted while the call runs.
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/camera"
+)
+
+// ReportSink persists reports. The store implements it; SaveReport is called every
+// Config.ReportInterval while the interview runs, so a crash loses at most that much.
+type ReportSink interface {
+	SaveReport(ctx context.Context, r *report.Report) error
+}
+
+// Config tunes a Session.
+type Config struct {
+	Camera           camera.Config
+	QueueSize        int           // encoded frames waiting for the decoder; more are dropped and counted
+	KeyframeInterval time.Duration // a keyframe is requested at least this often
+	ReportInterval   time.Duration // how often the live report is persisted
+}
+
+func (c Config) withDefaults() Config {
+	if c.QueueSize <= 0 {
+		c.QueueSize = 8
+	}
+	if c.KeyframeInterval <= 0 {
+		c.KeyframeInterval = 10 * time.Second
+	}
+	if c.ReportInterval <= 0 {
+		c.ReportInterval = 2 * time.Second
+	}
+	return c
+}
+
+// Session is the bot's view of one interview. All methods are safe for concurrent use.
+type Session struct {
+	id        string
+	candidate report.Candidate
+	cfg       Config
+	log       *slog.Logger
+	now       func() time.Time
+	sink      ReportSink
+
+	mu       sync.Mutex
+	start    time.Time
+	ended    *time.Time
+	cam      *camera.Analyzer
+	timeline []report.Event
+	closed   bool
+
+	decoded   atomic.Int64
+	analyzed  atomic.Int64
+	dropped   atomic.Int64
+	videoNano atomic.Int64
+
+	wg   sync.WaitGroup
+	stop chan struct{}
+}
+
+// NewSession starts a session whose call time starts at start. If sink is not nil the
+// report is persisted every cfg.ReportInterval until Close.
+func NewSession(id string, candidate report.Candidate, start time.Time, cfg Config, sink ReportSink, log *slog.Logger, now func() time.Time) *Session {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Session{
+		id:        id,
+		candidate: candidate,
+		cfg:       cfg.withDefaults(),
+		log:       log.With("interview_id", id),
+		now:       now,
+		sink:      sink,
+		start:     start,
+		cam:       camera.New(cfg.Camera),
+		stop:      make(chan struct{}),
+	}
+	if sink != nil {
+		s.wg.Add(1)
+		go s.persistLoop()
+	}
+	return s
+}
+
+// ID returns the interview id.
+func (s *Session) ID() string { return s.id }
+
+// Since returns call time: how long after the start of the call t is.
+func (s *Session) Since(t time.Time) time.Duration { return t.Sub(s.start) }
+
+// Event adds a line to the call's timeline.
+func (s *Session) Event(kind, detail string) {
+	at := s.Since(s.now())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.timeline = append(s.timeline, report.Event{AtS: round(at.Seconds()), Kind: kind, Detail: detail})
+}
+
+// TrackEvent tells the camera check what happened to the candidate's camera or connection.
+func (s *Session) TrackEvent(e camera.Event, detail string) {
+	at := s.Since(s.now())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cam.TrackEvent(at, e, detail)
+}
+
+// observe runs the analyzers on one decoded frame; it is called by the decode goroutine
+// of a VideoInput, so analyzers see frames of one track in order.
+func (s *Session) observe(f *media.Frame) {
+	s.mu.Lock()
+	s.cam.Observe(f)
+	s.mu.Unlock()
+	s.analyzed.Add(1)
+}
+
+// Report returns the current report. state is report.Live while the call runs.
+func (s *Session) Report(state report.State) *report.Report {
+	now := s.now()
+	s.mu.Lock()
+	end := now
+	if s.ended != nil {
+		end = *s.ended
+	}
+	cam := s.cam.Result(end.Sub(s.start))
+	timeline := append([]report.Event(nil), s.timeline...)
+	ended := s.ended
+	s.mu.Unlock()
+
+	start := s.start
+	checks := []report.Check{cam}
+	return &report.Report{
+		Schema:      report.Schema,
+		InterviewID: s.id,
+		Candidate:   s.candidate,
+		State:       state,
+		StartedAt:   &start,
+		EndedAt:     ended,
+		Coverage: report.Coverage{
+			VideoSeconds:   round(time.Duration(s.videoNano.Load()).Seconds()),
+			FramesDecoded:  s.decoded.Load(),
+			FramesAnalyzed: s.analyzed.Load(),
+			FramesDropped:  s.dropped.Load(),
+		},
+		Overall:  report.OverallOf(checks),
+		Checks:   checks,
+		Timeline: timeline,
+	}
+}
+
+// End marks the end of the call and returns the report in state (report.Final, or
+// report.Interrupted when the server stops mid-call). It persists it when the session has a sink.
+func (s *Session) End(ctx context.Context, state report.State) *report.Report {
+	s.Close()
+	s.mu.Lock()
+	if s.ended == nil {
+		t := s.now()
+		s.ended = &t
+	}
+	s.mu.Unlock()
+	r := s.Report(state)
+	if s.sink != nil {
+		if err := s.sink.SaveReport(ctx, r); err != nil {
+			s.log.Error("save final report", "err", err)
+		}
+	}
+	return r
+}
+
+// Close stops the session's goroutines (video inputs must be closed by their owners first or
+// are stopped here too). It does not end the call; use End for that.
+func (s *Session) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.stop)
+	s.wg.Wait()
+}
+
+func (s *Session) persistLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.ReportInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := s.sink.SaveReport(ctx, s.Report(report.Live)); err != nil {
+				s.log.Warn("save live report", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

@@ -1,0 +1,175 @@
+package bot
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/integritybot/integritybot/media/rtpframe"
+	"github.com/integritybot/integritybot/media/vpx"
+)
+
+// KeyframeRequester asks the sender for a keyframe (an RTCP PLI in a WebRTC call).
+type KeyframeRequester interface {
+	RequestKeyframe() error
+}
+
+// minPLIGap rate-limits keyframe requests: a sender needs a few hundred milliseconds to
+// produce one, and asking again sooner only wastes its bandwidth.
+const minPLIGap = 500 * time.Millisecond
+
+// maxFrameGap caps how much call time one frame accounts for in coverage, so that a
+// frozen sender or a gap does not count as seen video.
+const maxFrameGap = time.Second
+
+// VideoInput takes one video track's RTP packets. WriteRTP never blocks: it assembles frames
+// in the caller's goroutine and hands them to a decoder goroutine through a bounded queue;
+// frames that do not fit are dropped, counted into the report's coverage, and a keyframe is
+// requested so decoding can resume cleanly.
+type VideoInput struct {
+	s     *Session
+	codec vpx.Codec
+	kf    KeyframeRequester
+	clock int64 // RTP clock rate
+
+	// Owned by the WriteRTP caller.
+	asm       *rtpframe.Assembler
+	lastPLI   time.Time
+	lastKey   time.Time
+	firstWall time.Time
+	firstTS   uint32
+	lastTS    uint32
+	unwrapped int64
+	started   bool
+	lost      uint64
+
+	needKey atomic.Bool // set by the decoder on corruption; the writer acts on it
+	queue   chan encoded
+	done    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
+}
+
+type encoded struct {
+	data []byte
+	pts  time.Duration
+}
+
+// AddVideo starts decoding a new video track of the candidate. The caller feeds it with
+// WriteRTP from one goroutine and closes it when the track ends.
+func (s *Session) AddVideo(codec vpx.Codec, kf KeyframeRequester) (*VideoInput, error) {
+	dec, err := vpx.NewDecoder(codec)
+	if err != nil {
+		return nil, err
+	}
+	v := &VideoInput{
+		s:     s,
+		codec: codec,
+		kf:    kf,
+		clock: 90000,
+		asm:   rtpframe.New(codec),
+		queue: make(chan encoded, s.cfg.QueueSize),
+		done:  make(chan struct{}),
+	}
+	v.wg.Add(1)
+	go v.decodeLoop(dec)
+	return v, nil
+}
+
+// WriteRTP feeds one RTP packet. It must be called from a single goroutine.
+func (v *VideoInput) WriteRTP(pkt *rtp.Packet) {
+	now := v.s.now()
+	if v.needKey.Swap(false) {
+		v.asm.NeedKeyframe()
+	}
+	frames := v.asm.Push(pkt)
+	for _, f := range frames {
+		if f.Keyframe {
+			v.lastKey = now
+		}
+		e := encoded{data: f.Data, pts: v.pts(f.Timestamp, now)}
+		select {
+		case v.queue <- e:
+		default:
+			v.s.dropped.Add(1)
+			v.asm.NeedKeyframe()
+		}
+	}
+	st := v.asm.Stats()
+	if lost := st.FramesLost + st.FramesSkipped; lost > v.lost {
+		v.s.dropped.Add(int64(lost - v.lost))
+		v.lost = lost
+	}
+	v.maybeRequestKeyframe(now)
+}
+
+func (v *VideoInput) maybeRequestKeyframe(now time.Time) {
+	want := v.asm.WantKeyframe() || now.Sub(v.lastKey) >= v.s.cfg.KeyframeInterval
+	if !want || now.Sub(v.lastPLI) < minPLIGap || v.kf == nil {
+		return
+	}
+	v.lastPLI = now
+	if v.lastKey.IsZero() || now.Sub(v.lastKey) >= v.s.cfg.KeyframeInterval {
+		v.lastKey = now // periodic request: do not repeat until the next interval
+	}
+	if err := v.kf.RequestKeyframe(); err != nil {
+		v.s.log.Debug("request keyframe", "err", err)
+	}
+}
+
+// pts maps an RTP timestamp to call time: the first frame is placed at its arrival time,
+// later ones by the sender's clock, so jitter does not distort frame intervals.
+func (v *VideoInput) pts(ts uint32, arrival time.Time) time.Duration {
+	if !v.started {
+		v.started = true
+		v.firstWall = arrival
+		v.firstTS = ts
+		v.lastTS = ts
+	}
+	v.unwrapped += int64(int32(ts - v.lastTS))
+	v.lastTS = ts
+	return v.s.Since(v.firstWall) + time.Duration(v.unwrapped*int64(time.Second)/v.clock)
+}
+
+func (v *VideoInput) decodeLoop(dec *vpx.Decoder) {
+	defer v.wg.Done()
+	defer dec.Close()
+	var prev time.Duration
+	havePrev := false
+	for {
+		select {
+		case <-v.done:
+			return
+		case e := <-v.queue:
+			f, err := dec.Decode(e.data, e.pts)
+			if err != nil {
+				v.s.dropped.Add(1)
+				v.needKey.Store(true)
+				if !errors.Is(err, vpx.ErrCorrupted) {
+					v.s.log.Debug("decode video frame", "err", err)
+				}
+				continue
+			}
+			if f == nil {
+				continue
+			}
+			v.s.decoded.Add(1)
+			if havePrev && f.PTS > prev {
+				v.s.videoNano.Add(int64(min(f.PTS-prev, maxFrameGap)))
+			}
+			prev, havePrev = f.PTS, true
+			v.s.observe(f)
+		}
+	}
+}
+
+// Close stops the decoder goroutine. Frames still queued are dropped.
+func (v *VideoInput) Close() {
+	v.once.Do(func() {
+		close(v.done)
+		v.wg.Wait()
+	})
+}

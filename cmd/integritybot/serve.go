@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/bot/connect/room"
+	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/server"
+	"github.com/integritybot/integritybot/internal/store"
+	"github.com/integritybot/integritybot/media/camera"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "YAML configuration `file` (default: embedded defaults)")
+	addr := fs.String("addr", "", "listen address `host:port` (overrides server.addr)")
+	data := fs.String("data", "", "data `directory` for the SQLite store (overrides data_dir)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Server.Addr = *addr
+	}
+	if *data != "" {
+		cfg.DataDir = *data
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	cfg.Server.Addr = ln.Addr().String() // the real port when addr asks for :0
+	return runServer(ctx, cfg, ln, log, stdout)
+}
+
+// runServer serves on ln until ctx ends, then shuts down within cfg.Server.ShutdownTimeout:
+// it stops taking requests, closes the rooms (their reports are saved as interrupted) and the store.
+func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slog.Logger, stdout io.Writer) error {
+	defer ln.Close()
+	st, err := store.Open(ctx, cfg.DBPath())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if ids, err := st.MarkInterrupted(ctx); err != nil {
+		return err
+	} else if len(ids) > 0 {
+		log.Warn("interviews interrupted by the last shutdown", "count", len(ids))
+	}
+	apiToken, generated, err := secret(ctx, st, "api_token", cfg.Auth.APIToken.Value())
+	if err != nil {
+		return err
+	}
+	signingKey, _, err := secret(ctx, st, "signing_key", "")
+	if err != nil {
+		return err
+	}
+	rooms, err := room.NewManager(roomConfig(cfg), interviews{st}, log)
+	if err != nil {
+		return err
+	}
+	reportTTL := time.Duration(cfg.Retention.Days) * 24 * time.Hour
+	if reportTTL <= 0 {
+		reportTTL = 10 * 365 * 24 * time.Hour
+	}
+	srv := server.New(server.Options{
+		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APIToken: apiToken,
+		Rooms: rooms, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,
+	})
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	base := cfg.BaseURL()
+	fmt.Fprintf(stdout, "integritybot is running: open %s\n", base)
+	if generated {
+		fmt.Fprintf(stdout, "API token (shown once; stored in %s): %s\n", cfg.DBPath(), apiToken)
+		fmt.Fprintf(stdout, "Sign in to the web page with: %s/#token=%s\n", base, apiToken)
+	}
+	go retention(ctx, st, cfg.Retention.Days, log)
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
+	defer cancel()
+	_ = hs.Shutdown(sctx)
+	rooms.Close(sctx)
+	return nil
+}
+
+// secret returns the configured value, else the stored one, else a new one it stores.
+func secret(ctx context.Context, st *store.Store, key, configured string) (value string, generated bool, err error) {
+	if configured != "" {
+		return configured, false, nil
+	}
+	v, ok, err := st.Setting(ctx, key)
+	if err != nil || ok {
+		return v, false, err
+	}
+	v = auth.NewSecret()
+	if err := st.SetSetting(ctx, key, v); err != nil {
+		return "", false, err
+	}
+	return v, true, nil
+}
+
+func roomConfig(cfg config.Config) room.Config {
+	var ice []webrtc.ICEServer
+	for _, s := range cfg.WebRTC.ICEServers {
+		ice = append(ice, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential.Value()})
+	}
+	c := cfg.Camera
+	return room.Config{
+		PublicIPs: cfg.WebRTC.PublicIPs, UDPPortMin: cfg.WebRTC.UDPPortMin, UDPPortMax: cfg.WebRTC.UDPPortMax,
+		ICEServers: ice, IncludeLoopback: cfg.WebRTC.IncludeLoopback, VideoCodec: cfg.WebRTC.VideoCodec,
+		StartBitrateKbps: cfg.WebRTC.StartBitrateKbps,
+		IdleTimeout:      cfg.Interview.IdleTimeout.D(), MaxDuration: cfg.Interview.MaxDuration.D(),
+		LiveInterval: cfg.Interview.ReportInterval.D(), RetentionDays: cfg.Retention.Days,
+		Session: bot.Config{
+			QueueSize: cfg.Interview.QueueSize, KeyframeInterval: cfg.Interview.KeyframeInterval.D(),
+			ReportInterval: cfg.Interview.ReportInterval.D(),
+			Camera: camera.Config{
+				NoFramesAfter: c.NoFramesAfter.D(), FrozenAfter: c.FrozenAfter.D(), BlackAfter: c.BlackAfter.D(),
+				MinVideo: c.MinVideo.D(), MinWidth: c.MinWidth, MinHeight: c.MinHeight, MinFPS: c.MinFPS,
+			},
+		},
+	}
+}
+
+// interviews adapts the store to what the room needs.
+type interviews struct{ st *store.Store }
+
+var _ room.Interviews = interviews{}
+
+func (i interviews) Interview(ctx context.Context, id string) (report.Candidate, report.State, error) {
+	iv, err := i.st.GetInterview(ctx, id)
+	return iv.Candidate, iv.State, err
+}
+
+func (i interviews) Started(ctx context.Context, id string, at time.Time) error {
+	return i.st.SetInterviewState(ctx, id, report.Live, &at, nil)
+}
+
+func (i interviews) Ended(ctx context.Context, r *report.Report) error {
+	if err := i.st.SaveReport(ctx, r); err != nil {
+		return err
+	}
+	return i.st.SetInterviewState(ctx, r.InterviewID, r.State, r.StartedAt, r.EndedAt)
+}
+
+func (i interviews) SaveReport(ctx context.Context, r *report.Report) error {
+	return i.st.SaveReport(ctx, r)
+}
+
+func retention(ctx context.Context, st *store.Store, days int, log *slog.Logger) {
+	if days <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := st.DeleteBefore(ctx, time.Now().Add(-time.Duration(days)*24*time.Hour))
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("retention", "err", err)
+		} else if n > 0 {
+			log.Info("retention deleted old interviews", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,247 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/store"
+)
+
+// CreateRequest is the body of POST /api/interviews.
+type CreateRequest struct {
+	Candidate report.Candidate `json:"candidate"`
+	Notes     string           `json:"notes"`
+}
+
+// CreateResponse is the answer to POST /api/interviews.
+type CreateResponse struct {
+	ID             string `json:"id"`
+	CandidateURL   string `json:"candidate_url"`
+	InterviewerURL string `json:"interviewer_url"`
+	ReportURL      string `json:"report_url"`
+	APIReportURL   string `json:"api_report_url"`
+}
+
+func (req *CreateRequest) validate() error {
+	var errs []error
+	req.Candidate.Name = strings.TrimSpace(req.Candidate.Name)
+	req.Candidate.ClaimedLocation = strings.TrimSpace(req.Candidate.ClaimedLocation)
+	req.Candidate.ClaimedTimezone = strings.TrimSpace(req.Candidate.ClaimedTimezone)
+	if req.Candidate.Name == "" {
+		errs = append(errs, errors.New("candidate.name is required"))
+	}
+	if len(req.Candidate.Name) > 200 || len(req.Candidate.ClaimedLocation) > 200 {
+		errs = append(errs, errors.New("candidate.name and candidate.claimed_location are limited to 200 characters"))
+	}
+	if tz := req.Candidate.ClaimedTimezone; tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+			errs = append(errs, errors.New("candidate.claimed_timezone must be an IANA zone such as America/Chicago"))
+		}
+	}
+	if len(req.Notes) > 4000 {
+		errs = append(errs, errors.New("notes are limited to 4000 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) createInterview(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authorize(w, r, ""); !ok {
+		return
+	}
+	var req CreateRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		return
+	}
+	if err := req.validate(); err != nil {
+		writeError(w, http.StatusBadRequest, strings.ReplaceAll(err.Error(), "\n", "; "))
+		return
+	}
+	iv := store.Interview{
+		ID: auth.NewID(), Candidate: req.Candidate, Notes: req.Notes,
+		CreatedAt: s.opt.Now().UTC(), State: report.Scheduled,
+	}
+	if err := s.opt.Store.CreateInterview(r.Context(), iv); err != nil {
+		s.opt.Log.Error("create interview", "err", err)
+		writeError(w, http.StatusInternalServerError, "could not save the interview")
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.links(iv.ID))
+}
+
+func (s *Server) links(id string) CreateResponse {
+	base := s.opt.PublicURL
+	return CreateResponse{
+		ID:             id,
+		CandidateURL:   base + "/c/" + s.opt.Signer.Sign(auth.RoleCandidate, id, s.opt.LinkTTL),
+		InterviewerURL: base + "/i/" + s.opt.Signer.Sign(auth.RoleInterviewer, id, s.opt.LinkTTL),
+		ReportURL:      base + "/r/" + s.opt.Signer.Sign(auth.RoleReport, id, s.opt.ReportTTL),
+		APIReportURL:   base + "/api/interviews/" + id + "/report",
+	}
+}
+
+type listed struct {
+	ID        string           `json:"id"`
+	Candidate report.Candidate `json:"candidate"`
+	State     report.State     `json:"state"`
+	CreatedAt time.Time        `json:"created_at"`
+	ReportURL string           `json:"report_url"`
+}
+
+func (s *Server) listInterviews(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authorize(w, r, ""); !ok {
+		return
+	}
+	ivs, err := s.opt.Store.ListInterviews(r.Context(), 50)
+	if err != nil {
+		s.opt.Log.Error("list interviews", "err", err)
+		writeError(w, http.StatusInternalServerError, "could not list interviews")
+		return
+	}
+	out := make([]listed, 0, len(ivs))
+	for _, iv := range ivs {
+		out = append(out, listed{ID: iv.ID, Candidate: iv.Candidate, State: iv.State, CreatedAt: iv.CreatedAt,
+			ReportURL: s.opt.PublicURL + "/r/" + s.opt.Signer.Sign(auth.RoleReport, iv.ID, s.opt.ReportTTL)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"interviews": out})
+}
+
+// interviewID is the {id} of the path, or the interview of the link token for the
+// token-only aliases (/api/report, /api/ws) that pages use.
+func (s *Server) interviewID(r *http.Request) string {
+	if id := r.PathValue("id"); id != "" {
+		return id
+	}
+	if c, err := s.opt.Signer.Verify(bearer(r)); err == nil {
+		return c.InterviewID
+	}
+	return ""
+}
+
+func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
+	id := s.interviewID(r)
+	if _, ok := s.authorize(w, r, id, auth.RoleInterviewer, auth.RoleReport); !ok {
+		return
+	}
+	if id == "" {
+		writeError(w, http.StatusBadRequest, "which interview? use /api/interviews/{id}/report")
+		return
+	}
+	rep, err := s.report(r, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no interview with this id")
+		return
+	}
+	if err != nil {
+		s.opt.Log.Error("get report", "interview_id", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "could not read the report")
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// report returns the live report of a running call, else the stored one, else (the call never
+// started) a report that says so.
+func (s *Server) report(r *http.Request, id string) (*report.Report, error) {
+	if rep, ok := s.opt.Rooms.Live(id); ok {
+		return rep, nil
+	}
+	rep, err := s.opt.Store.GetReport(r.Context(), id)
+	if err == nil {
+		return rep, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	iv, err := s.opt.Store.GetInterview(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return notStarted(iv), nil
+}
+
+// notStarted is the report of an interview nobody joined.
+func notStarted(iv store.Interview) *report.Report {
+	summary := "The candidate has not joined the call yet."
+	if iv.State == report.Final {
+		summary = "The candidate never joined the call, so the camera could not be checked."
+	}
+	checks := []report.Check{{ID: report.CheckCamera, Status: report.Unknown, Summary: summary, Evidence: []report.Evidence{}}}
+	return &report.Report{
+		Schema: report.Schema, InterviewID: iv.ID, Candidate: iv.Candidate, State: iv.State,
+		EndedAt: iv.EndedAt, Overall: report.OverallOf(checks), Checks: checks, Timeline: []report.Event{},
+	}
+}
+
+func (s *Server) endInterview(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, ok := s.authorize(w, r, id, auth.RoleInterviewer); !ok {
+		return
+	}
+	if rep, ok := s.opt.Rooms.End(r.Context(), id, "The interviewer ended the interview."); ok {
+		writeJSON(w, http.StatusOK, rep)
+		return
+	}
+	iv, err := s.opt.Store.GetInterview(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no interview with this id")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not read the interview")
+		return
+	}
+	if iv.State == report.Scheduled {
+		// Nobody joined: the interview ends with a report that says so.
+		now := s.opt.Now().UTC()
+		iv.State, iv.EndedAt = report.Final, &now
+		rep := notStarted(iv)
+		if err := s.opt.Store.SaveReport(r.Context(), rep); err != nil {
+			writeError(w, http.StatusInternalServerError, "could not save the report")
+			return
+		}
+		if err := s.opt.Store.SetInterviewState(r.Context(), id, report.Final, nil, &now); err != nil {
+			writeError(w, http.StatusInternalServerError, "could not save the interview")
+			return
+		}
+	}
+	rep, err := s.report(r, id)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "could not read the report")
+		return
+	}
+	writeJSON(w, http.StatusOK, rep) // ending twice is not an error: the report is final
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	id := s.interviewID(r)
+	c, ok := s.authorize(w, r, id, auth.RoleCandidate, auth.RoleInterviewer)
+	if !ok {
+		return
+	}
+	if c.admin {
+		writeError(w, http.StatusForbidden, "join the room with a candidate or interviewer link")
+		return
+	}
+	// Answer before the upgrade, so a page that probes with a plain GET learns why it cannot join.
+	iv, err := s.opt.Store.GetInterview(r.Context(), c.claims.InterviewID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "this interview no longer exists")
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "could not read the interview")
+		return
+	case iv.State == report.Final || iv.State == report.Interrupted:
+		writeError(w, http.StatusGone, "the interview has ended")
+		return
+	}
+	s.opt.Rooms.ServeWS(w, r, c.claims.InterviewID, string(c.claims.Role))
+}

@@ -1,0 +1,177 @@
+// Package server is integritybot's HTTP front: the JSON API, the pages of the hosted room and
+// the report, and the signaling websocket, with token checks on every route.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/store"
+	"github.com/integritybot/integritybot/internal/web"
+)
+
+// Rooms is the hosted room service (bot/connect/room.Manager).
+type Rooms interface {
+	ServeWS(w http.ResponseWriter, r *http.Request, id, role string)
+	Live(id string) (*report.Report, bool)
+	End(ctx context.Context, id, reason string) (*report.Report, bool)
+}
+
+// Options configures a Server.
+type Options struct {
+	Store     *store.Store
+	Signer    *auth.Signer
+	APIToken  string
+	Rooms     Rooms
+	PublicURL string        // base of the links handed out, e.g. https://bot.example.com
+	LinkTTL   time.Duration // candidate and interviewer links
+	ReportTTL time.Duration // report links
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// Server serves the HTTP API and pages.
+type Server struct {
+	opt Options
+	mux *http.ServeMux
+}
+
+// maxBody bounds API request bodies.
+const maxBody = 64 << 10
+
+// New builds the server and its routes.
+func New(opt Options) *Server {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
+	s := &Server{opt: opt, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	s.mux.Handle("GET /static/", web.Handler())
+	s.mux.Handle("GET /{$}", web.Page(web.Index))
+	s.mux.Handle("GET /c/{token}", s.page(web.Candidate, auth.RoleCandidate))
+	s.mux.Handle("GET /i/{token}", s.page(web.Interviewer, auth.RoleInterviewer))
+	s.mux.Handle("GET /r/{token}", s.page(web.Report, auth.RoleReport, auth.RoleInterviewer))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+
+	s.mux.HandleFunc("POST /api/interviews", s.createInterview)
+	s.mux.HandleFunc("GET /api/interviews", s.listInterviews)
+	s.mux.HandleFunc("GET /api/interviews/{id}/report", s.getReport)
+	s.mux.HandleFunc("GET /api/report", s.getReport)
+	s.mux.HandleFunc("POST /api/interviews/{id}/end", s.endInterview)
+	s.mux.HandleFunc("GET /api/interviews/{id}/ws", s.serveWS)
+	s.mux.HandleFunc("GET /api/ws", s.serveWS)
+}
+
+// page serves an HTML page after checking the link token in its path, so a bad or expired
+// link gets a clear error instead of a page that cannot work.
+func (s *Server) page(name string, roles ...auth.Role) http.Handler {
+	h := web.Page(name)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.opt.Signer.Verify(r.PathValue("token"))
+		if err != nil {
+			http.Error(w, linkError(err), http.StatusUnauthorized)
+			return
+		}
+		if !hasRole(c.Role, roles) {
+			http.Error(w, "This link is not for this page.", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func hasRole(r auth.Role, roles []auth.Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+func linkError(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrExpired):
+		return "This link has expired. Ask the interviewer for a new one."
+	default:
+		return "This link is not valid. Check that it was copied completely."
+	}
+}
+
+// caller is who made an API request: the API token holder, or a link holder.
+type caller struct {
+	admin  bool
+	claims auth.Claims
+}
+
+// authorize checks the bearer token (or ?token=) of r. With id != "" a link token must be for
+// that interview; roles lists the link roles allowed (the API token is always allowed).
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, id string, roles ...auth.Role) (caller, bool) {
+	tok := bearer(r)
+	if tok == "" {
+		writeError(w, http.StatusUnauthorized, "missing token: send Authorization: Bearer <token>")
+		return caller{}, false
+	}
+	if s.opt.APIToken != "" && auth.EqualToken(tok, s.opt.APIToken) {
+		return caller{admin: true}, true
+	}
+	c, err := s.opt.Signer.Verify(tok)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, strings.TrimSuffix(linkError(err), ".")+" (token rejected)")
+		return caller{}, false
+	}
+	if !hasRole(c.Role, roles) {
+		writeError(w, http.StatusForbidden, "a "+string(c.Role)+" link cannot do this")
+		return caller{}, false
+	}
+	if id != "" && c.InterviewID != id {
+		writeError(w, http.StatusForbidden, "this link belongs to another interview")
+		return caller{}, false
+	}
+	return caller{claims: c}, true
+}
+
+func bearer(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(t)
+		}
+		return ""
+	}
+	return r.URL.Query().Get("token")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
