@@ -39,7 +39,9 @@ func (a rooms) Ended(ctx context.Context, r *report.Report) error {
 	}
 	return a.st.SetInterviewState(ctx, r.InterviewID, r.State, r.StartedAt, r.EndedAt)
 }
-func (a rooms) SaveReport(ctx context.Context, r *report.Report) error { return a.st.SaveReport(ctx, r) }
+func (a rooms) SaveReport(ctx context.Context, r *report.Report) error {
+	return a.st.SaveReport(ctx, r)
+}
 
 type env struct {
 	t      *testing.T
