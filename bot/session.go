@@ -6,6 +6,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,9 +22,25 @@ type ReportSink interface {
 	SaveReport(ctx context.Context, r *report.Report) error
 }
 
+// Analyzer is a check fed with decoded frames. Analyzers are pure: no goroutines, no wall
+// clock; time comes from frame timestamps. The session calls them from one goroutine.
+type Analyzer interface {
+	Observe(f *media.Frame)
+	Result(now time.Duration) report.Check
+}
+
+// Check is a check fed by something other than frames (connection metadata, the browser's
+// answers, challenges). Result must be safe to call from any goroutine.
+type Check interface {
+	Result(now time.Duration) report.Check
+}
+
 // Config tunes a Session.
 type Config struct {
-	Camera           camera.Config
+	Camera camera.Config
+	// NewAnalyzers makes the frame analyzers of one session besides the camera check
+	// (face, face_swap, replay, ...). Nil means the camera check only.
+	NewAnalyzers     func() []Analyzer
 	QueueSize        int           // encoded frames waiting for the decoder; more are dropped and counted
 	KeyframeInterval time.Duration // a keyframe is requested at least this often
 	ReportInterval   time.Duration // how often the live report is persisted
@@ -55,6 +72,10 @@ type Session struct {
 	start    time.Time
 	ended    *time.Time
 	cam      *camera.Analyzer
+	frameAn  []Analyzer
+	checks   []Check
+	lastPTS  time.Duration
+	havePTS  bool
 	timeline []report.Event
 	closed   bool
 
@@ -87,6 +108,9 @@ func NewSession(id string, candidate report.Candidate, start time.Time, cfg Conf
 		cam:       camera.New(cfg.Camera),
 		stop:      make(chan struct{}),
 	}
+	if cfg.NewAnalyzers != nil {
+		s.frameAn = cfg.NewAnalyzers()
+	}
 	if sink != nil {
 		s.wg.Add(1)
 		go s.persistLoop()
@@ -116,13 +140,39 @@ func (s *Session) TrackEvent(e camera.Event, detail string) {
 	s.cam.TrackEvent(at, e, detail)
 }
 
-// observe runs the analyzers on one decoded frame; it is called by the decode goroutine
-// of a VideoInput, so analyzers see frames of one track in order.
-func (s *Session) observe(f *media.Frame) {
+// maxFrameGap caps how much call time one frame accounts for in coverage, so that a
+// frozen sender or a gap does not count as seen video.
+const maxFrameGap = time.Second
+
+// Observe runs the analyzers on one decoded frame and counts it into coverage. The decode
+// goroutine of a VideoInput calls it for live calls, the file analyzer for recordings; frames
+// must come in PTS order from one goroutine at a time.
+func (s *Session) Observe(f *media.Frame) {
+	s.decoded.Add(1)
 	s.mu.Lock()
+	if s.havePTS && f.PTS > s.lastPTS {
+		s.videoNano.Add(int64(min(f.PTS-s.lastPTS, maxFrameGap)))
+	}
+	s.lastPTS, s.havePTS = f.PTS, true
 	s.cam.Observe(f)
+	for _, a := range s.frameAn {
+		a.Observe(f)
+	}
 	s.mu.Unlock()
 	s.analyzed.Add(1)
+}
+
+// AddCheck adds a check fed from outside the video (e.g. timezone and network consistency).
+func (s *Session) AddCheck(c Check) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks = append(s.checks, c)
+}
+
+// checkOrder is the order of checks in reports (DESIGN.md).
+var checkOrder = map[string]int{
+	report.CheckCamera: 0, report.CheckFace: 1, report.CheckFaceSwap: 2, report.CheckReplay: 3,
+	report.CheckLiveness: 4, report.CheckVirtualCamera: 5, report.CheckTimezone: 6, report.CheckNetwork: 7,
 }
 
 // Report returns the current report. state is report.Live while the call runs.
@@ -133,13 +183,20 @@ func (s *Session) Report(state report.State) *report.Report {
 	if s.ended != nil {
 		end = *s.ended
 	}
-	cam := s.cam.Result(end.Sub(s.start))
-	timeline := append([]report.Event(nil), s.timeline...)
+	at := end.Sub(s.start)
+	checks := []report.Check{s.cam.Result(at)}
+	for _, a := range s.frameAn {
+		checks = append(checks, a.Result(at))
+	}
+	for _, c := range s.checks {
+		checks = append(checks, c.Result(at))
+	}
+	timeline := append([]report.Event{}, s.timeline...)
 	ended := s.ended
 	s.mu.Unlock()
 
+	sort.SliceStable(checks, func(i, j int) bool { return order(checks[i].ID) < order(checks[j].ID) })
 	start := s.start
-	checks := []report.Check{cam}
 	return &report.Report{
 		Schema:      report.Schema,
 		InterviewID: s.id,
@@ -208,6 +265,13 @@ func (s *Session) persistLoop() {
 			cancel()
 		}
 	}
+}
+
+func order(id string) int {
+	if o, ok := checkOrder[id]; ok {
+		return o
+	}
+	return len(checkOrder)
 }
 
 func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

@@ -21,10 +21,6 @@ type KeyframeRequester interface {
 // produce one, and asking again sooner only wastes its bandwidth.
 const minPLIGap = 500 * time.Millisecond
 
-// maxFrameGap caps how much call time one frame accounts for in coverage, so that a
-// frozen sender or a gap does not count as seen video.
-const maxFrameGap = time.Second
-
 // VideoInput takes one video track's RTP packets. WriteRTP never blocks: it assembles frames
 // in the caller's goroutine and hands them to a decoder goroutine through a bounded queue;
 // frames that do not fit are dropped, counted into the report's coverage, and a keyframe is
@@ -137,8 +133,6 @@ func (v *VideoInput) pts(ts uint32, arrival time.Time) time.Duration {
 func (v *VideoInput) decodeLoop(dec *vpx.Decoder) {
 	defer v.wg.Done()
 	defer dec.Close()
-	var prev time.Duration
-	havePrev := false
 	for {
 		select {
 		case <-v.done:
@@ -156,12 +150,7 @@ func (v *VideoInput) decodeLoop(dec *vpx.Decoder) {
 			if f == nil {
 				continue
 			}
-			v.s.decoded.Add(1)
-			if havePrev && f.PTS > prev {
-				v.s.videoNano.Add(int64(min(f.PTS-prev, maxFrameGap)))
-			}
-			prev, havePrev = f.PTS, true
-			v.s.observe(f)
+			v.s.Observe(f)
 		}
 	}
 }
