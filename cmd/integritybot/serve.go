@@ -13,14 +13,12 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/config"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
-	"github.com/integritybot/integritybot/media/camera"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -134,21 +132,13 @@ func roomConfig(cfg config.Config) room.Config {
 	for _, s := range cfg.WebRTC.ICEServers {
 		ice = append(ice, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential.Value()})
 	}
-	c := cfg.Camera
 	return room.Config{
 		PublicIPs: cfg.WebRTC.PublicIPs, UDPPortMin: cfg.WebRTC.UDPPortMin, UDPPortMax: cfg.WebRTC.UDPPortMax,
 		ICEServers: ice, IncludeLoopback: cfg.WebRTC.IncludeLoopback, VideoCodec: cfg.WebRTC.VideoCodec,
 		StartBitrateKbps: cfg.WebRTC.StartBitrateKbps,
 		IdleTimeout:      cfg.Interview.IdleTimeout.D(), MaxDuration: cfg.Interview.MaxDuration.D(),
 		LiveInterval: cfg.Interview.ReportInterval.D(), RetentionDays: cfg.Retention.Days,
-		Session: bot.Config{
-			QueueSize: cfg.Interview.QueueSize, KeyframeInterval: cfg.Interview.KeyframeInterval.D(),
-			ReportInterval: cfg.Interview.ReportInterval.D(),
-			Camera: camera.Config{
-				NoFramesAfter: c.NoFramesAfter.D(), FrozenAfter: c.FrozenAfter.D(), BlackAfter: c.BlackAfter.D(),
-				MinVideo: c.MinVideo.D(), MinWidth: c.MinWidth, MinHeight: c.MinHeight, MinFPS: c.MinFPS,
-			},
-		},
+		Session: sessionConfig(cfg),
 	}
 }
 
