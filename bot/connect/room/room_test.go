@@ -3,6 +3,7 @@ package room_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -54,7 +55,7 @@ type fixture struct {
 	id  string
 }
 
-func newFixture(t *testing.T, codec string) *fixture {
+func newFixture(t *testing.T, codec string, opts ...func(*room.Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "ib.db"))
@@ -68,11 +69,15 @@ func newFixture(t *testing.T, codec string) *fixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	m, err := room.NewManager(room.Config{
+	cfg := room.Config{
 		IncludeLoopback: true, VideoCodec: codec, StartBitrateKbps: 1500, LiveInterval: 200 * time.Millisecond,
 		Session: bot.Config{ReportInterval: 200 * time.Millisecond,
 			Camera: camera.Config{MinVideo: 2 * time.Second, MinWidth: 160, MinHeight: 120}},
-	}, storeAdapter{st}, log)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	m, err := room.NewManager(cfg, storeAdapter{st}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,4 +422,51 @@ func TestBadSignaling(t *testing.T) {
 	}
 	c.offer()
 	c.waitFor("answer", 5*time.Second)
+}
+
+// TestDeploymentICE checks what a deployment behind NAT configures: the advertised public
+// address replaces local ones, and media ports stay inside the firewall's range.
+func TestDeploymentICE(t *testing.T) {
+	f := newFixture(t, "vp8", func(c *room.Config) {
+		c.PublicIPs = []string{"203.0.113.7"}
+		c.UDPPortMin, c.UDPPortMax = 42000, 42010
+	})
+	c := f.dial(t, room.Candidate)
+	c.waitFor("welcome", 5*time.Second)
+	if _, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	c.offer()
+	answer := c.waitFor("answer", 5*time.Second)["sdp"].(string)
+	cands := []string{}
+	for _, l := range strings.Split(answer, "\r\n") {
+		if strings.HasPrefix(l, "a=candidate:") {
+			cands = append(cands, l)
+		}
+	}
+	deadline := time.After(5 * time.Second)
+	for len(cands) < 1 {
+		select {
+		case m := <-c.msgs:
+			if m["type"] == "candidate" {
+				if ic, ok := m["candidate"].(map[string]any); ok {
+					cands = append(cands, ic["candidate"].(string))
+				}
+			}
+		case <-deadline:
+			t.Fatal("the server offered no ICE candidates")
+		}
+	}
+	t.Logf("server candidates: %q", cands)
+	for _, cand := range cands {
+		fields := strings.Fields(cand)
+		if len(fields) < 6 {
+			t.Fatalf("malformed candidate %q", cand)
+		}
+		var port int
+		fmt.Sscan(fields[5], &port)
+		if fields[4] != "203.0.113.7" || port < 42000 || port > 42010 {
+			t.Errorf("candidate %q: want 203.0.113.7 with a port in 42000–42010", cand)
+		}
+	}
 }

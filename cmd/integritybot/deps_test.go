@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencyDirection enforces DESIGN.md's package edges: media looks at pixels and knows
+// nothing of bots, chat or the web; integrations post messages and know no pion or pixels.
+func TestDependencyDirection(t *testing.T) {
+	const mod = "github.com/integritybot/integritybot/"
+	cases := []struct {
+		pkgs   string
+		banned []string
+	}{
+		{"./media/...", []string{mod + "bot", mod + "integrations", mod + "internal/server", mod + "internal/web", mod + "internal/store", mod + "cmd"}},
+		{"./bot/...", []string{mod + "integrations", mod + "internal/server", mod + "internal/web", mod + "cmd"}},
+		{"./integrations/...", []string{mod + "bot", mod + "media", "github.com/pion/", mod + "cmd"}},
+		{"./internal/...", []string{mod + "cmd"}},
+		{"./internal/report", []string{mod + "bot", mod + "media", mod + "integrations", "github.com/pion/"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.pkgs, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "-e", "../../"+strings.TrimPrefix(tc.pkgs, "./")).CombinedOutput()
+			if err != nil {
+				if strings.Contains(string(out), "matched no packages") {
+					t.Skipf("%s has no packages yet", tc.pkgs)
+				}
+				t.Fatalf("go list: %v\n%s", err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				for _, b := range tc.banned {
+					if dep == strings.TrimSuffix(b, "/") || strings.HasPrefix(dep, b) && (strings.HasSuffix(b, "/") || strings.HasPrefix(dep, b+"/")) {
+						t.Errorf("%s depends on %s (banned: %s)", tc.pkgs, dep, b)
+					}
+				}
+			}
+		})
+	}
+}
