@@ -3,13 +3,16 @@ package room
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/bot/check"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media/camera"
 )
@@ -20,6 +23,7 @@ type Room struct {
 	id    string
 	cand  report.Candidate
 	sess  *bot.Session
+	meta  *check.Meta // the candidate's metadata: timezone, network, camera label
 	log   *slog.Logger
 	start time.Time
 
@@ -32,6 +36,8 @@ type Room struct {
 	lastSeen time.Time
 	ended    *report.Report
 	endOnce  sync.Once
+	ending   atomic.Bool // end has begun; Live waits for the final report
+	metaOnce sync.Once
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -59,6 +65,7 @@ func newRoom(m *Manager, id string, cand report.Candidate) (*Room, error) {
 		rm.to[role] = &outTracks{video: v, audio: a}
 	}
 	rm.sess = bot.NewSession(id, cand, now, m.cfg.Session, m.store, rm.log, m.now)
+	rm.meta = check.NewMeta(m.cfg.Geo, cand, now)
 	rm.sess.Event("started", "The interview room opened.")
 	rm.wg.Add(1)
 	go rm.tick()
@@ -73,13 +80,14 @@ func other(role string) string {
 }
 
 // serve runs one participant's signaling until its socket closes.
-func (rm *Room) serve(sock *socket, role string, log *slog.Logger) {
+func (rm *Room) serve(sock *socket, role string, client netip.Addr, log *slog.Logger) {
 	p, err := rm.join(sock, role, log)
 	if err != nil {
 		sock.Send(out{Type: "error", Error: err.Error()})
 		sock.Close()
 		return
 	}
+	p.client = client
 	sock.ReadLoop(p.handle)
 	rm.leave(p)
 }
@@ -128,6 +136,13 @@ func (rm *Room) present(p *participant) {
 	rm.sess.Event("joined", p.role+" joined the call.")
 	if p.role == Candidate {
 		rm.sess.TrackEvent(camera.ParticipantJoined, "")
+		// The metadata checks start when the candidate joins (after consent), not before.
+		rm.metaOnce.Do(func() {
+			for _, c := range rm.meta.Checks() {
+				rm.sess.AddCheck(c)
+			}
+		})
+		rm.meta.HTTPAddr(p.client, rm.m.now())
 	}
 	if peer != nil {
 		peer.sock.Send(out{Type: "peer", Role: p.role, State: "joined"})
@@ -201,6 +216,7 @@ func (rm *Room) tick() {
 
 // end closes the call once and returns the final report (the same one on later calls).
 func (rm *Room) end(ctx context.Context, reason string, state report.State) *report.Report {
+	rm.ending.Store(true)
 	rm.endOnce.Do(func() {
 		rm.sess.Event("ended", reason)
 		rm.mu.Lock()

@@ -17,6 +17,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/bot/check"
+	"github.com/integritybot/integritybot/internal/geo"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media/vpx"
 )
@@ -52,6 +54,9 @@ type Config struct {
 	LiveInterval     time.Duration // how often the interviewer's page gets the live checks
 	RetentionDays    int
 	Session          bot.Config
+	// Geo is what the timezone, network and virtual_camera checks look things up in; the
+	// zero value makes them say unknown where they need data.
+	Geo check.Env
 }
 
 // ErrEnded is returned when joining an interview that is over.
@@ -120,7 +125,8 @@ func (m *Manager) ServeWS(w http.ResponseWriter, r *http.Request, id, role strin
 		sock.Close()
 		return
 	}
-	rm.serve(sock, role, log)
+	client, _ := geo.ClientFromContext(r.Context())
+	rm.serve(sock, role, client, log)
 }
 
 // room returns the live room of interview id, starting it on first join.
@@ -158,6 +164,10 @@ func (m *Manager) Live(id string) (*report.Report, bool) {
 	m.mu.Unlock()
 	if !ok {
 		return nil, false
+	}
+	if rm.ending.Load() {
+		// The call is closing: wait for the final report rather than show a stale live one.
+		return rm.end(context.Background(), "", report.Final), true
 	}
 	return rm.sess.Report(report.Live), true
 }

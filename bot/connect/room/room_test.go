@@ -212,28 +212,37 @@ func (c *client) sendVideo(codec vpx.Codec, w, h, fps int, gen func(i int) *ibme
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	// Pictures are made once and cycled, and each sample lasts as long as it really took, so
+	// RTP time follows the wall clock like a real camera's even when the machine is slow.
+	pics := make([]*ibmedia.Frame, 30)
+	for i := range pics {
+		pics[i] = gen(i)
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		defer enc.Close()
 		tick := time.NewTicker(time.Second / time.Duration(fps))
 		defer tick.Stop()
+		last := time.Now()
 		for i := 0; ; i++ {
 			select {
 			case <-c.stop:
 				return
 			case <-tick.C:
 			}
-			f := gen(i)
+			f := pics[i%len(pics)]
 			f.PTS = time.Duration(i) * time.Second / time.Duration(fps)
 			pkts, err := enc.Encode(f, i%60 == 0)
 			if err != nil {
 				c.t.Errorf("encode: %v", err)
 				return
 			}
+			now := time.Now()
 			for _, p := range pkts {
-				_ = track.WriteSample(media.Sample{Data: p.Data, Duration: time.Second / time.Duration(fps)})
+				_ = track.WriteSample(media.Sample{Data: p.Data, Duration: now.Sub(last)})
 			}
+			last = now
 		}
 	}()
 }
