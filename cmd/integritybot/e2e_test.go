@@ -155,6 +155,12 @@ func dumpConsole(t *testing.T, name string, p *chrome.Page) {
 // final report.
 func runCall(t *testing.T, e *e2e, candOpt chrome.Options) *report.Report {
 	t.Helper()
+	return runCallFor(t, e, candOpt, callLength)
+}
+
+// runCallFor is runCall with the candidate staying length.
+func runCallFor(t *testing.T, e *e2e, candOpt chrome.Options, length time.Duration) *report.Report {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var links server.CreateResponse
@@ -199,16 +205,23 @@ func runCall(t *testing.T, e *e2e, candOpt chrome.Options) *report.Report {
 			t.Fatalf("interviewer page shows no live checks: %v", err)
 		}
 	}
-	time.Sleep(time.Until(joined.Add(callLength))) // the call itself: the candidate stays on camera
+	time.Sleep(time.Until(joined.Add(length))) // the call itself: the candidate stays on camera
 	if err := interviewer.Click(ctx, "#end-interview"); err != nil {
 		t.Fatal(err)
 	}
 	if err := cand.WaitFor(wctx, `document.body.dataset.state === 'ended'`, 200*time.Millisecond); err != nil {
 		t.Fatalf("candidate page did not see the end: %v", err)
 	}
+	// The pages learn of the end before the final report is stored: poll for it.
 	var rep report.Report
-	if code := e.api("GET", "/api/interviews/"+links.ID+"/report", nil, &rep); code != http.StatusOK {
-		t.Fatalf("get report: %d", code)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		rep = report.Report{}
+		if code := e.api("GET", "/api/interviews/"+links.ID+"/report", nil, &rep); code != http.StatusOK {
+			t.Fatalf("get report: %d", code)
+		}
+		if rep.State != report.Live || time.Now().After(deadline) {
+			break
+		}
 	}
 	if rep.State != report.Final || rep.Schema != report.Schema {
 		t.Fatalf("report state %q schema %q; want final v1", rep.State, rep.Schema)

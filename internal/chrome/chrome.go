@@ -40,6 +40,9 @@ type Options struct {
 	DenyMedia bool
 	// ExtraArgs are appended to the command line.
 	ExtraArgs []string
+	// Env adds KEY=VALUE entries to Chromium's environment, e.g. "TZ=Asia/Seoul" (the
+	// timezone the page's Intl and Date see).
+	Env []string
 	// Log receives Chromium's stdout and stderr (nil discards them).
 	Log io.Writer
 }
@@ -129,6 +132,9 @@ func Launch(ctx context.Context, opt Options) (*Browser, error) {
 
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Close kills exactly this group
+	if len(opt.Env) > 0 {
+		cmd.Env = append(os.Environ(), opt.Env...)
+	}
 	if opt.Log != nil {
 		cmd.Stdout, cmd.Stderr = opt.Log, opt.Log
 	}

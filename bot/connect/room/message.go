@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -20,6 +21,12 @@ type Message struct {
 	State     string                   `json:"state,omitempty"`
 	Label     string                   `json:"label,omitempty"`
 	Error     string                   `json:"error,omitempty"`
+	// hello: what the candidate's browser says about itself (check.Hello).
+	Timezone     string   `json:"timezone,omitempty"`
+	UTCOffsetMin *int     `json:"utc_offset_min,omitempty"`
+	NowMs        int64    `json:"now_ms,omitempty"`
+	Languages    []string `json:"languages,omitempty"`
+	UserAgent    string   `json:"user_agent,omitempty"`
 }
 
 // ErrBadMessage is returned for a signaling message the server cannot use.
@@ -53,12 +60,46 @@ func DecodeMessage(data []byte) (Message, error) {
 		if len(m.Label) > 256 {
 			m.Label = m.Label[:256]
 		}
+	case "hello":
+		if err := validateHello(&m); err != nil {
+			return m, err
+		}
 	case "":
 		return m, fmt.Errorf("%w: missing type", ErrBadMessage)
 	default:
 		return m, fmt.Errorf("%w: unknown type %q", ErrBadMessage, m.Type)
 	}
 	return m, nil
+}
+
+// validateHello checks a hello message's fields and trims what is only context.
+func validateHello(m *Message) error {
+	if len(m.Timezone) > 64 || strings.ContainsAny(m.Timezone, " \t\n") {
+		return fmt.Errorf("%w: hello timezone %q is not an IANA zone name", ErrBadMessage, m.Timezone)
+	}
+	if m.UTCOffsetMin == nil {
+		return fmt.Errorf("%w: hello without utc_offset_min", ErrBadMessage)
+	}
+	if o := *m.UTCOffsetMin; o < -18*60 || o > 18*60 {
+		return fmt.Errorf("%w: hello utc_offset_min %d is outside ±1080", ErrBadMessage, o)
+	}
+	if m.NowMs < 0 {
+		return fmt.Errorf("%w: hello now_ms is negative", ErrBadMessage)
+	}
+	if len(m.Languages) > 16 {
+		m.Languages = m.Languages[:16]
+	}
+	langs := m.Languages[:0]
+	for _, l := range m.Languages {
+		if l != "" && len(l) <= 35 {
+			langs = append(langs, l)
+		}
+	}
+	m.Languages = langs
+	if len(m.UserAgent) > 512 {
+		m.UserAgent = m.UserAgent[:512]
+	}
+	return nil
 }
 
 // out is a server → client message.

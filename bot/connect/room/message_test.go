@@ -16,6 +16,12 @@ func TestDecodeMessage(t *testing.T) {
 		{"end of candidates", `{"type":"candidate","candidate":null}`, true},
 		{"track", `{"type":"track","kind":"video","state":"muted","label":"FaceTime HD"}`, true},
 		{"end", `{"type":"end"}`, true},
+		{"hello", `{"type":"hello","timezone":"America/Chicago","utc_offset_min":-300,"now_ms":1767225600000,"languages":["en-US","es"],"user_agent":"Mozilla/5.0"}`, true},
+		{"hello without zone", `{"type":"hello","utc_offset_min":0}`, true},
+		{"hello without offset", `{"type":"hello","timezone":"Asia/Seoul"}`, false},
+		{"hello offset out of range", `{"type":"hello","timezone":"Asia/Seoul","utc_offset_min":5000}`, false},
+		{"hello bad zone", `{"type":"hello","timezone":"Asia/Seoul; drop","utc_offset_min":540}`, false},
+		{"hello negative clock", `{"type":"hello","utc_offset_min":0,"now_ms":-5}`, false},
 		{"not json", `{"type":`, false},
 		{"array", `[]`, false},
 		{"no type", `{}`, false},
@@ -40,7 +46,8 @@ func TestDecodeMessage(t *testing.T) {
 
 func FuzzDecodeMessage(f *testing.F) {
 	for _, s := range []string{`{"type":"offer","sdp":"v=0"}`, `{"type":"candidate","candidate":{"candidate":"x"}}`,
-		`{"type":"track","kind":"audio","state":"none","label":"` + strings.Repeat("é", 300) + `"}`, `{"type":"end"}`, `null`} {
+		`{"type":"track","kind":"audio","state":"none","label":"` + strings.Repeat("é", 300) + `"}`, `{"type":"end"}`, `null`,
+		`{"type":"hello","timezone":"Asia/Seoul","utc_offset_min":540,"now_ms":1767225600000,"languages":["ko-KR","en"],"user_agent":"x"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -50,6 +57,9 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 		if err == nil && len(m.Label) > 256 {
 			t.Fatal("label not truncated")
+		}
+		if err == nil && m.Type == "hello" && (m.UTCOffsetMin == nil || len(m.Languages) > 16 || len(m.UserAgent) > 512 || len(m.Timezone) > 64) {
+			t.Fatalf("hello not validated: %+v", m)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -28,7 +29,10 @@ type participant struct {
 	mu        sync.Mutex
 	videoSSRC webrtc.SSRC
 	sending   bool
-	present   bool // sent an offer: in the call, not just reading the consent notice
+	present   bool
+	closed    bool       // sent an offer: in the call, not just reading the consent notice
+	statsOn   bool       // the candidate's connection stats are being polled (meta.go)
+	client    netip.Addr // the HTTP client address of the signaling request
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 }
@@ -75,11 +79,14 @@ func (p *participant) handle(data []byte) {
 		if msg.Candidate == nil || msg.Candidate.Candidate == "" {
 			return // end of candidates
 		}
+		p.noteCandidate(msg.Candidate.Candidate)
 		if err := p.pc.AddICECandidate(*msg.Candidate); err != nil {
 			p.sock.Send(out{Type: "error", Error: "invalid ICE candidate: " + err.Error()})
 		}
 	case "track":
 		p.onTrackState(msg)
+	case "hello":
+		p.onHello(msg)
 	case "end":
 		if p.role != Interviewer {
 			p.sock.Send(out{Type: "error", Error: "only the interviewer can end the interview"})
@@ -115,6 +122,8 @@ func (p *participant) onOffer(sdp string) {
 		return
 	}
 	p.sock.Send(out{Type: "answer", SDP: withStartBitrate(answer.SDP, p.rm.m.cfg.StartBitrateKbps)})
+	p.noteOfferCandidates(sdp)
+	p.startStats()
 }
 
 // addOutTracks attaches the other participant's media to this connection, once.
@@ -156,7 +165,15 @@ func (p *participant) readSenderRTCP(sender *webrtc.RTPSender) {
 }
 
 func (p *participant) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	// pion calls this on its own goroutine: register with wg under the lock that close takes,
+	// so no Add can race with close's Wait.
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
 	p.wg.Add(1)
+	p.mu.Unlock()
 	defer p.wg.Done()
 	dst := p.rm.to[other(p.role)].audio
 	var input *bot.VideoInput
@@ -204,6 +221,7 @@ func (p *participant) onTrackState(msg Message) {
 	if p.role != Candidate || msg.Kind != "video" {
 		return
 	}
+	p.rm.meta.CameraLabel(msg.Label, p.rm.m.now())
 	events := map[string]camera.Event{
 		"muted": camera.TrackMuted, "unmuted": camera.TrackUnmuted,
 		"ended": camera.TrackEnded, "none": camera.TrackNone,
@@ -233,6 +251,9 @@ func (p *participant) RequestKeyframe() error {
 // close closes the socket and the PeerConnection and waits for the media goroutines.
 func (p *participant) close() {
 	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
 		p.sock.Close()
 		if err := p.pc.Close(); err != nil {
 			p.log.Debug("close peer connection", "err", err)

@@ -4,6 +4,16 @@ import { Room, getLocalMedia, mediaNotice, showLocal, playWithSound, exposeForTe
 
 const token = tokenFromPath();
 let room = null;
+// No interviewer in this call: the link works as a device and network check before an
+// interview held elsewhere (Zoom, Meet, Teams); the report has the same sections.
+let interviewerHere = false;
+
+function connectedText() {
+  return interviewerHere
+    ? 'You are connected. integritybot is analyzing your camera video.'
+    : 'Device and network check: no interviewer is in this call. integritybot is checking your camera and connection; ' +
+      'if your interview takes place elsewhere, you can close this page after a minute.';
+}
 
 function show(id) {
   for (const s of ['consent', 'declined', 'room', 'ended-notice', 'error-notice']) $(s).hidden = s !== id;
@@ -17,15 +27,19 @@ function onState(state, detail) {
     $('error-text').textContent = detail;
     show('error-notice');
   } else if (room && room.joined) {
-    $('status').textContent = state === 'connected' ? 'You are connected. integritybot is analyzing your camera video.' : detail;
+    $('status').textContent = state === 'connected' ? connectedText() : detail;
   }
 }
 
 function onMessage(msg) {
   if (msg.type === 'welcome' && typeof msg.retention_days === 'number') {
     $('retention-days').textContent = String(msg.retention_days);
-  } else if (msg.type === 'peer' && msg.role === 'interviewer' && room && room.joined) {
+  } else if (msg.type === 'peer' && msg.role === 'interviewer') {
+    interviewerHere = msg.state === 'joined';
+    document.body.dataset.mode = interviewerHere ? 'interview' : 'check';
+    if (!room || !room.joined) return;
     $('remote-overlay').textContent = msg.state === 'left' ? 'The interviewer left the call.' : 'Waiting for the interviewer’s video…';
+    if (room.state === 'connected') $('status').textContent = connectedText();
   } else if (msg.type === 'error' && room && room.joined) {
     $('status').textContent = msg.error;
   }
@@ -67,6 +81,7 @@ function newRoom() {
 function main() {
   exposeForTests(() => room, 'candidate');
   document.body.dataset.state = 'consent';
+  document.body.dataset.mode = 'check';
   newRoom();
   $('consent-accept').addEventListener('click', accept);
   $('consent-decline').addEventListener('click', () => {

@@ -30,6 +30,7 @@ async function load() {
   }
   render(report);
   if (report.state === 'live') timer = setTimeout(load, REFRESH_MS);
+  else if ((report.delivery || []).some((d) => d.state === 'pending')) timer = setTimeout(load, REFRESH_MS * 5);
 }
 
 function setText(id, text) { $(id).textContent = text || '—'; }
@@ -67,6 +68,7 @@ function render(r) {
   });
   $('checks').replaceChildren(...(cards.length ? cards : [h('p', { className: 'muted', text: 'No checks yet.' })]));
   $('timeline').replaceChildren(...timeline(r));
+  renderDelivery(r.delivery || []);
 
   if (blobURL) URL.revokeObjectURL(blobURL);
   blobURL = URL.createObjectURL(new Blob([JSON.stringify(r, null, 2) + '\n'], { type: 'application/json' }));
@@ -147,3 +149,25 @@ function timeline(r) {
 }
 
 load();
+
+// Delivery state of the Slack / Discord / webhook notifications (the API's additive
+// "delivery" field): delivered, retrying after an outage, or refused for good.
+const DELIVERY_TEXT = { delivered: 'Delivered', pending: 'Waiting to retry', failed: 'Not delivered' };
+const NOTIFIER_NAME = { slack: 'Slack', discord: 'Discord', webhook: 'Webhook' };
+
+function renderDelivery(list) {
+  $('delivery').hidden = list.length === 0;
+  $('delivery-list').replaceChildren(...list.map((d) => {
+    const what = d.kind === 'alert' ? 'Live alert: ' + checkName(d.check) : 'Summary';
+    let state = DELIVERY_TEXT[d.state] || d.state;
+    if (d.state === 'delivered' && d.delivered_at) state += ' ' + fmtDate(d.delivered_at);
+    if (d.state === 'pending' && d.attempts === 0) state = 'Sending…';
+    else if (d.state === 'pending' && d.next_attempt_at) state += ' at ' + fmtDate(d.next_attempt_at);
+    const attempts = d.attempts > 1 ? ` (${d.attempts} attempts)` : '';
+    return h('li', { dataset: { state: d.state, notifier: d.notifier } }, [
+      h('span', { className: 'source', text: (NOTIFIER_NAME[d.notifier] || d.notifier) + (d.target ? ' ' + d.target : '') }),
+      h('span', { text: what }),
+      h('span', { text: state + attempts + (d.last_error && d.state !== 'delivered' ? ' — ' + d.last_error : '') }),
+    ]);
+  }));
+}

@@ -282,12 +282,27 @@ export class Room {
       const offer = await pc.createOffer();
       if (this.pc !== pc) return;
       await pc.setLocalDescription(offer);
+      if (this.role === 'candidate') this.sendHello();
       this.send({ type: 'offer', sdp: pc.localDescription.sdp });
       this.sendTrackStates();
     } catch (e) {
       console.error('integritybot: offer failed', e);
       this.fail('Could not start the call in this browser: ' + e.message);
     }
+  }
+
+  /** Tells the server the browser's timezone, clock and languages (timezone check; after consent only). */
+  sendHello() {
+    let timezone = '';
+    try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { /* old browser */ }
+    this.send({
+      type: 'hello',
+      timezone,
+      utc_offset_min: -new Date().getTimezoneOffset(),
+      now_ms: Date.now(),
+      languages: Array.from(navigator.languages || [navigator.language]).filter(Boolean).slice(0, 16),
+      user_agent: navigator.userAgent,
+    });
   }
 
   /** Keep 720p from the first frame instead of ramping up slowly (PITFALLS.md). */

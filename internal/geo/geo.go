@@ -1,0 +1,262 @@
+// Package geo answers where an IP address is and who runs its network, from MaxMind-format
+// .mmdb files (GeoLite2 Country/City/ASN, DB-IP Lite, IPinfo Lite, IPtoASN conversions), flags
+// VPN and hosting networks from an extendable list, geocodes a claimed location with an
+// offline table of cities, and resolves the HTTP client address behind trusted proxies.
+//
+// Every lookup says when it could not be done and why; callers report "unknown", never a pass.
+package geo
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/oschwald/maxminddb-golang/v2"
+)
+
+// Config names the databases to open. Empty paths are allowed: lookups needing them report
+// why they could not be done.
+type Config struct {
+	CountryDB string // GeoLite2-Country, DB-IP Country Lite, IPinfo Lite, ...
+	CityDB    string // GeoLite2-City, DB-IP City Lite (also answers country lookups)
+	ASNDB     string // GeoLite2-ASN, DB-IP ASN Lite, IPinfo Lite, IPtoASN
+}
+
+// DB holds the opened databases. A nil *DB or a DB without files is valid and answers
+// every lookup with a reason.
+type DB struct {
+	country, city, asn *maxminddb.Reader
+}
+
+// Open opens the databases named in cfg.
+func Open(cfg Config) (*DB, error) {
+	db := &DB{}
+	for _, f := range []struct {
+		path string
+		dst  **maxminddb.Reader
+	}{{cfg.CountryDB, &db.country}, {cfg.CityDB, &db.city}, {cfg.ASNDB, &db.asn}} {
+		if f.path == "" {
+			continue
+		}
+		r, err := maxminddb.Open(f.path)
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("geo: open %s: %w", f.path, err)
+		}
+		*f.dst = r
+	}
+	return db, nil
+}
+
+// OpenBytes is Open for databases already in memory (tests); nil slices are skipped.
+func OpenBytes(country, city, asn []byte) (*DB, error) {
+	db := &DB{}
+	for _, f := range []struct {
+		b   []byte
+		dst **maxminddb.Reader
+	}{{country, &db.country}, {city, &db.city}, {asn, &db.asn}} {
+		if f.b == nil {
+			continue
+		}
+		r, err := maxminddb.OpenBytes(f.b)
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("geo: open database: %w", err)
+		}
+		*f.dst = r
+	}
+	return db, nil
+}
+
+// Close closes the databases.
+func (db *DB) Close() error {
+	if db == nil {
+		return nil
+	}
+	var errs []error
+	for _, r := range []*maxminddb.Reader{db.country, db.city, db.asn} {
+		if r != nil {
+			errs = append(errs, r.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Info is what the databases say about one address. Empty fields were not found; the
+// reasons say why.
+type Info struct {
+	Addr      netip.Addr
+	Country   string // ISO 3166-1 alpha-2, upper case
+	City      string
+	Lat, Lon  float64
+	HasCoords bool
+	ASN       uint32
+	ASOrg     string
+	// CountryWhy and ASNWhy explain an empty Country or ASN.
+	CountryWhy, ASNWhy string
+}
+
+// Lookup looks up addr in every configured database.
+func (db *DB) Lookup(addr netip.Addr) Info {
+	addr = addr.Unmap()
+	in := Info{Addr: addr}
+	if !db.Routable(addr) {
+		in.CountryWhy = addr.String() + " is a private, loopback or reserved address"
+		in.ASNWhy = in.CountryWhy
+		return in
+	}
+	in.CountryWhy, in.ASNWhy = "no country database is configured (geo.country_db or geo.city_db)", "no ASN database is configured (geo.asn_db)"
+	if db == nil {
+		return in
+	}
+	for _, r := range []*maxminddb.Reader{db.city, db.country, db.asn} {
+		if r == nil {
+			continue
+		}
+		var rec map[string]any
+		res := r.Lookup(addr)
+		if err := res.Decode(&rec); err != nil {
+			continue
+		}
+		db.fill(&in, rec)
+	}
+	if in.Country != "" {
+		in.CountryWhy = ""
+	} else if db.country != nil || db.city != nil {
+		in.CountryWhy = "the country database has no entry for " + addr.String()
+	}
+	if in.ASN != 0 {
+		in.ASNWhy = ""
+	} else if db.asn != nil {
+		in.ASNWhy = "the ASN database has no entry for " + addr.String()
+	}
+	return in
+}
+
+// fill copies what rec knows into in, without overwriting what an earlier database said. It
+// understands the MaxMind/DB-IP layout (country.iso_code, location.latitude,
+// autonomous_system_number) and IPinfo Lite's flat one (country_code, asn "AS123", as_name).
+func (db *DB) fill(in *Info, rec map[string]any) {
+	if in.Country == "" {
+		for _, c := range []string{str(rec, "country", "iso_code"), str(rec, "country_code"), str(rec, "registered_country", "iso_code")} {
+			if len(c) == 2 {
+				in.Country = strings.ToUpper(c)
+				break
+			}
+		}
+	}
+	if in.City == "" {
+		in.City = str(rec, "city", "names", "en")
+	}
+	if !in.HasCoords {
+		lat, ok1 := num(rec, "location", "latitude")
+		lon, ok2 := num(rec, "location", "longitude")
+		if ok1 && ok2 {
+			in.Lat, in.Lon, in.HasCoords = lat, lon, true
+		}
+	}
+	if in.ASN == 0 {
+		if n, ok := num(rec, "autonomous_system_number"); ok && n > 0 {
+			in.ASN = uint32(n)
+		} else if s := str(rec, "asn"); s != "" {
+			if v, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(s), "AS"), 10, 32); err == nil {
+				in.ASN = uint32(v)
+			}
+		}
+	}
+	if in.ASOrg == "" {
+		in.ASOrg = str(rec, "autonomous_system_organization")
+		if in.ASOrg == "" {
+			in.ASOrg = str(rec, "as_name")
+		}
+	}
+}
+
+func get(rec map[string]any, path ...string) any {
+	var v any = rec
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func str(rec map[string]any, path ...string) string {
+	s, _ := get(rec, path...).(string)
+	return s
+}
+
+func num(rec map[string]any, path ...string) (float64, bool) {
+	switch v := get(rec, path...).(type) {
+	case float64:
+		return v, true
+	case float32:
+		return float64(v), true
+	case uint64:
+		return float64(v), true
+	case uint32:
+		return float64(v), true
+	case uint16:
+		return float64(v), true
+	case int:
+		return float64(v), true
+	case int32:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	}
+	return 0, false
+}
+
+// documentation ranges (RFC 5737, RFC 3849) are reserved; they count as routable only where a
+// configured database has an entry for them, so tests can use them like real addresses while
+// a machine that happens to use them locally is not looked up.
+var documentation = []netip.Prefix{
+	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32"),
+}
+
+// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// IsPublic reports whether addr is a globally routed unicast address (not private, loopback,
+// link-local, carrier-grade NAT or documentation).
+func IsPublic(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	if !addr.IsValid() || isDocumentation(addr) {
+		return false
+	}
+	return addr.IsGlobalUnicast() && !addr.IsPrivate() && !cgnat.Contains(addr)
+}
+
+// Routable reports whether addr says something about location: a public address, or a
+// documentation address that a configured database has an entry for (test databases).
+func (db *DB) Routable(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	if IsPublic(addr) {
+		return true
+	}
+	if !isDocumentation(addr) || db == nil {
+		return false
+	}
+	for _, r := range []*maxminddb.Reader{db.country, db.city, db.asn} {
+		if r != nil && r.Lookup(addr).Found() {
+			return true
+		}
+	}
+	return false
+}
+
+func isDocumentation(addr netip.Addr) bool {
+	for _, p := range documentation {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
