@@ -1,9 +1,12 @@
 package main
 
 import (
+	"log/slog"
+
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/internal/config"
 	"github.com/integritybot/integritybot/media/camera"
+	"github.com/integritybot/integritybot/media/face"
 )
 
 // sessionConfig is the one place that decides which analyzers run, for live calls and for
@@ -22,9 +25,25 @@ func sessionConfig(cfg config.Config) bot.Config {
 }
 
 // newAnalyzers returns the factory of per-session frame analyzers besides the camera check.
+// The face cascades are loaded once here; if that fails the bot still runs and every
+// report says the face check is unknown, with the reason.
 func newAnalyzers(cfg config.Config) func() []bot.Analyzer {
+	fc := cfg.Face
+	faceProto, faceErr := face.New(face.Config{
+		Interval: fc.Interval.D(), DetectWidth: fc.DetectWidth, MinFace: fc.MinFace,
+		NoFaceAfter: fc.NoFaceAfter.D(), MultipleAfter: fc.MultipleAfter.D(), MinVideo: fc.MinVideo.D(),
+		Landmarks: fc.Landmarks, CascadeDir: fc.CascadeDir,
+	})
+	if faceErr != nil {
+		slog.Default().Warn("face check disabled", "err", faceErr)
+	}
 	return func() []bot.Analyzer {
 		var as []bot.Analyzer
+		if faceErr != nil {
+			as = append(as, face.Unavailable{Err: faceErr})
+		} else {
+			as = append(as, faceProto.Fresh())
+		}
 		return as
 	}
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package face
+
+const raceEnabled = false
