@@ -35,6 +35,8 @@ const usage = `integritybot — checks that an interview candidate's camera is r
 
 Usage:
   integritybot serve [--config FILE] [--addr HOST:PORT] [--data DIR]
+  integritybot analyze [--json] [--claims FILE] [--config FILE] INPUT...
+  integritybot eval [--json] LABELS.csv | eval --synthesize DIR [--corpus DIR]
   integritybot version
 
 Run "integritybot serve --help" for the flags.
@@ -48,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "analyze", "eval":
+		return offline(ctx, args[0], args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "integritybot", version)
 		return nil

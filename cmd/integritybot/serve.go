@@ -61,11 +61,14 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		return err
 	}
 	defer st.Close()
-	if ids, err := st.MarkInterrupted(ctx); err != nil {
+	interrupted, err := st.MarkInterrupted(ctx)
+	if err != nil {
 		return err
-	} else if len(ids) > 0 {
-		log.Warn("interviews interrupted by the last shutdown", "count", len(ids))
+	} else if len(interrupted) > 0 {
+		log.Warn("interviews interrupted by the last shutdown", "count", len(interrupted))
 	}
+	ch := newChat(cfg, st, log) // Slack, Discord, webhook: outbox and /integrity (chat.go)
+	defer ch.stop()
 	apiToken, generated, err := secret(ctx, st, "api_token", cfg.Auth.APIToken.Value())
 	if err != nil {
 		return err
@@ -74,7 +77,14 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	if err != nil {
 		return err
 	}
-	rooms, err := room.NewManager(roomConfig(cfg), interviews{st}, log)
+	geoEnv, err := openGeo(cfg.Geo)
+	if err != nil {
+		return err
+	}
+	defer geoEnv.GeoIP.Close()
+	rcfg := roomConfig(cfg)
+	rcfg.Geo = geoEnv
+	rooms, err := room.NewManager(rcfg, interviews{st: st, chat: ch}, log)
 	if err != nil {
 		return err
 	}
@@ -85,7 +95,9 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	srv := server.New(server.Options{
 		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APIToken: apiToken,
 		Rooms: rooms, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,
+		TrustedProxies: trustedProxies(cfg), Handlers: ch.handlers(), Ended: ch.summary,
 	})
+	ch.start(srv, interrupted)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -108,6 +120,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	defer cancel()
 	_ = hs.Shutdown(sctx)
 	rooms.Close(sctx)
+	ch.stop() // after the rooms: their interrupted summaries are queued, delivered at the next start if not now
 	return nil
 }
 
@@ -143,7 +156,10 @@ func roomConfig(cfg config.Config) room.Config {
 }
 
 // interviews adapts the store to what the room needs.
-type interviews struct{ st *store.Store }
+type interviews struct {
+	st   *store.Store
+	chat *chat // queues summaries and live alerts; nil-safe
+}
 
 var _ room.Interviews = interviews{}
 
@@ -160,11 +176,19 @@ func (i interviews) Ended(ctx context.Context, r *report.Report) error {
 	if err := i.st.SaveReport(ctx, r); err != nil {
 		return err
 	}
-	return i.st.SetInterviewState(ctx, r.InterviewID, r.State, r.StartedAt, r.EndedAt)
+	if err := i.st.SetInterviewState(ctx, r.InterviewID, r.State, r.StartedAt, r.EndedAt); err != nil {
+		return err
+	}
+	i.chat.summary(ctx, r)
+	return nil
 }
 
 func (i interviews) SaveReport(ctx context.Context, r *report.Report) error {
-	return i.st.SaveReport(ctx, r)
+	if err := i.st.SaveReport(ctx, r); err != nil {
+		return err
+	}
+	i.chat.observe(ctx, r) // a check turning fail posts a live alert
+	return nil
 }
 
 func retention(ctx context.Context, st *store.Store, days int, log *slog.Logger) {

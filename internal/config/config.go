@@ -17,6 +17,10 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/integritybot/integritybot/integrations/discord"
+	"github.com/integritybot/integritybot/integrations/slack"
+	"github.com/integritybot/integritybot/integrations/webhook"
 )
 
 // Config is the whole configuration. The zero value is not useful; start from Default.
@@ -27,8 +31,14 @@ type Config struct {
 	WebRTC    WebRTC    `yaml:"webrtc"`
 	Interview Interview `yaml:"interview"`
 	Camera    Camera    `yaml:"camera"`
+	Face      Face      `yaml:"face"`
+	Geo       Geo       `yaml:"geo"`
 	Retention Retention `yaml:"retention"`
 	Log       Log       `yaml:"log"`
+	// Slack, Discord and Webhook are owned by their integrations (chat.go).
+	Slack   slack.Config   `yaml:"slack"`
+	Discord discord.Config `yaml:"discord"`
+	Webhook webhook.Config `yaml:"webhook"`
 }
 
 // Server configures the HTTP server.
@@ -103,6 +113,18 @@ type Camera struct {
 	MinFPS        float64  `yaml:"min_fps"`
 }
 
+// Face holds the settings of the face check (media/face).
+type Face struct {
+	Interval      Duration `yaml:"interval"`       // time between two face detections
+	DetectWidth   int      `yaml:"detect_width"`   // frames are downscaled to this width for detection
+	MinFace       float64  `yaml:"min_face"`       // smallest face searched first, share of the width
+	NoFaceAfter   Duration `yaml:"no_face_after"`  // no (or a small or dark) face for longer: a finding
+	MultipleAfter Duration `yaml:"multiple_after"` // two or more faces for this long: a finding
+	MinVideo      Duration `yaml:"min_video"`      // less video than this: insufficient data
+	Landmarks     bool     `yaml:"landmarks"`      // also locate 15 facial landmarks per detection
+	CascadeDir    string   `yaml:"cascade_dir"`    // read pigo's cascades from here, not the embedded copy
+}
+
 // Retention configures how long reports and snapshots are kept.
 type Retention struct {
 	// Days after which reports and snapshots are deleted; 0 keeps them forever.
@@ -142,9 +164,18 @@ func Default() Config {
 		MinHeight:     240,
 		MinFPS:        5,
 	}
+	c.Face = Face{
+		Interval:      Duration(200 * time.Millisecond),
+		DetectWidth:   320,
+		MinFace:       0.125,
+		NoFaceAfter:   Duration(2 * time.Second),
+		MultipleAfter: Duration(time.Second),
+		MinVideo:      Duration(2 * time.Second),
+	}
 	c.Retention.Days = 30
 	c.Log.Level = "info"
 	c.Log.Format = "text"
+	c.Slack, c.Discord = slack.DefaultConfig(), discord.DefaultConfig()
 	return c
 }
 
@@ -247,6 +278,9 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 	}
 	if v, ok := get(EnvPublicURL); ok {
 		c.Server.PublicURL = v
+	}
+	if err := applyChatEnv(c, get); err != nil {
+		return err
 	}
 	return nil
 }

@@ -59,11 +59,23 @@ func (c Config) Validate() error {
 	if f := c.Camera.MinFPS; f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 		p.add("camera.min_fps", "must be a number >= 0, got %v", f)
 	}
+	positive(&p, "face.interval", c.Face.Interval)
+	positive(&p, "face.no_face_after", c.Face.NoFaceAfter)
+	positive(&p, "face.multiple_after", c.Face.MultipleAfter)
+	positive(&p, "face.min_video", c.Face.MinVideo)
+	if c.Face.DetectWidth < 64 {
+		p.add("face.detect_width", "must be at least 64 pixels, got %d", c.Face.DetectWidth)
+	}
+	if f := c.Face.MinFace; !(f >= 0.03 && f <= 0.5) {
+		p.add("face.min_face", "must be a share of the picture width between 0.03 and 0.5, got %v", f)
+	}
 	if c.Retention.Days < 0 {
 		p.add("retention.days", "must not be negative (0 keeps reports forever), got %d", c.Retention.Days)
 	}
 	oneOf(&p, "log.level", c.Log.Level, "debug", "info", "warn", "error")
 	oneOf(&p, "log.format", c.Log.Format, "text", "json")
+	c.validateChat(&p)
+	c.validateGeo(&p)
 	return errors.Join(p...)
 }
 

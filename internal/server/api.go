@@ -1,13 +1,16 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/geo"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/store"
 )
@@ -16,6 +19,8 @@ import (
 type CreateRequest struct {
 	Candidate report.Candidate `json:"candidate"`
 	Notes     string           `json:"notes"`
+	// Notify overrides where summaries go for this interview (notify.go).
+	Notify *Notify `json:"notify,omitempty"`
 }
 
 // CreateResponse is the answer to POST /api/interviews.
@@ -46,6 +51,7 @@ func (req *CreateRequest) validate() error {
 	if len(req.Notes) > 4000 {
 		errs = append(errs, errors.New("notes are limited to 4000 characters"))
 	}
+	errs = append(errs, req.Notify.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -60,20 +66,45 @@ func (s *Server) createInterview(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
-	if err := req.validate(); err != nil {
-		writeError(w, http.StatusBadRequest, strings.ReplaceAll(err.Error(), "\n", "; "))
+	resp, err := s.Create(r.Context(), req)
+	if errors.Is(err, ErrInvalid) {
+		writeError(w, http.StatusBadRequest, InvalidMessage(err))
 		return
+	}
+	if err != nil {
+		s.opt.Log.Error("create interview", "err", err)
+		writeError(w, http.StatusInternalServerError, "could not save the interview")
+		return
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// ErrInvalid is returned (wrapped) by Create for a request the caller must fix;
+// InvalidMessage gives the sentence to show.
+var ErrInvalid = errors.New("invalid request")
+
+// InvalidMessage returns the user-facing text of an ErrInvalid error.
+func InvalidMessage(err error) string {
+	return strings.TrimSuffix(err.Error(), ": "+ErrInvalid.Error())
+}
+
+// Create validates req and stores a new interview, returning its links. It is what POST
+// /api/interviews does, and what the Slack and Discord slash commands call.
+func (s *Server) Create(ctx context.Context, req CreateRequest) (CreateResponse, error) {
+	if err := req.validate(); err != nil {
+		return CreateResponse{}, fmt.Errorf("%s: %w", strings.ReplaceAll(err.Error(), "\n", "; "), ErrInvalid)
 	}
 	iv := store.Interview{
 		ID: auth.NewID(), Candidate: req.Candidate, Notes: req.Notes,
 		CreatedAt: s.opt.Now().UTC(), State: report.Scheduled,
 	}
-	if err := s.opt.Store.CreateInterview(r.Context(), iv); err != nil {
-		s.opt.Log.Error("create interview", "err", err)
-		writeError(w, http.StatusInternalServerError, "could not save the interview")
-		return
+	if req.Notify != nil {
+		iv.SlackChannel, iv.DiscordChannel = req.Notify.SlackChannel, req.Notify.DiscordChannel
 	}
-	writeJSON(w, http.StatusCreated, s.links(iv.ID))
+	if err := s.opt.Store.CreateInterview(ctx, iv); err != nil {
+		return CreateResponse{}, fmt.Errorf("server: create interview: %w", err)
+	}
+	return s.links(iv.ID), nil
 }
 
 func (s *Server) links(id string) CreateResponse {
@@ -144,7 +175,7 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "could not read the report")
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, s.withDelivery(r.Context(), rep))
 }
 
 // report returns the live report of a running call, else the stored one, else (the call never
@@ -211,6 +242,9 @@ func (s *Server) endInterview(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "could not save the interview")
 			return
 		}
+		if s.opt.Ended != nil {
+			s.opt.Ended(r.Context(), rep) // chat summary: "the candidate never joined"
+		}
 	}
 	rep, err := s.report(r, id)
 	if err != nil {
@@ -243,5 +277,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusGone, "the interview has ended")
 		return
 	}
+	// The room's network check needs the client's address: X-Forwarded-For counts only from
+	// the configured trusted proxies.
+	client := geo.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.opt.TrustedProxies)
+	r = r.WithContext(geo.NewClientContext(r.Context(), client))
 	s.opt.Rooms.ServeWS(w, r, c.claims.InterviewID, string(c.claims.Role))
 }

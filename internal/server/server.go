@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -35,6 +36,18 @@ type Options struct {
 	ReportTTL time.Duration // report links
 	Log       *slog.Logger
 	Now       func() time.Time
+
+	// Ended, when set, is told of a final report the server writes itself (an interview
+	// ended before anyone joined); the rooms report the others.
+	Ended func(ctx context.Context, r *report.Report)
+
+	// Handlers are extra routes, pattern → handler, e.g. "POST /slack/commands" (the chat
+	// integrations' inbound endpoints, which verify their own signatures).
+	Handlers map[string]http.Handler
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// (server.trusted_proxies); the client's address feeds the network check.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the HTTP API and pages.
@@ -82,6 +95,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/interviews/{id}/end", s.endInterview)
 	s.mux.HandleFunc("GET /api/interviews/{id}/ws", s.serveWS)
 	s.mux.HandleFunc("GET /api/ws", s.serveWS)
+	for pattern, h := range s.opt.Handlers {
+		s.mux.Handle(pattern, h)
+	}
 }
 
 // page serves an HTML page after checking the link token in its path, so a bad or expired

@@ -36,6 +36,28 @@ var migrations = []string{
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	) STRICT;`,
+	// 2: the notification outbox (outbox.go). dedupe_key makes enqueueing idempotent;
+	// message_id records what the platform created, so a delivered row is never posted again.
+	`CREATE TABLE outbox (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		dedupe_key      TEXT NOT NULL UNIQUE,
+		interview_id    TEXT NOT NULL REFERENCES interviews(id) ON DELETE CASCADE,
+		notifier        TEXT NOT NULL,
+		target          TEXT NOT NULL,
+		kind            TEXT NOT NULL,
+		check_id        TEXT NOT NULL,
+		payload         TEXT NOT NULL,
+		state           TEXT NOT NULL,
+		attempts        INTEGER NOT NULL,
+		next_attempt_at INTEGER NOT NULL,
+		last_error      TEXT NOT NULL,
+		message_id      TEXT NOT NULL,
+		thread_id       TEXT NOT NULL,
+		created_at      INTEGER NOT NULL,
+		delivered_at    INTEGER
+	) STRICT;
+	CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+	CREATE INDEX outbox_interview ON outbox(interview_id, notifier, target);`,
 }
 
 // migrate brings the schema up to date in one transaction. It is idempotent and safe when

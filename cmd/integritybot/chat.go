@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+
+	"github.com/integritybot/integritybot/integrations"
+	"github.com/integritybot/integritybot/integrations/discord"
+	"github.com/integritybot/integritybot/integrations/slack"
+	"github.com/integritybot/integritybot/integrations/webhook"
+	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/server"
+	"github.com/integritybot/integritybot/internal/store"
+)
+
+// chat wires the Slack, Discord and webhook integrations: the outbox worker that delivers
+// summaries and live alerts, and the inbound /integrity listeners.
+type chat struct {
+	cfg     config.Config
+	st      *store.Store
+	log     *slog.Logger
+	outbox  *integrations.Outbox
+	creator *creator
+	slack   *slack.Commands
+	discord *discord.Commands
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+func newChat(cfg config.Config, st *store.Store, log *slog.Logger) *chat {
+	c := &chat{cfg: cfg, st: st, log: log, creator: &creator{}}
+	var routes []integrations.Route
+	if cfg.Slack.Posts() {
+		def, bot := cfg.Slack.Channel, cfg.Slack.BotToken != ""
+		routes = append(routes, integrations.Route{Name: "slack", Notifier: slack.New(cfg.Slack),
+			Target: func(iv store.Interview) (string, bool) { return pick(bot, iv.SlackChannel, def) }})
+	}
+	if cfg.Discord.Posts() {
+		def, bot := cfg.Discord.ChannelID, cfg.Discord.BotToken != ""
+		routes = append(routes, integrations.Route{Name: "discord", Notifier: discord.New(cfg.Discord),
+			Target: func(iv store.Interview) (string, bool) { return pick(bot, iv.DiscordChannel, def) }})
+	}
+	if cfg.Webhook.URL != "" {
+		routes = append(routes, integrations.Route{Name: "webhook", Notifier: webhook.New(cfg.Webhook, nil),
+			Target: func(store.Interview) (string, bool) { return "", true }})
+	}
+	c.outbox = integrations.NewOutbox(integrations.OutboxOptions{Queue: st, Routes: routes,
+		ReportURL: c.creator.reportURL, SnapshotDir: filepath.Clean(cfg.DataDir), Log: log.With("component", "outbox")})
+	if cfg.Slack.SocketMode() || cfg.Slack.SigningSecret != "" {
+		c.slack = slack.NewCommands(cfg.Slack, c.creator, log)
+	}
+	if cfg.Discord.Gateway() || cfg.Discord.PublicKey != "" {
+		c.discord = discord.NewCommands(cfg.Discord, c.creator, log)
+	}
+	return c
+}
+
+// pick is the channel of an interview: its own, else the default; webhook modes need none.
+func pick(bot bool, own, def string) (string, bool) {
+	if !bot {
+		return "", true
+	}
+	if own != "" {
+		return own, true
+	}
+	return def, def != ""
+}
+
+// handlers are the inbound HTTP endpoints, mounted in the server.
+func (c *chat) handlers() map[string]http.Handler {
+	h := map[string]http.Handler{}
+	if c.slack != nil && c.cfg.Slack.SigningSecret != "" {
+		h["POST /slack/commands"] = c.slack
+	}
+	if c.discord != nil && c.cfg.Discord.PublicKey != "" {
+		h["POST /discord/interactions"] = c.discord
+	}
+	return h
+}
+
+// start runs the outbox worker and the Socket Mode / gateway listeners, and queues the
+// summaries of interviews the last run left interrupted.
+func (c *chat) start(srv *server.Server, interrupted []string) {
+	c.creator.srv = srv
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	for _, id := range interrupted {
+		if rep, err := c.st.GetReport(ctx, id); err == nil {
+			c.summary(ctx, rep)
+		}
+	}
+	c.wg.Go(func() { c.outbox.Run(ctx) })
+	if c.slack != nil && c.cfg.Slack.SocketMode() {
+		c.wg.Go(func() {
+			if err := c.slack.RunSocketMode(ctx); err != nil {
+				c.log.Error("slack: socket mode", "err", err)
+			}
+		})
+	}
+	if c.discord != nil && c.cfg.Discord.Gateway() {
+		c.wg.Go(func() {
+			if err := c.discord.RunGateway(ctx); err != nil {
+				c.log.Error("discord: gateway", "err", err)
+			}
+		})
+	}
+}
+
+// stop ends the worker and listeners; an attempt in flight stays queued for the next start.
+func (c *chat) stop() {
+	c.once.Do(func() {
+		if c.cancel != nil {
+			c.cancel()
+		}
+		c.wg.Wait()
+	})
+}
+
+// summary queues the final report; a failure is logged, never fails the interview.
+func (c *chat) summary(ctx context.Context, r *report.Report) {
+	if c == nil {
+		return
+	}
+	if err := c.outbox.Summary(ctx, r); err != nil {
+		c.log.Error("queue summary", "interview_id", r.InterviewID, "err", err)
+	}
+}
+
+// observe queues live alerts for checks that turned fail.
+func (c *chat) observe(ctx context.Context, r *report.Report) {
+	if c == nil {
+		return
+	}
+	if err := c.outbox.Observe(ctx, r); err != nil {
+		c.log.Error("queue live alert", "interview_id", r.InterviewID, "err", err)
+	}
+}
+
+// creator adapts the server's Create (the logic of POST /api/interviews) to the
+// integrations. srv is set once the server exists; commands arrive only after that.
+type creator struct{ srv *server.Server }
+
+func (cr *creator) CreateInterview(ctx context.Context, in integrations.NewInterview) (integrations.Links, error) {
+	if cr.srv == nil {
+		return integrations.Links{}, errors.New("server not started")
+	}
+	req := server.CreateRequest{Candidate: in.Candidate, Notes: in.Notes}
+	if in.SlackChannel != "" || in.DiscordChannel != "" {
+		req.Notify = &server.Notify{SlackChannel: in.SlackChannel, DiscordChannel: in.DiscordChannel}
+	}
+	resp, err := cr.srv.Create(ctx, req)
+	if errors.Is(err, server.ErrInvalid) {
+		return integrations.Links{}, fmt.Errorf("%s: %w", server.InvalidMessage(err), integrations.ErrInvalid)
+	}
+	if err != nil {
+		return integrations.Links{}, err
+	}
+	return integrations.Links{ID: resp.ID, CandidateURL: resp.CandidateURL, InterviewerURL: resp.InterviewerURL,
+		ReportURL: resp.ReportURL}, nil
+}
+
+func (cr *creator) reportURL(id string) string {
+	if cr.srv == nil {
+		return ""
+	}
+	return cr.srv.ReportURL(id)
+}

@@ -1,0 +1,168 @@
+package discord
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/integritybot/integritybot/integrations"
+	"github.com/integritybot/integritybot/internal/report"
+)
+
+// Embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+const (
+	MaxTitle       = 256
+	MaxDescription = 4096
+	MaxFields      = 25
+	MaxFieldName   = 256
+	MaxFieldValue  = 1024
+	MaxFooter      = 2048
+	MaxEmbedTotal  = 6000 // title + description + field names and values + footer
+)
+
+// Colours by overall.
+const (
+	colourStrong  = 0xD93025
+	colourReview  = 0xF29900
+	colourNone    = 0x1E8E3E
+	colourUnknown = 0x9AA0A6
+)
+
+const footer = "integritybot · observations for a person to judge, never a hire/no-hire score"
+
+// Embed renders t as one embed within Discord's limits. Checks that do not fit become a
+// last field linking to the full report; long texts are cut with "…". image names an
+// attachment shown in the embed ("" for none).
+func Embed(t integrations.Text, image string) *discordgo.MessageEmbed {
+	e := &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, URL: t.ReportURL, Color: colour(t.Overall),
+		Footer: &discordgo.MessageEmbedFooter{Text: footer}}
+	title := t.Title
+	if t.Kind == integrations.Alert {
+		title = "🚨 " + title
+		e.Color = colourStrong
+	}
+	e.Title = integrations.Truncate(title, MaxTitle)
+	var d strings.Builder
+	if t.Kind == integrations.Alert {
+		d.WriteString("A check turned **FAIL** during the call. The summary follows as a reply when the interview ends.")
+	} else {
+		fmt.Fprintf(&d, "**Overall: %s**\n%s", t.OverallWords, t.When)
+		if t.Claims != "" {
+			d.WriteString(" · " + t.Claims)
+		}
+	}
+	if len(t.AskNext) > 0 {
+		d.WriteString("\n\n**What to ask next**\n• " + strings.Join(t.AskNext, "\n• "))
+	}
+	if t.ReportURL != "" {
+		fmt.Fprintf(&d, "\n\n[Open the full report](%s)", t.ReportURL)
+	}
+	e.Description = integrations.Truncate(d.String(), MaxDescription)
+
+	lines := t.Lines
+	var more *discordgo.MessageEmbedField
+	if len(lines) > MaxFields {
+		keep := MaxFields - 1
+		more = &discordgo.MessageEmbedField{Name: "More checks",
+			Value: fmt.Sprintf("%d more checks are not shown: [open the full report](%s)", len(t.Lines)-keep, t.ReportURL)}
+		lines = lines[:keep]
+	}
+	for _, l := range lines {
+		name := fmt.Sprintf("%s %s — %s", emoji(l.Status), l.Name, integrations.StatusWords(l.Status))
+		value := l.Sentence
+		if l.When != "" {
+			value += "\n_" + l.When + "_"
+		}
+		if value == "" {
+			value = "—"
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: integrations.Truncate(name, MaxFieldName),
+			Value: integrations.Truncate(value, MaxFieldValue)})
+	}
+	if more != nil {
+		e.Fields = append(e.Fields, more)
+	}
+	if image != "" {
+		e.Image = &discordgo.MessageEmbedImage{URL: "attachment://" + image}
+	}
+	fit(e)
+	return e
+}
+
+// fit shrinks e until it is within MaxEmbedTotal: the description first (keeping the
+// report link at its end), then the longest field values.
+func fit(e *discordgo.MessageEmbed) {
+	over := Total(e) - MaxEmbedTotal
+	if over <= 0 {
+		return
+	}
+	if n := utf8.RuneCountInString(e.Description); n > 300 {
+		cut := min(over, n-300)
+		link := ""
+		if i := strings.LastIndex(e.Description, "\n\n[Open the full report]("); i >= 0 {
+			link, e.Description = e.Description[i:], e.Description[:i]
+			n = utf8.RuneCountInString(e.Description)
+		}
+		e.Description = integrations.Truncate(e.Description, max(1, n-cut)) + link
+		over = Total(e) - MaxEmbedTotal
+	}
+	for over > 0 {
+		longest := -1
+		for i, f := range e.Fields {
+			if longest < 0 || utf8.RuneCountInString(f.Value) > utf8.RuneCountInString(e.Fields[longest].Value) {
+				longest = i
+			}
+		}
+		if longest < 0 {
+			return
+		}
+		f := e.Fields[longest]
+		n := utf8.RuneCountInString(f.Value)
+		if n <= 40 {
+			return // nothing sensible left to cut
+		}
+		f.Value = integrations.Truncate(f.Value, max(40, n-over))
+		over = Total(e) - MaxEmbedTotal
+	}
+}
+
+// Total counts the characters Discord's 6000-character embed limit counts.
+func Total(e *discordgo.MessageEmbed) int {
+	n := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Description)
+	for _, f := range e.Fields {
+		n += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+	}
+	if e.Footer != nil {
+		n += utf8.RuneCountInString(e.Footer.Text)
+	}
+	if e.Author != nil {
+		n += utf8.RuneCountInString(e.Author.Name)
+	}
+	return n
+}
+
+func colour(o report.Overall) int {
+	switch o {
+	case report.StrongConcerns:
+		return colourStrong
+	case report.Review:
+		return colourReview
+	case report.NoConcerns:
+		return colourNone
+	}
+	return colourUnknown
+}
+
+func emoji(s report.Status) string {
+	switch s {
+	case report.Fail:
+		return "🔴"
+	case report.Warn:
+		return "🟠"
+	case report.Pass:
+		return "🟢"
+	}
+	return "⚪"
+}

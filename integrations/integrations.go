@@ -1,0 +1,197 @@
+// Package integrations holds what every chat integration shares: the Notifier contract
+// (modelled on Alertmanager's notifiers), the summary and alert text built from a report,
+// platform limits, snapshots, the slash-command grammar, and the outbox worker that delivers
+// notifications with retries. The platforms live in subpackages (slack, discord, webhook).
+package integrations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
+)
+
+// Kind is what a notification is.
+type Kind string
+
+// Notification kinds.
+const (
+	// Summary is the final report of an interview, posted once when it ends.
+	Summary Kind = "summary"
+	// Alert is a live strong concern (a check turned fail) posted while the call runs.
+	Alert Kind = "alert"
+)
+
+// Message is one notification to deliver. A notifier renders it for its platform.
+type Message struct {
+	// Key identifies the notification across retries and restarts (the outbox dedupe key).
+	// Platforms with idempotency support (Discord's enforce_nonce) derive their key from it.
+	Key  string
+	Kind Kind
+	// Check is the check an alert is about; empty for summaries.
+	Check string
+	// Target is the channel (Slack channel id or name, Discord channel id); empty for
+	// webhook modes, which post where the URL says.
+	Target string
+	// Report is the report the notification is about: the live report for an alert,
+	// the final one for a summary.
+	Report *report.Report
+	// ReportURL opens the full report.
+	ReportURL string
+	// Thread is the platform id of the thread root of this interview (Slack ts, Discord
+	// message id) from an earlier delivery; empty starts a new thread.
+	Thread string
+	// Snapshot is the strongest evidence snapshot, for summaries that have one.
+	Snapshot *Snapshot
+	// Posted is set when an earlier attempt already posted the message itself but failed
+	// after it (e.g. the snapshot upload): the notifier must not post it again.
+	Posted Receipt
+}
+
+// Receipt says what a delivery created on the platform.
+type Receipt struct {
+	// MessageID is the platform's id of the posted message (Slack ts, Discord message id).
+	MessageID string
+	// Thread is the thread root later messages of the same interview reply to.
+	Thread string
+}
+
+// Notifier delivers messages to one platform. Notify returns what it posted and whether a
+// failed delivery may succeed later (retryable): network errors, 5xx and 429 are retryable;
+// bad credentials, an unknown channel or a malformed request are not. On a partial failure
+// the receipt is non-zero (the message was posted, something after it failed). Errors never
+// contain secrets. A RetryAfter error asks for a minimum delay (HTTP 429 Retry-After).
+//
+// Unlike Alertmanager's Notify(ctx, alerts...) (bool, error), Notify also returns the
+// receipt: the outbox records the platform's message id to never post twice.
+type Notifier interface {
+	Notify(ctx context.Context, m Message) (r Receipt, retryable bool, err error)
+}
+
+// RetryAfterError is returned (wrapped) when the platform asked to wait before retrying.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("rate limited, retry after %s: %v", e.After, e.Err)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter returns the delay err asks for, if any.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ra *RetryAfterError
+	if errors.As(err, &ra) {
+		return ra.After, true
+	}
+	return 0, false
+}
+
+// Secret is a credential of an integration (token, signing secret, webhook URL). It never
+// prints itself: fmt, slog, YAML and JSON show "<secret>" ("" when empty). Value returns it.
+type Secret string
+
+const redacted = "<secret>"
+
+// Value returns the secret itself; call it only where it is used.
+func (s Secret) Value() string { return string(s) }
+
+func (s Secret) redacted() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// String returns "<secret>", or "" when not set.
+func (s Secret) String() string { return s.redacted() }
+
+// GoString keeps %#v from printing the secret.
+func (s Secret) GoString() string { return fmt.Sprintf("integrations.Secret(%q)", s.redacted()) }
+
+// Format makes every fmt verb print the redacted form.
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.redacted())
+		return
+	}
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, s.GoString())
+		return
+	}
+	fmt.Fprint(f, s.redacted())
+}
+
+// LogValue keeps log/slog from printing the secret.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.redacted()) }
+
+// MarshalYAML writes the redacted form.
+func (s Secret) MarshalYAML() (any, error) { return s.redacted(), nil }
+
+// MarshalText writes the redacted form (JSON, slog).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.redacted()), nil }
+
+// FieldError is one configuration problem, naming its key (e.g. "slack.channel").
+type FieldError struct {
+	Key string
+	Msg string
+}
+
+func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
+
+// Problems collects FieldErrors for a Validate method.
+type Problems []error
+
+// Add records a problem with key.
+func (p *Problems) Add(key, format string, args ...any) {
+	*p = append(*p, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Err returns errors.Join of the problems, or nil.
+func (p Problems) Err() error { return errors.Join(p...) }
+
+// redactedError prints a message with secrets removed. It does not wrap the original error
+// (whose message still holds them); it keeps only what callers test for: context errors.
+type redactedError struct {
+	msg   string
+	cause error // context.Canceled, context.DeadlineExceeded or nil
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.cause }
+
+// Redact returns err with every secret in its message replaced by "<secret>". HTTP client
+// errors quote the URL, and webhook URLs are secrets, so every notifier passes its errors
+// through Redact. The result still answers errors.Is for context errors and RetryAfter.
+func Redact(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	changed := false
+	for _, s := range secrets {
+		if len(s) >= 4 && strings.Contains(msg, s) {
+			msg, changed = strings.ReplaceAll(msg, s, redacted), true
+		}
+	}
+	if !changed {
+		return err
+	}
+	out := &redactedError{msg: msg}
+	switch {
+	case errors.Is(err, context.Canceled):
+		out.cause = context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		out.cause = context.DeadlineExceeded
+	}
+	if d, ok := RetryAfter(err); ok {
+		return &RetryAfterError{After: d, Err: out}
+	}
+	return out
+}

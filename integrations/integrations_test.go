@@ -1,0 +1,192 @@
+package integrations
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/store"
+)
+
+func TestParseCommand(t *testing.T) {
+	for in, want := range map[string]Command{
+		`new "Jane Doe" location:"Austin, TX" tz:America/Chicago`: {Action: "new", Candidate: report.Candidate{Name: "Jane Doe", ClaimedLocation: "Austin, TX", ClaimedTimezone: "America/Chicago"}},
+		`Jane Doe tz:Europe/Berlin notes:"backend role"`:          {Action: "new", Candidate: report.Candidate{Name: "Jane Doe", ClaimedTimezone: "Europe/Berlin"}, Notes: "backend role"},
+		`new “Zoë O'Neil” loc:“São Paulo”`:                        {Action: "new", Candidate: report.Candidate{Name: "Zoë O'Neil", ClaimedLocation: "São Paulo"}},
+		``:     {Action: "help"},
+		`help`: {Action: "help"},
+	} {
+		got, err := ParseCommand(in)
+		if err != nil || got != want {
+			t.Errorf("ParseCommand(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{`new`, `new "Jane`, `new Jane color:blue`} {
+		if _, err := ParseCommand(in); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseCommand(%q) = %v; want ErrInvalid", in, err)
+		}
+	}
+}
+
+type creatorFunc func(context.Context, NewInterview) (Links, error)
+
+func (f creatorFunc) CreateInterview(ctx context.Context, in NewInterview) (Links, error) {
+	return f(ctx, in)
+}
+
+func TestInviteAnswers(t *testing.T) {
+	bad := creatorFunc(func(context.Context, NewInterview) (Links, error) {
+		return Links{}, fmt.Errorf("candidate.claimed_timezone must be an IANA zone such as America/Chicago: %w", ErrInvalid)
+	})
+	ans, err := Invite(t.Context(), bad, `new Jane tz:Mars/Olympus`, NewInterview{})
+	if err != nil || !strings.Contains(ans, "must be an IANA zone") || !strings.Contains(ans, "Usage") {
+		t.Errorf("invalid request answer = %q, %v", ans, err)
+	}
+	broken := creatorFunc(func(context.Context, NewInterview) (Links, error) { return Links{}, errors.New("disk full") })
+	if ans, err := Invite(t.Context(), broken, `new Jane`, NewInterview{}); err == nil || strings.Contains(ans, "disk full") {
+		t.Errorf("server error answer = %q, %v; want a generic answer and the error", ans, err)
+	}
+}
+
+var png = append([]byte("\x89PNG\r\n\x1a\n"), 1, 2, 3)
+
+func TestLoadSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "snapshots"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "snapshots", "a.png"), png, 0o600)
+	_ = os.WriteFile(filepath.Join(dir, "snapshots", "fake.png"), []byte("<html>"), 0o600)
+	_ = os.WriteFile(filepath.Join(t.TempDir(), "outside.png"), png, 0o600)
+	ok := []string{"data:image/png;base64," + base64.StdEncoding.EncodeToString(png), "snapshots/a.png"}
+	for _, ref := range ok {
+		s, err := LoadSnapshot(ref, dir, "camera")
+		if err != nil || s.ContentType != "image/png" || s.Name != "camera-snapshot.png" {
+			t.Errorf("LoadSnapshot(%.30q) = %+v, %v", ref, s, err)
+		}
+	}
+	for _, ref := range []string{"data:text/html;base64,PGh0bWw+", "data:image/png;base64,!!!", "snapshots/fake.png",
+		"../outside.png", "/etc/passwd", "snapshots/a.txt", "snapshots/missing.png"} {
+		if _, err := LoadSnapshot(ref, dir, "camera"); err == nil {
+			t.Errorf("LoadSnapshot(%q) accepted", ref)
+		}
+	}
+}
+
+func TestRenderAndStrongestSnapshot(t *testing.T) {
+	start := time.Date(2026, 3, 2, 15, 4, 0, 0, time.UTC)
+	r := &report.Report{InterviewID: "iv", Candidate: report.Candidate{Name: "Jane"}, StartedAt: &start, Overall: report.StrongConcerns,
+		Checks: []report.Check{
+			{ID: "camera", Status: report.Pass, Summary: "Live video.", Evidence: []report.Evidence{{AtS: 1, Snapshot: "pass.png"}}},
+			{ID: "face_swap", Status: report.Fail, Confidence: 0.7, Summary: "Face swap suspected.", NextStep: "Ask them to turn their head.",
+				Evidence: []report.Evidence{report.Range(3725, 3730, "swap", "")}},
+			{ID: "replay", Status: report.Fail, Confidence: 0.9, Evidence: []report.Evidence{{AtS: 5, Snapshot: "replay.png"}}},
+		}}
+	if check, ref := StrongestSnapshot(r); check != "replay" || ref != "replay.png" {
+		t.Errorf("StrongestSnapshot = %s %s", check, ref)
+	}
+	txt := Render(Message{Kind: Summary, Report: r})
+	if txt.Title != "Interview summary: Jane" || txt.OverallWords != "Strong concerns" || len(txt.Lines) != 3 ||
+		txt.Lines[1].Name != "Face swap" || txt.Lines[1].When != "at 1:02:05–1:02:10" || len(txt.AskNext) != 1 {
+		t.Errorf("Render = %+v", txt)
+	}
+	alert := Render(Message{Kind: Alert, Check: "face_swap", Report: r})
+	if alert.Title != "Live alert: Jane" || len(alert.Lines) != 1 || alert.Lines[0].Check != "face_swap" {
+		t.Errorf("alert = %+v", alert)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	base := &RetryAfterError{After: time.Second, Err: errors.New(`Post "https://hooks.example/T/B/s3cr3tpath": timeout`)}
+	err := Redact(fmt.Errorf("slack: %w", base), "s3cr3tpath")
+	if strings.Contains(err.Error(), "s3cr3tpath") {
+		t.Errorf("Redact left the secret: %v", err)
+	}
+	if d, ok := RetryAfter(err); !ok || d != time.Second {
+		t.Errorf("Redact lost Retry-After: %v %v", d, ok)
+	}
+	if s := fmt.Sprintf("%v|%s|%q|%#v|%+v", Secret("tok-123"), Secret("tok-123"), Secret("tok-123"), Secret("tok-123"), struct{ S Secret }{"tok-123"}); strings.Contains(s, "tok-123") {
+		t.Errorf("Secret printed: %s", s)
+	}
+}
+
+// recorder is a Notifier that records messages.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []Message
+}
+
+func (r *recorder) Notify(_ context.Context, m Message) (Receipt, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, m)
+	id := fmt.Sprint(len(r.msgs))
+	th := m.Thread
+	if th == "" {
+		th = id // a new message starts the thread, as Slack and Discord report it
+	}
+	return Receipt{MessageID: id, Thread: th}, false, nil
+}
+
+func (r *recorder) all() []Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Message(nil), r.msgs...)
+}
+
+// TestLiveAlertsThenSummary: a check turning fail alerts once (debounced across flaps);
+// the summary follows in the same thread, with the snapshot.
+func TestLiveAlertsThenSummary(t *testing.T) {
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "ib.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	if err := st.CreateInterview(t.Context(), store.Interview{ID: "iv", Candidate: report.Candidate{Name: "Jane"}, CreatedAt: now,
+		State: report.Live, SlackChannel: "C1"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	o := NewOutbox(OutboxOptions{Queue: st, Log: slog.New(slog.DiscardHandler), Poll: 5 * time.Millisecond,
+		Routes: []Route{{Name: "slack", Notifier: rec, Target: func(iv store.Interview) (string, bool) { return iv.SlackChannel, true }}}})
+	live := func(status report.Status) *report.Report {
+		return &report.Report{InterviewID: "iv", State: report.Live, Checks: []report.Check{{ID: "camera", Status: status,
+			Evidence: []report.Evidence{{AtS: 3, Snapshot: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}}}}}
+	}
+	for _, s := range []report.Status{report.Pass, report.Fail, report.Fail, report.Pass, report.Fail} {
+		if err := o.Observe(t.Context(), live(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	final := live(report.Fail)
+	final.State = report.Final
+	if err := o.Summary(t.Context(), final); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { o.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(rec.all()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	msgs := rec.all()
+	if len(msgs) != 2 || msgs[0].Kind != Alert || msgs[0].Check != "camera" || msgs[0].Thread != "" {
+		t.Fatalf("messages = %+v; want one alert then the summary", msgs)
+	}
+	if msgs[1].Kind != Summary || msgs[1].Thread != "1" || msgs[1].Snapshot == nil || msgs[1].Target != "C1" {
+		t.Errorf("summary = %+v; want it in thread 1 with the snapshot", msgs[1])
+	}
+}

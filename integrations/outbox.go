@@ -1,0 +1,336 @@
+package integrations
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/store"
+)
+
+// Queue is the outbox storage (internal/store.Store).
+type Queue interface {
+	GetInterview(ctx context.Context, id string) (store.Interview, error)
+	Enqueue(ctx context.Context, e store.OutboxEntry) (bool, error)
+	EnqueueDebounced(ctx context.Context, e store.OutboxEntry, window time.Duration) (bool, error)
+	DueOutbox(ctx context.Context, now time.Time, limit int) ([]store.OutboxEntry, error)
+	OutboxThread(ctx context.Context, interviewID, notifier, target string) (string, error)
+	MarkDelivered(ctx context.Context, id int64, messageID, threadID string, at time.Time) error
+	MarkRetry(ctx context.Context, id int64, next time.Time, lastError, messageID, threadID string) error
+	MarkFailed(ctx context.Context, id int64, lastError string) error
+}
+
+// Route is one configured notifier and how it picks its channel.
+type Route struct {
+	// Name is stored with each entry ("slack", "discord", "webhook"); keep it stable.
+	Name     string
+	Notifier Notifier
+	// Target returns the channel for an interview (its own override, else the configured
+	// default); ok false skips the interview.
+	Target func(iv store.Interview) (target string, ok bool)
+}
+
+// OutboxOptions configures an Outbox. Zero durations take the defaults in brackets.
+type OutboxOptions struct {
+	Queue  Queue
+	Routes []Route
+	// ReportURL returns the link to an interview's full report.
+	ReportURL func(interviewID string) string
+	// SnapshotDir is where file snapshot references resolve (the data directory).
+	SnapshotDir string
+	Log         *slog.Logger
+	Now         func() time.Time
+	Poll        time.Duration // how often the worker looks for due entries [1s]
+	MinBackoff  time.Duration // first retry delay, doubled per attempt [2s]
+	MaxBackoff  time.Duration // retry delay cap [5m]
+	Debounce    time.Duration // at most one live alert per check per this long [3m]
+	Timeout     time.Duration // one delivery attempt [30s]
+}
+
+// Outbox queues summaries and live alerts in the store and delivers them: in order per
+// thread, with exponential backoff that honours Retry-After, until delivered or refused for
+// good. Entries survive restarts; a delivered entry (with the platform's message id) is
+// never posted again.
+type Outbox struct {
+	opt    OutboxOptions
+	routes map[string]Route
+	kick   chan struct{}
+
+	mu   sync.Mutex
+	seen map[string]map[string]report.Status // interview → check → last status
+}
+
+// NewOutbox returns an Outbox; call Run to deliver.
+func NewOutbox(opt OutboxOptions) *Outbox {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opt.Poll, time.Second)
+	def(&opt.MinBackoff, 2*time.Second)
+	def(&opt.MaxBackoff, 5*time.Minute)
+	def(&opt.Debounce, 3*time.Minute)
+	def(&opt.Timeout, 30*time.Second)
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.ReportURL == nil {
+		opt.ReportURL = func(string) string { return "" }
+	}
+	o := &Outbox{opt: opt, routes: map[string]Route{}, kick: make(chan struct{}, 1), seen: map[string]map[string]report.Status{}}
+	for _, r := range opt.Routes {
+		o.routes[r.Name] = r
+	}
+	return o
+}
+
+// Enabled reports whether any notifier is configured.
+func (o *Outbox) Enabled() bool { return len(o.routes) > 0 }
+
+var errPayload = errors.New("unreadable payload")
+
+type payload struct {
+	Report    *report.Report `json:"report"`
+	ReportURL string         `json:"report_url"`
+}
+
+// Summary queues the final report of an interview for every route, once per interview.
+func (o *Outbox) Summary(ctx context.Context, r *report.Report) error {
+	o.mu.Lock()
+	delete(o.seen, r.InterviewID)
+	o.mu.Unlock()
+	return o.enqueue(ctx, r, Summary, "", 0)
+}
+
+// Observe looks at a live report and queues an alert for each check that turned fail since
+// the last report seen (debounced per check). Reports that are no longer live are ignored.
+func (o *Outbox) Observe(ctx context.Context, r *report.Report) error {
+	if r.State != report.Live || !o.Enabled() {
+		return nil
+	}
+	var turned []string
+	o.mu.Lock()
+	prev := o.seen[r.InterviewID]
+	if prev == nil {
+		prev = map[string]report.Status{}
+		o.seen[r.InterviewID] = prev
+	}
+	for _, c := range r.Checks {
+		if c.Status == report.Fail && prev[c.ID] != report.Fail {
+			turned = append(turned, c.ID)
+		}
+		prev[c.ID] = c.Status
+	}
+	o.mu.Unlock()
+	var errs []error
+	for _, id := range turned {
+		errs = append(errs, o.enqueue(ctx, r, Alert, id, o.opt.Debounce))
+	}
+	return errors.Join(errs...)
+}
+
+// Forget drops what Observe remembers of an interview.
+func (o *Outbox) Forget(interviewID string) {
+	o.mu.Lock()
+	delete(o.seen, interviewID)
+	o.mu.Unlock()
+}
+
+func (o *Outbox) enqueue(ctx context.Context, r *report.Report, kind Kind, check string, debounce time.Duration) error {
+	if !o.Enabled() {
+		return nil
+	}
+	iv, err := o.opt.Queue.GetInterview(ctx, r.InterviewID)
+	if err != nil {
+		return fmt.Errorf("integrations: enqueue %s: %w", kind, err)
+	}
+	body, err := json.Marshal(payload{Report: r, ReportURL: o.opt.ReportURL(r.InterviewID)})
+	if err != nil {
+		return fmt.Errorf("integrations: enqueue %s: %w", kind, err)
+	}
+	now := o.opt.Now().UTC()
+	var errs []error
+	added := false
+	for _, rt := range o.opt.Routes {
+		target, ok := rt.Target(iv)
+		if !ok {
+			continue
+		}
+		e := store.OutboxEntry{InterviewID: r.InterviewID, Notifier: rt.Name, Target: target, Kind: string(kind),
+			Check: check, Payload: body, CreatedAt: now}
+		var ok2 bool
+		if kind == Alert {
+			e.Key = fmt.Sprintf("%s/%s/alert/%s/%d", r.InterviewID, rt.Name, check, now.UnixNano())
+			ok2, err = o.opt.Queue.EnqueueDebounced(ctx, e, debounce)
+		} else {
+			e.Key = fmt.Sprintf("%s/%s/summary", r.InterviewID, rt.Name)
+			ok2, err = o.opt.Queue.Enqueue(ctx, e)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+		added = added || ok2
+	}
+	if added {
+		o.Kick()
+	}
+	return errors.Join(errs...)
+}
+
+// Kick makes the worker look for due entries now.
+func (o *Outbox) Kick() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers due entries until ctx ends. An attempt in flight when ctx ends is cut short
+// and stays pending (with any partial receipt) for the next start.
+func (o *Outbox) Run(ctx context.Context) {
+	t := time.NewTicker(o.opt.Poll)
+	defer t.Stop()
+	for {
+		o.deliverDue(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-o.kick:
+		}
+	}
+}
+
+func (o *Outbox) deliverDue(ctx context.Context) {
+	for ctx.Err() == nil {
+		due, err := o.opt.Queue.DueOutbox(ctx, o.opt.Now(), 20)
+		if err != nil {
+			if ctx.Err() == nil {
+				o.opt.Log.Warn("outbox: read due entries", "err", err)
+			}
+			return
+		}
+		if len(due) == 0 {
+			return
+		}
+		for _, e := range due {
+			if ctx.Err() != nil {
+				return
+			}
+			o.deliver(ctx, e)
+		}
+	}
+}
+
+// deliver makes one attempt at e and records the outcome.
+func (o *Outbox) deliver(ctx context.Context, e store.OutboxEntry) {
+	log := o.opt.Log.With("interview_id", e.InterviewID, "notifier", e.Notifier, "kind", e.Kind, "outbox_id", e.ID)
+	// The outcome is recorded even when ctx ends mid-attempt.
+	rctx := context.WithoutCancel(ctx)
+	rt, ok := o.routes[e.Notifier]
+	if !ok {
+		o.record(rctx, log, e.ID, o.retryLater(e, o.opt.MaxBackoff, e.Notifier+" is not configured", Receipt{}))
+		return
+	}
+	m, err := o.message(ctx, e, log)
+	if errors.Is(err, errPayload) {
+		o.record(rctx, log, e.ID, func(ctx context.Context) error { return o.opt.Queue.MarkFailed(ctx, e.ID, err.Error()) })
+		return
+	}
+	if err != nil {
+		o.record(rctx, log, e.ID, o.retryLater(e, o.backoff(e.Attempts), err.Error(), Receipt{}))
+		return
+	}
+	actx, cancel := context.WithTimeout(ctx, o.opt.Timeout)
+	rec, retryable, err := rt.Notifier.Notify(actx, m)
+	cancel()
+	switch {
+	case err == nil:
+		if rec.Thread == "" {
+			rec.Thread = m.Thread
+		}
+		log.Info("outbox: delivered", "message_id", rec.MessageID, "attempts", e.Attempts+1)
+		o.record(rctx, log, e.ID, func(ctx context.Context) error {
+			return o.opt.Queue.MarkDelivered(ctx, e.ID, rec.MessageID, rec.Thread, o.opt.Now().UTC())
+		})
+	case ctx.Err() != nil:
+		// Shutting down: not the platform's fault, retry at the next start without backoff.
+		o.record(rctx, log, e.ID, o.retryLater(e, 0, "interrupted by shutdown", rec))
+	case !retryable:
+		log.Warn("outbox: delivery refused, giving up", "err", err)
+		o.record(rctx, log, e.ID, func(ctx context.Context) error { return o.opt.Queue.MarkFailed(ctx, e.ID, err.Error()) })
+	default:
+		delay := o.backoff(e.Attempts)
+		if ra, ok := RetryAfter(err); ok && ra > delay {
+			delay = ra
+		}
+		log.Warn("outbox: delivery failed, will retry", "err", err, "retry_in", delay, "attempts", e.Attempts+1)
+		o.record(rctx, log, e.ID, o.retryLater(e, delay, err.Error(), rec))
+	}
+}
+
+// retryLater returns the store write that schedules e again after delay.
+func (o *Outbox) retryLater(e store.OutboxEntry, delay time.Duration, msg string, rec Receipt) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return o.opt.Queue.MarkRetry(ctx, e.ID, o.opt.Now().Add(delay).UTC(), msg, rec.MessageID, rec.Thread)
+	}
+}
+
+// record runs a store write, retrying briefly: losing a "delivered" record would post twice.
+func (o *Outbox) record(ctx context.Context, log *slog.Logger, id int64, write func(context.Context) error) {
+	var err error
+	for i := range 5 {
+		if err = write(ctx); err == nil || errors.Is(err, store.ErrNotFound) {
+			return
+		}
+		time.Sleep(time.Duration(i+1) * 50 * time.Millisecond)
+	}
+	log.Error("outbox: cannot record delivery state", "err", err)
+}
+
+func (o *Outbox) backoff(attempts int) time.Duration {
+	d := o.opt.MinBackoff
+	for i := 0; i < attempts && d < o.opt.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, o.opt.MaxBackoff)
+	return d + rand.N(d/10+1) // jitter: many interviews retrying after an outage spread out
+}
+
+func (o *Outbox) message(ctx context.Context, e store.OutboxEntry, log *slog.Logger) (Message, error) {
+	var p payload
+	if err := json.Unmarshal(e.Payload, &p); err != nil || p.Report == nil {
+		return Message{}, fmt.Errorf("integrations: outbox entry %d: %w", e.ID, errPayload)
+	}
+	m := Message{Key: e.Key, Kind: Kind(e.Kind), Check: e.Check, Target: e.Target, Report: p.Report,
+		ReportURL: p.ReportURL, Posted: Receipt{MessageID: e.MessageID, Thread: e.ThreadID}}
+	m.Thread = e.ThreadID
+	if m.Thread == "" {
+		th, err := o.opt.Queue.OutboxThread(ctx, e.InterviewID, e.Notifier, e.Target)
+		if err != nil {
+			return Message{}, err
+		}
+		m.Thread = th
+	}
+	if m.Kind == Summary {
+		if check, ref := StrongestSnapshot(p.Report); ref != "" {
+			snap, err := LoadSnapshot(ref, o.opt.SnapshotDir, check)
+			if err != nil {
+				log.Warn("outbox: snapshot left out", "err", err)
+			} else {
+				m.Snapshot = snap
+			}
+		}
+	}
+	return m, nil
+}

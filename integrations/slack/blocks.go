@@ -1,0 +1,108 @@
+package slack
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/integritybot/integritybot/integrations"
+	"github.com/integritybot/integritybot/internal/report"
+)
+
+// Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
+const (
+	MaxBlocks      = 50   // blocks per message
+	MaxSectionText = 3000 // characters in a section's text
+	MaxHeaderText  = 150  // characters in a header block
+	MaxFallback    = 3000 // notification text kept short (Slack truncates at 40000)
+)
+
+// Blocks renders t as Block Kit blocks within Slack's limits, plus the plain fallback text
+// used in notifications. Checks that do not fit are replaced by a line that links to the
+// full report.
+func Blocks(t integrations.Text) ([]slack.Block, string) {
+	title := t.Title
+	if t.Kind == integrations.Alert {
+		title = "🚨 " + title
+	}
+	head := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
+		integrations.Truncate(title, MaxHeaderText), true, false))}
+	var intro string
+	if t.Kind == integrations.Alert {
+		intro = "A check turned *FAIL* during the call. The summary follows in this thread when the interview ends."
+	} else {
+		intro = fmt.Sprintf("*Overall: %s*\n%s", esc(t.OverallWords), esc(t.When))
+		if t.Claims != "" {
+			intro += " · " + esc(t.Claims)
+		}
+	}
+	head = append(head, section(intro))
+
+	var tail []slack.Block
+	if len(t.AskNext) > 0 {
+		tail = append(tail, section("*What to ask next*\n• "+esc(strings.Join(t.AskNext, "\n• "))))
+	}
+	if t.ReportURL != "" {
+		btn := slack.NewButtonBlockElement("open_report", "open", slack.NewTextBlockObject(slack.PlainTextType, "Open the full report", false, false))
+		btn.URL = t.ReportURL
+		tail = append(tail, slack.NewActionBlock("report", btn))
+	}
+
+	room := MaxBlocks - len(head) - len(tail)
+	lines := t.Lines
+	var more slack.Block
+	if len(lines) > room {
+		keep := room - 1
+		more = slack.NewContextBlock("more", slack.NewTextBlockObject(slack.MarkdownType,
+			fmt.Sprintf("%d more checks are not shown here: <%s|open the full report>.", len(lines)-keep, t.ReportURL), false, false))
+		lines = lines[:keep]
+	}
+	blocks := head
+	for _, l := range lines {
+		blocks = append(blocks, section(lineText(l)))
+	}
+	if more != nil {
+		blocks = append(blocks, more)
+	}
+	blocks = append(blocks, tail...)
+	return blocks, fallback(t)
+}
+
+func lineText(l integrations.Line) string {
+	s := fmt.Sprintf("%s *%s* — %s", emoji(l.Status), esc(l.Name), integrations.StatusWords(l.Status))
+	if l.When != "" {
+		s += " · " + l.When
+	}
+	return s + "\n" + esc(l.Sentence)
+}
+
+// section is a mrkdwn section, cut to Slack's 3000 characters.
+func section(text string) *slack.SectionBlock {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, integrations.Truncate(text, MaxSectionText), false, false), nil, nil)
+}
+
+func fallback(t integrations.Text) string {
+	s := t.Title + ": " + t.OverallWords
+	if t.Kind == integrations.Alert && len(t.Lines) > 0 {
+		s = t.Title + ": " + t.Lines[0].Name + " " + integrations.StatusWords(t.Lines[0].Status) + " — " + t.Lines[0].Sentence
+	}
+	return integrations.Truncate(s, MaxFallback)
+}
+
+func emoji(s report.Status) string {
+	switch s {
+	case report.Fail:
+		return ":red_circle:"
+	case report.Warn:
+		return ":large_orange_circle:"
+	case report.Pass:
+		return ":large_green_circle:"
+	}
+	return ":white_circle:"
+}
+
+// esc escapes the three characters Slack's mrkdwn treats as control characters.
+func esc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}

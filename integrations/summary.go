@@ -1,0 +1,199 @@
+package integrations
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/integritybot/integritybot/internal/report"
+)
+
+// Text is a notification in platform-neutral form; each notifier renders it within its
+// platform's limits.
+type Text struct {
+	Kind Kind
+	// Title is the header: "Interview summary: Jane Doe" or "Live alert: Jane Doe".
+	Title string
+	// Overall is the overall result in words ("Strong concerns").
+	Overall report.Overall
+	// OverallWords is Overall for people.
+	OverallWords string
+	// When says when the call happened ("2026-01-02 15:04 UTC, 12 min").
+	When string
+	// Claims are the candidate's claimed location and timezone, if any.
+	Claims string
+	// Lines has one entry per check (summaries) or the one alerting check (alerts).
+	Lines []Line
+	// AskNext lists what the interviewer can do next, from the failing and warning checks.
+	AskNext []string
+	// ReportURL opens the full report.
+	ReportURL string
+}
+
+// Line is one check.
+type Line struct {
+	Check    string        // check id
+	Name     string        // "Camera"
+	Status   report.Status // pass, warn, fail, unknown
+	Sentence string        // the plain sentence of the check
+	When     string        // "at 0:42–1:10" from the first evidence; "" when none
+}
+
+// Render builds the platform-neutral text of m.
+func Render(m Message) Text {
+	r := m.Report
+	t := Text{Kind: m.Kind, Overall: r.Overall, OverallWords: OverallWords(r.Overall), ReportURL: m.ReportURL}
+	name := r.Candidate.Name
+	if name == "" {
+		name = "unnamed candidate"
+	}
+	t.Title = "Interview summary: " + name
+	if m.Kind == Alert {
+		t.Title = "Live alert: " + name
+	}
+	t.When = when(r)
+	var claims []string
+	if r.Candidate.ClaimedLocation != "" {
+		claims = append(claims, r.Candidate.ClaimedLocation)
+	}
+	if r.Candidate.ClaimedTimezone != "" {
+		claims = append(claims, r.Candidate.ClaimedTimezone)
+	}
+	if len(claims) > 0 {
+		t.Claims = "claims " + strings.Join(claims, ", ")
+	}
+	for _, c := range r.Checks {
+		if m.Kind == Alert && c.ID != m.Check {
+			continue
+		}
+		t.Lines = append(t.Lines, Line{Check: c.ID, Name: CheckName(c.ID), Status: c.Status,
+			Sentence: c.Summary, When: evidenceWhen(c.Evidence)})
+		if c.NextStep != "" && (c.Status == report.Fail || c.Status == report.Warn) {
+			t.AskNext = append(t.AskNext, c.NextStep)
+		}
+	}
+	if len(t.AskNext) == 0 && (r.Overall == report.StrongConcerns || r.Overall == report.Review) {
+		t.AskNext = append(t.AskNext, "Open the full report, look at the evidence and its times, and follow up with the candidate on what was seen.")
+	}
+	return t
+}
+
+// OverallWords says an overall value in words.
+func OverallWords(o report.Overall) string {
+	switch o {
+	case report.NoConcerns:
+		return "No concerns"
+	case report.Review:
+		return "Worth a review"
+	case report.StrongConcerns:
+		return "Strong concerns"
+	case report.InsufficientData:
+		return "Not enough data to judge"
+	}
+	return string(o)
+}
+
+// StatusWords says a check status in words.
+func StatusWords(s report.Status) string {
+	switch s {
+	case report.Pass:
+		return "pass"
+	case report.Warn:
+		return "warning"
+	case report.Fail:
+		return "FAIL"
+	case report.Unknown:
+		return "could not check"
+	}
+	return string(s)
+}
+
+// CheckName is the human name of a check id.
+func CheckName(id string) string {
+	switch id {
+	case report.CheckFaceSwap:
+		return "Face swap"
+	case report.CheckVirtualCamera:
+		return "Virtual camera"
+	}
+	if id == "" {
+		return ""
+	}
+	s := strings.ReplaceAll(id, "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func when(r *report.Report) string {
+	if r.StartedAt == nil {
+		return "not started"
+	}
+	s := r.StartedAt.UTC().Format("2006-01-02 15:04 UTC")
+	if r.EndedAt != nil && r.EndedAt.After(*r.StartedAt) {
+		d := r.EndedAt.Sub(*r.StartedAt).Round(time.Minute)
+		s += fmt.Sprintf(", %d min", int(d.Minutes()))
+	}
+	return s
+}
+
+func evidenceWhen(ev []report.Evidence) string {
+	if len(ev) == 0 {
+		return ""
+	}
+	e := ev[0]
+	s := "at " + Clock(e.AtS)
+	if e.UntilS != nil && *e.UntilS > e.AtS {
+		s += "–" + Clock(*e.UntilS)
+	}
+	if len(ev) > 1 {
+		s += fmt.Sprintf(" (+%d more)", len(ev)-1)
+	}
+	return s
+}
+
+// Clock formats seconds into the call as m:ss (or h:mm:ss).
+func Clock(sec float64) string {
+	if sec < 0 || math.IsNaN(sec) || math.IsInf(sec, 0) {
+		sec = 0
+	}
+	t := int(sec)
+	if t >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", t/3600, t/60%60, t%60)
+	}
+	return fmt.Sprintf("%d:%02d", t/60, t%60)
+}
+
+// Truncate shortens s to at most n runes, ending with "…" when cut.
+func Truncate(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// StrongestSnapshot returns the snapshot reference of the strongest evidence in r: from the
+// failing checks first, then warnings, most confident first; "" when no evidence has one.
+func StrongestSnapshot(r *report.Report) (check string, ref string) {
+	rank := map[report.Status]int{report.Fail: 0, report.Warn: 1, report.Unknown: 2, report.Pass: 3}
+	checks := append([]report.Check(nil), r.Checks...)
+	sort.SliceStable(checks, func(i, j int) bool {
+		if rank[checks[i].Status] != rank[checks[j].Status] {
+			return rank[checks[i].Status] < rank[checks[j].Status]
+		}
+		return checks[i].Confidence > checks[j].Confidence
+	})
+	for _, c := range checks {
+		for _, e := range c.Evidence {
+			if e.Snapshot != "" {
+				return c.ID, e.Snapshot
+			}
+		}
+	}
+	return "", ""
+}

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// OutboxState is the delivery state of an outbox entry.
+type OutboxState string
+
+// Outbox states. Pending entries are retried until delivered; Failed means the platform
+// refused the message for good (bad credentials, unknown channel) and says why.
+const (
+	OutboxPending   OutboxState = "pending"
+	OutboxDelivered OutboxState = "delivered"
+	OutboxFailed    OutboxState = "failed"
+)
+
+// OutboxEntry is one notification to deliver to one notifier (a summary or a live alert).
+// Times come back in UTC.
+type OutboxEntry struct {
+	ID int64
+	// Key is unique: enqueueing the same key twice keeps the first entry.
+	Key         string
+	InterviewID string
+	Notifier    string // "slack", "discord", "webhook"
+	Target      string // channel; "" for webhook modes
+	Kind        string // "summary" or "alert"
+	Check       string // the check of an alert
+	Payload     []byte // what to render (JSON), opaque to the store
+	State       OutboxState
+	Attempts    int
+	// NextAttemptAt is when a pending entry is due.
+	NextAttemptAt time.Time
+	LastError     string
+	// MessageID and ThreadID are the platform's ids once posted (also kept on a partial
+	// failure, so a retry does not post the message again).
+	MessageID, ThreadID string
+	CreatedAt           time.Time
+	DeliveredAt         *time.Time
+}
+
+const outboxColumns = `id, dedupe_key, interview_id, notifier, target, kind, check_id, payload, state,
+	attempts, next_attempt_at, last_error, message_id, thread_id, created_at, delivered_at`
+
+// Enqueue adds e as a pending entry due at e.NextAttemptAt (CreatedAt when zero). It returns
+// false, and changes nothing, when an entry with e.Key exists: enqueueing is idempotent.
+func (s *Store) Enqueue(ctx context.Context, e OutboxEntry) (bool, error) {
+	return s.enqueue(ctx, e, 0)
+}
+
+// EnqueueDebounced is Enqueue unless an entry of the same interview, notifier, target, kind
+// and check was created less than window before e.CreatedAt: then it returns false. Live
+// alerts use it so a flapping check posts at most once per window.
+func (s *Store) EnqueueDebounced(ctx context.Context, e OutboxEntry, window time.Duration) (bool, error) {
+	return s.enqueue(ctx, e, window)
+}
+
+func (s *Store) enqueue(ctx context.Context, e OutboxEntry, window time.Duration) (bool, error) {
+	switch {
+	case e.Key == "" || e.InterviewID == "" || e.Notifier == "" || e.Kind == "":
+		return false, errors.New("store: enqueue: key, interview, notifier and kind are required")
+	case e.CreatedAt.IsZero():
+		return false, errors.New("store: enqueue: zero created_at")
+	}
+	if e.NextAttemptAt.IsZero() {
+		e.NextAttemptAt = e.CreatedAt
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: enqueue %s: %w", e.Key, err)
+	}
+	defer tx.Rollback()
+	if window > 0 {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE interview_id = ? AND notifier = ?
+			AND target = ? AND kind = ? AND check_id = ? AND created_at > ?`,
+			e.InterviewID, e.Notifier, e.Target, e.Kind, e.Check, e.CreatedAt.Add(-window).UnixNano()).Scan(&n)
+		if err != nil {
+			return false, fmt.Errorf("store: enqueue %s: %w", e.Key, err)
+		}
+		if n > 0 {
+			return false, nil
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO outbox(dedupe_key, interview_id, notifier, target, kind,
+		check_id, payload, state, attempts, next_attempt_at, last_error, message_id, thread_id, created_at)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, '', '', '', ?10
+		WHERE EXISTS (SELECT 1 FROM interviews WHERE id = ?2)
+		ON CONFLICT(dedupe_key) DO NOTHING`,
+		e.Key, e.InterviewID, e.Notifier, e.Target, e.Kind, e.Check, string(e.Payload),
+		string(OutboxPending), e.NextAttemptAt.UnixNano(), e.CreatedAt.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("store: enqueue %s: %w", e.Key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: enqueue %s: %w", e.Key, err)
+	}
+	if n == 0 {
+		// Either the key exists (idempotent) or the interview does not.
+		var exists int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM interviews WHERE id = ?`, e.InterviewID).Scan(&exists); err != nil {
+			return false, fmt.Errorf("store: enqueue %s: %w", e.Key, err)
+		}
+		if exists == 0 {
+			return false, fmt.Errorf("store: enqueue %s: interview: %w", e.Key, ErrNotFound)
+		}
+		return false, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("store: enqueue %s: %w", e.Key, err)
+	}
+	return true, nil
+}
+
+// DueOutbox returns up to limit pending entries due at now, oldest first. An entry waits
+// while an older pending entry of the same interview, notifier and target exists, so each
+// thread is posted in order (the first message starts the thread the others reply to).
+func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox o
+		WHERE state = ?1 AND next_attempt_at <= ?2 AND NOT EXISTS (
+			SELECT 1 FROM outbox p WHERE p.state = ?1 AND p.interview_id = o.interview_id
+			AND p.notifier = o.notifier AND p.target = o.target AND p.id < o.id)
+		ORDER BY next_attempt_at, id LIMIT ?3`, string(OutboxPending), now.UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due outbox: %w", err)
+	}
+	return scanOutbox(rows, "due outbox")
+}
+
+// OutboxEntries returns the entries of an interview, oldest first (the report page's
+// delivery state). Payloads are left out.
+func (s *Store) OutboxEntries(ctx context.Context, interviewID string) ([]OutboxEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE interview_id = ? ORDER BY id`, interviewID)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox of %s: %w", interviewID, err)
+	}
+	out, err := scanOutbox(rows, "outbox of "+interviewID)
+	for i := range out {
+		out[i].Payload = nil
+	}
+	return out, err
+}
+
+// OutboxThread returns the thread root already used for an interview on a notifier and
+// target, or "" when nothing was delivered there yet.
+func (s *Store) OutboxThread(ctx context.Context, interviewID, notifier, target string) (string, error) {
+	var th string
+	err := s.r.QueryRowContext(ctx, `SELECT thread_id FROM outbox WHERE interview_id = ? AND notifier = ?
+		AND target = ? AND thread_id <> '' ORDER BY id LIMIT 1`, interviewID, notifier, target).Scan(&th)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: outbox thread of %s: %w", interviewID, err)
+	}
+	return th, nil
+}
+
+// MarkDelivered records a delivery with the platform's ids. Only a pending entry changes:
+// a delivered entry stays as first recorded.
+func (s *Store) MarkDelivered(ctx context.Context, id int64, messageID, threadID string, at time.Time) error {
+	return s.markOutbox(ctx, id, `UPDATE outbox SET state = ?, message_id = ?, thread_id = ?, delivered_at = ?,
+		last_error = '', attempts = attempts + 1 WHERE id = ? AND state = ?`,
+		string(OutboxDelivered), messageID, threadID, at.UnixNano(), id, string(OutboxPending))
+}
+
+// MarkRetry records a failed attempt and when to try again. Non-empty messageID and
+// threadID (a partial delivery) are kept for the next attempt.
+func (s *Store) MarkRetry(ctx context.Context, id int64, next time.Time, lastError, messageID, threadID string) error {
+	return s.markOutbox(ctx, id, `UPDATE outbox SET next_attempt_at = ?, last_error = ?,
+		message_id = CASE WHEN ? <> '' THEN ? ELSE message_id END,
+		thread_id = CASE WHEN ? <> '' THEN ? ELSE thread_id END,
+		attempts = attempts + 1 WHERE id = ? AND state = ?`,
+		next.UnixNano(), lastError, messageID, messageID, threadID, threadID, id, string(OutboxPending))
+}
+
+// MarkFailed gives up on an entry the platform refused for good.
+func (s *Store) MarkFailed(ctx context.Context, id int64, lastError string) error {
+	return s.markOutbox(ctx, id, `UPDATE outbox SET state = ?, last_error = ?, attempts = attempts + 1
+		WHERE id = ? AND state = ?`, string(OutboxFailed), lastError, id, string(OutboxPending))
+}
+
+func (s *Store) markOutbox(ctx context.Context, id int64, q string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: outbox entry %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: outbox entry %d: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("store: outbox entry %d (pending): %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func scanOutbox(rows *sql.Rows, op string) ([]OutboxEntry, error) {
+	defer rows.Close()
+	var out []OutboxEntry
+	for rows.Next() {
+		var (
+			e              OutboxEntry
+			payload, state string
+			next, created  int64
+			delivered      sql.NullInt64
+		)
+		if err := rows.Scan(&e.ID, &e.Key, &e.InterviewID, &e.Notifier, &e.Target, &e.Kind, &e.Check, &payload,
+			&state, &e.Attempts, &next, &e.LastError, &e.MessageID, &e.ThreadID, &created, &delivered); err != nil {
+			return nil, fmt.Errorf("store: %s: %w", op, err)
+		}
+		e.Payload, e.State = []byte(payload), OutboxState(state)
+		e.NextAttemptAt, e.CreatedAt = time.Unix(0, next).UTC(), time.Unix(0, created).UTC()
+		e.DeliveredAt = timePtr(delivered)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return out, nil
+}
