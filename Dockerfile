@@ -9,6 +9,8 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# pigo's face cascades are not embedded in its module: copy them (as `make cascades` does) for //go:embed.
+RUN cp -R "$(go list -m -f '{{.Dir}}' github.com/esimov/pigo)/cascade/." media/face/cascade/
 RUN CGO_ENABLED=1 go build -trimpath -ldflags "-s -w" -o /out/integritybot ./cmd/integritybot
 
 FROM debian:bookworm-slim

@@ -4,24 +4,32 @@ ARGS    ?=
 GOFLAGS ?=
 export CGO_ENABLED = 1
 
-.PHONY: run test build bench fuzz deps deps-test vet clean
+.PHONY: run test build bench fuzz deps deps-test vet clean cascades
 
-run: deps ## Run the service with its embedded defaults (HTTP on 127.0.0.1:8080, data in ./data).
+run: deps cascades ## Run the service with its embedded defaults (HTTP on 127.0.0.1:8080, data in ./data).
 	$(GO) run ./cmd/integritybot serve $(ARGS)
 
-test: deps-test ## Every test: vet, unit, pion peer-pair, fuzz seeds, headless-Chromium end-to-end.
+test: deps-test cascades ## Every test: vet, unit, pion peer-pair, fuzz seeds, headless-Chromium end-to-end.
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 25m ./...
 
-build: deps
+build: deps cascades
 	$(GO) build -o bin/integritybot ./cmd/integritybot
 
-bench: deps ## Benchmarks: decode + camera check per frame, CPU per stream-second.
-	$(GO) test -run='^$$' -bench=. -benchmem ./media/... ./bot/...
+bench: deps cascades ## Benchmarks: decode + camera check per frame, CPU per stream-second.
+	$(GO) test -run='^$$' -bench=. -benchmem ./media/... ./bot/... ./cmd/integritybot
 
 fuzz: deps ## Run each fuzz target for FUZZTIME (default 30s).
 	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!="")print $$2":"f; f=""}'); do \
 		pkg=$${t%%:*}; for f in $${t#*:}; do $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$${FUZZTIME:-30s} $$pkg || exit 1; done; done
+
+# pigo's face cascades are not embedded in its module: copy them, at the version go.sum
+# verifies, into media/face/cascade (gitignored) for //go:embed. See media/face/cascade/README.md.
+PIGO_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/esimov/pigo 2>/dev/null)
+cascades:
+	@test -n "$(PIGO_DIR)" || { $(GO) mod download github.com/esimov/pigo && $(MAKE) --no-print-directory cascades; exit $$?; }
+	@test -f media/face/cascade/facefinder -a media/face/cascade/facefinder -nt go.sum || \
+		{ cp -R "$(PIGO_DIR)/cascade/." media/face/cascade/ && chmod -R u+w media/face/cascade && touch media/face/cascade/facefinder; }
 
 deps:
 	@scripts/deps.sh run
