@@ -1,0 +1,5 @@
+//go:build !race
+
+package faceswap
+
+const raceEnabled = false
