@@ -162,6 +162,26 @@ func (s *Session) Observe(f *media.Frame) {
 	s.analyzed.Add(1)
 }
 
+// Challenger is a frame analyzer that scores active challenges (media/liveness): it is told
+// each prompt's window of call time, under the session's lock, before or after its frames.
+type Challenger interface {
+	Challenge(step string, from, until time.Duration)
+}
+
+// Challenge records that the candidate was asked to do step (e.g. "turn_left") from call
+// time from until until: a timeline line with detail, and the window for every analyzer
+// that implements Challenger.
+func (s *Session) Challenge(step, detail string, from, until time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.timeline = append(s.timeline, report.Event{AtS: round(from.Seconds()), Kind: "challenge", Detail: detail})
+	for _, a := range s.frameAn {
+		if c, ok := a.(Challenger); ok {
+			c.Challenge(step, from, until)
+		}
+	}
+}
+
 // AddCheck adds a check fed from outside the video (e.g. timezone and network consistency).
 func (s *Session) AddCheck(c Check) {
 	s.mu.Lock()

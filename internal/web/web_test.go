@@ -39,9 +39,9 @@ var requiredIDs = map[string][]string{
 	"/": {"candidate-name", "claimed-location", "claimed-timezone", "notes", "create-interview",
 		"links", "candidate-link", "interviewer-link", "report-link", "interviews", "api-token"},
 	"/c/tok": {"consent", "consent-accept", "consent-decline", "retention-days", "local-video", "remote-video",
-		"media-notice", "status", "ended-notice", "unmute-remote"},
+		"media-notice", "status", "ended-notice", "unmute-remote", "challenge", "challenge-text"},
 	"/i/tok": {"remote-video", "local-video", "checks", "candidate-state", "coverage", "end-interview",
-		"ended-notice", "report-page-link", "live-overall", "unmute-remote"},
+		"ended-notice", "report-page-link", "live-overall", "unmute-remote", "liveness-check", "liveness-status"},
 	"/r/tok": {"overall", "checks", "timeline", "coverage", "download-json"},
 }
 

@@ -38,8 +38,10 @@ type Room struct {
 	endOnce  sync.Once
 	ending   atomic.Bool // end has begun; Live waits for the final report
 	metaOnce sync.Once
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	// challenging: a liveness challenge sequence is running (challenge.go).
+	challenging atomic.Bool
+	stop        chan struct{}
+	wg          sync.WaitGroup
 }
 
 type outTracks struct{ video, audio *webrtc.TrackLocalStaticRTP }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/integritybot/integritybot/media/liveness"
 )
 
 // maxMessageSize bounds one signaling message; an SDP offer from Chromium is ~6–12 KB.
@@ -27,6 +29,9 @@ type Message struct {
 	NowMs        int64    `json:"now_ms,omitempty"`
 	Languages    []string `json:"languages,omitempty"`
 	UserAgent    string   `json:"user_agent,omitempty"`
+	// mark: the interviewer marks a liveness challenge window from now (media/liveness steps).
+	Step    string `json:"step,omitempty"`
+	Seconds int    `json:"seconds,omitempty"`
 }
 
 // ErrBadMessage is returned for a signaling message the server cannot use.
@@ -47,7 +52,17 @@ func DecodeMessage(data []byte) (Message, error) {
 		if m.SDP == "" {
 			return m, fmt.Errorf("%w: offer without sdp", ErrBadMessage)
 		}
-	case "candidate", "end":
+	case "candidate", "end", "liveness":
+	case "mark":
+		if _, ok := liveness.Text(m.Step); !ok {
+			return m, fmt.Errorf("%w: mark step %q is not one of turn_left, turn_right, hand, closer", ErrBadMessage, m.Step)
+		}
+		if m.Seconds == 0 {
+			m.Seconds = 5
+		}
+		if m.Seconds < 1 || m.Seconds > 30 {
+			return m, fmt.Errorf("%w: mark seconds %d is outside 1..30", ErrBadMessage, m.Seconds)
+		}
 	case "track":
 		if m.Kind != "video" && m.Kind != "audio" {
 			return m, fmt.Errorf("%w: track kind %q is not video or audio", ErrBadMessage, m.Kind)
@@ -115,6 +130,12 @@ type out struct {
 	Report        any                      `json:"report,omitempty"`
 	Error         string                   `json:"error,omitempty"`
 	ICECandidate  *webrtc.ICECandidateInit `json:"-"`
+	// challenge: one liveness prompt (index counts from 1 of count).
+	Step    string `json:"step,omitempty"`
+	Text    string `json:"text,omitempty"`
+	Seconds int    `json:"seconds,omitempty"`
+	Index   int    `json:"index,omitempty"`
+	Count   int    `json:"count,omitempty"`
 }
 
 // MarshalJSON puts an ICE candidate under "candidate", which the welcome message uses for

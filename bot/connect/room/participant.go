@@ -93,6 +93,8 @@ func (p *participant) handle(data []byte) {
 			return
 		}
 		go p.rm.end(context.Background(), "The interviewer ended the interview.", report.Final)
+	case "liveness", "mark":
+		p.onChallenge(msg)
 	}
 }
 

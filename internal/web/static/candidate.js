@@ -40,9 +40,34 @@ function onMessage(msg) {
     if (!room || !room.joined) return;
     $('remote-overlay').textContent = msg.state === 'left' ? 'The interviewer left the call.' : 'Waiting for the interviewer’s video…';
     if (room.state === 'connected') $('status').textContent = connectedText();
+  } else if (msg.type === 'challenge') {
+    showChallenge(msg);
   } else if (msg.type === 'error' && room && room.joined) {
     $('status').textContent = msg.error;
   }
+}
+
+// Liveness prompts from the server (docs/protocol.md): the text and a countdown of its seconds.
+let challengeTimer = 0;
+function showChallenge(msg) {
+  clearInterval(challengeTimer);
+  const box = $('challenge');
+  box.dataset.step = msg.step || '';
+  $('challenge-text').textContent = msg.text || '';
+  $('challenge-step').textContent = msg.index && msg.count && msg.step !== 'done' ? `(${msg.index} of ${msg.count})` : '';
+  $('challenge-countdown').textContent = '';
+  box.hidden = msg.step === 'cancelled';
+  if (msg.step === 'done') {
+    challengeTimer = setTimeout(() => { box.hidden = true; }, 3000);
+    return;
+  }
+  const until = Date.now() + (msg.seconds || 0) * 1000;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    $('challenge-countdown').textContent = left > 0 ? left + ' s' : '';
+  };
+  tick();
+  challengeTimer = setInterval(tick, 250);
 }
 
 async function accept() {

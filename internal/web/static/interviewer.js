@@ -11,6 +11,7 @@ function onState(state, detail) {
   $('end-interview').disabled = !(room && room.welcome) || state === 'ended' || state === 'error';
   if (state === 'ended') {
     $('end-interview').disabled = true;
+    $('liveness-check').disabled = true;
     $('report-page-link').href = reportURL;
     $('ended-notice').hidden = false;
     $('status').textContent = 'The interview has ended.';
@@ -43,6 +44,7 @@ function onMessage(msg) {
       $('candidate-claims').textContent = claims.length ? 'The candidate ' + claims.join(', ') + '.' : '';
       if (msg.report_url) reportURL = msg.report_url;
       $('end-interview').disabled = false;
+      $('liveness-check').disabled = false;
       break;
     }
     case 'peer':
@@ -55,9 +57,36 @@ function onMessage(msg) {
     case 'checks':
       if (msg.report) renderChecks(msg.report);
       break;
+    case 'challenge':
+      showChallenge(msg);
+      break;
     case 'error':
       $('status').textContent = msg.error;
+      if ($('liveness-status').textContent.startsWith('Starting')) {
+        $('liveness-status').textContent = msg.error;
+        $('liveness-check').disabled = false;
+      }
       break;
+  }
+}
+
+// The liveness check: the server runs the prompts on the candidate's page and sends each one
+// here too, so the interviewer sees what the candidate is asked right now.
+function showChallenge(msg) {
+  const running = !['done', 'cancelled'].includes(msg.step) && !(msg.text || '').startsWith('Marked:');
+  $('liveness-check').disabled = running || !room || !room.welcome;
+  const where = msg.index && msg.count && running ? ` (${msg.index} of ${msg.count})` : '';
+  $('liveness-status').textContent = msg.step === 'done'
+    ? 'Liveness check finished; its result appears under Live checks in a few seconds.'
+    : 'Liveness check' + where + ': ' + (msg.text || msg.step);
+  document.body.dataset.challenge = msg.step || '';
+}
+
+function startLiveness() {
+  if (!room || !room.welcome) return;
+  if (room.send({ type: 'liveness' })) {
+    $('liveness-check').disabled = true;
+    $('liveness-status').textContent = 'Starting the liveness check…';
   }
 }
 
@@ -96,6 +125,7 @@ async function main() {
   document.body.dataset.state = 'joining';
   setCandidateState('waiting for the candidate');
   $('end-interview').addEventListener('click', endInterview);
+  $('liveness-check').addEventListener('click', startLiveness);
   toggle($('toggle-camera'), 'video', 'Turn camera off', 'Turn camera on');
   toggle($('toggle-mic'), 'audio', 'Mute microphone', 'Unmute microphone');
   room.connect();

@@ -1,0 +1,186 @@
+package liveness
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
+)
+
+// Result returns the state of the check at stream time now. It does not change the
+// analyzer: windows whose video has not been scored yet are judged on a copy.
+func (a *Analyzer) Result(now time.Duration) report.Check {
+	c := report.Check{ID: report.CheckLiveness, Status: report.Unknown, Evidence: []report.Evidence{}}
+	if a.faces == nil {
+		c.Summary = "The liveness check could not run: face detection is not available on this server."
+		c.NextStep = "Ask the candidate to turn their head to full profile and pass a hand across their face, and watch yourself."
+		return c
+	}
+	if len(a.windows) == 0 {
+		c.Summary = "No liveness challenge was run; press Liveness check during the call."
+		c.NextStep = "Press Liveness check while the candidate is on camera: they are asked to turn their head to full profile, pass a hand across their face and come closer."
+		return c
+	}
+	end := max(now, a.lastPTS)
+	byKind := map[string][]window{}
+	judged := 0
+	for _, w := range a.windows {
+		switch {
+		case w.done:
+		case end >= w.until+a.cfg.Grace:
+			w.out = a.judge(w)
+		default:
+			w.out = outcome{kind: kindNotFinished}
+		}
+		byKind[w.out.kind] = append(byKind[w.out.kind], w)
+		c.Evidence = append(c.Evidence, report.Range(secs(w.from), secs(w.until), w.out.kind, a.detail(w)))
+		if w.out.kind != kindNotFinished {
+			judged++
+		}
+	}
+	a.verdict(&c, byKind, judged)
+	return c
+}
+
+// verdict sets status, confidence, summary and next step from the prompts' outcomes.
+func (a *Analyzer) verdict(c *report.Check, by map[string][]window, judged int) {
+	n := len(a.windows)
+	frontal, flicker, none, ok := by[kindFrontal], by[kindFlicker], by[kindNoResponse], by[kindResponded]
+	handFrontal, turnFrontal := false, false
+	for _, w := range frontal {
+		handFrontal = handFrontal || w.step == Hand
+		turnFrontal = turnFrontal || w.step == TurnLeft || w.step == TurnRight
+	}
+	switch {
+	case judged == 0:
+		c.Summary = fmt.Sprintf("The liveness challenge is running: %d prompt(s), the last ends at %s s.", n, fmtS(a.windows[n-1].until))
+		c.NextStep = "Watch the candidate follow the prompts; the result appears a few seconds after the last one."
+	case handFrontal && turnFrontal:
+		c.Status, c.Confidence = report.Fail, 0.75
+		c.Summary = "The face stayed frontal-detected while the candidate was asked to turn to full profile and while something moved over it: " +
+			firstSentence(a, frontal[0]) + " A real face is hidden by a hand and lost at full profile; a photo or a rendered face swap is not."
+		c.NextStep = nextFrontal
+	case len(frontal) > 0:
+		c.Status, c.Confidence = report.Warn, 0.6
+		if !handFrontal {
+			c.Confidence = 0.5 // a partial turn keeps a frontal face too
+		}
+		c.Summary = "The face stayed frontal-detected through a prompt that should hide it: " + firstSentence(a, frontal[0])
+		c.NextStep = nextFrontal
+	case len(flicker) > 0:
+		c.Status, c.Confidence = report.Warn, 0.5
+		c.Summary = "The face flashed in and out during a prompt: " + firstSentence(a, flicker[0])
+		c.NextStep = "Ask the candidate to turn slowly to full profile and back while you watch the edges of the face for flashing or warping."
+	case len(none) > 0:
+		c.Status, c.Confidence = report.Warn, 0.5
+		c.Summary = fmt.Sprintf("The candidate did not respond in time to %d of %d prompt(s) (%s): ", len(none), n, steps(none)) + firstSentence(a, none[0])
+		c.NextStep = "Ask the candidate to repeat the prompts while you watch (press Liveness check again); a camera that plays a recording cannot follow them."
+	case len(ok) > 0:
+		c.Status = report.Pass
+		c.Confidence = min(0.4+0.1*float64(len(ok)), 0.8)
+		c.Summary = fmt.Sprintf("The candidate answered %d of %d liveness prompt(s) (%s) the way a live face does: lost at full profile or under a hand and found again, or growing when closer.", len(ok), n, steps(ok))
+		if len(ok) < n {
+			c.Summary = strings.TrimSuffix(c.Summary, ".") + fmt.Sprintf("; %d prompt(s) could not be judged.", n-len(ok))
+		}
+	default:
+		c.Summary = "The liveness challenge ran, but no face was in view or no video arrived during its prompts, so nothing could be judged."
+		c.NextStep = "Ask the candidate to face the camera and press Liveness check again."
+	}
+}
+
+const nextFrontal = "Ask the candidate to turn their head slowly to full profile and hold for two seconds, then pass a hand over their face, and watch for a face that stays flat, warps, or shows through the hand."
+
+// firstSentence is the detail of w as a sentence starting with its prompt.
+func firstSentence(a *Analyzer, w window) string {
+	return a.detail(w)
+}
+
+func steps(ws []window) string {
+	names := make([]string, len(ws))
+	for i, w := range ws {
+		names[i] = label(w.step)
+	}
+	return strings.Join(names, ", ")
+}
+
+// label names a step for a reader.
+func label(step string) string {
+	switch step {
+	case TurnLeft:
+		return "turn left to full profile"
+	case TurnRight:
+		return "turn right to full profile"
+	case Hand:
+		return "hand across the face"
+	case Closer:
+		return "come closer"
+	}
+	return step
+}
+
+// detail describes what a window showed, with its numbers and times.
+func (a *Analyzer) detail(w window) string {
+	o := w.out
+	head := fmt.Sprintf("Prompt %q (%s–%s s): ", label(w.step), fmtS(w.from), fmtS(w.until))
+	after := func(t time.Duration) string { return fmtS(t-w.from) + " s after the prompt" }
+	found := fmt.Sprintf("found in %d of %d looks", o.faces, o.looks)
+	var s string
+	switch o.kind {
+	case kindNotFinished:
+		s = "the video of this prompt had not all arrived yet."
+	case kindNoVideo:
+		s = "no video arrived during the prompt."
+		if o.looks > 0 {
+			s = fmt.Sprintf("the video stopped at %s s, before the prompt ended, so the answer could not be seen.", fmtS(o.lastAt))
+		}
+	case kindNoFace:
+		s = "no face was in view before or during the prompt, so there was nothing to judge."
+	case kindResponded:
+		s = a.respondedDetail(w, after, found)
+	case kindFlicker:
+		s = fmt.Sprintf("the face vanished and came back %d times (%s); an honest turn loses it once, a face swap failing at an angle flashes.", o.flips, found)
+	case kindFrontal:
+		what := "the head area moved"
+		if w.step == Hand {
+			what = "something moved over the face region"
+		}
+		s = fmt.Sprintf("%s (change up to %.0f luma levels at %s s, %.0f before the prompt; face centre moved %.2f face widths), yet a frontal face was %s with scores %.0f–%.0f (%.0f before).",
+			what, o.motionMax, fmtS(o.motionMaxAt), o.baseMotion, o.shift, found, o.scoreMin, o.scoreMax, o.baseScore)
+		if w.step == Hand {
+			s += " A real face is hidden by a hand; a face drawn over the video is not."
+		} else {
+			s += " A frontal face detector does not find a head at full profile: the head turned only partly, or the face does not turn."
+		}
+	case kindNoResponse:
+		s = fmt.Sprintf("nothing changed in time: a face was %s, the face region changed by at most %.0f luma levels", found, max(o.motionMax, 0))
+		if o.widthMax > 0 {
+			s += fmt.Sprintf(" and the face box was at most %.0f px wide (%.0f px before)", o.widthMax, o.baseWidth)
+		}
+		s += "."
+	}
+	return head + s
+}
+
+func (a *Analyzer) respondedDetail(w window, after func(time.Duration) string, found string) string {
+	o := w.out
+	back := "and was not found again within 3 s of the prompt's end"
+	if o.back {
+		back = "and was found again at " + fmtS(o.backAt) + " s"
+	}
+	switch {
+	case w.step == Closer && o.baseWidth > 0 && o.widthMax >= a.cfg.Closer*o.baseWidth:
+		return fmt.Sprintf("the face box grew from %.0f px to %.0f px wide (%.2f×) %s, as a face coming closer does.",
+			o.baseWidth, o.widthMax, o.widthMax/o.baseWidth, after(o.widthMaxAt))
+	case o.lostFor > 0:
+		return fmt.Sprintf("the face was lost %s for %s s %s (%s), as a live face turned away or covered is.",
+			after(o.lostAt), fmtS(o.lostFor), back, found)
+	default:
+		return fmt.Sprintf("the face's detector score fell from %.0f to %.0f %s (%s), as a face partly covered does.",
+			o.baseScore, o.scoreMin, after(o.scoreMinAt), found)
+	}
+}
+
+func secs(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) / float64(time.Second) }
+
+func fmtS(d time.Duration) string { return fmt.Sprintf("%.1f", d.Seconds()) }
