@@ -8,9 +8,26 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/h264"
 	"github.com/integritybot/integritybot/media/rtpframe"
 	"github.com/integritybot/integritybot/media/vpx"
 )
+
+// frameAssembler reassembles one track's encoded frames: rtpframe for VP8/VP9, h264 for H.264.
+type frameAssembler interface {
+	Push(pkt *rtp.Packet) []rtpframe.Frame
+	NeedKeyframe()
+	WantKeyframe() bool
+	Stats() rtpframe.Stats
+}
+
+// frameDecoder decodes one track's frames: libvpx for VP8/VP9, an ffmpeg process for H.264.
+// Decode may return (nil, nil) for a frame that shows no picture (yet).
+type frameDecoder interface {
+	Decode(data []byte, pts time.Duration) (*media.Frame, error)
+	Close() error
+}
 
 // KeyframeRequester asks the sender for a keyframe (an RTCP PLI in a WebRTC call).
 type KeyframeRequester interface {
@@ -27,12 +44,11 @@ const minPLIGap = 500 * time.Millisecond
 // requested so decoding can resume cleanly.
 type VideoInput struct {
 	s     *Session
-	codec vpx.Codec
 	kf    KeyframeRequester
 	clock int64 // RTP clock rate
 
 	// Owned by the WriteRTP caller.
-	asm       *rtpframe.Assembler
+	asm       frameAssembler
 	lastPLI   time.Time
 	lastKey   time.Time
 	firstWall time.Time
@@ -61,18 +77,31 @@ func (s *Session) AddVideo(codec vpx.Codec, kf KeyframeRequester) (*VideoInput, 
 	if err != nil {
 		return nil, err
 	}
+	return s.addVideo(rtpframe.New(codec), dec, kf), nil
+}
+
+// AddH264 starts decoding a new H.264 video track of the candidate (media/h264: an ffmpeg
+// process per track). The caller feeds it with WriteRTP from one goroutine and closes it.
+func (s *Session) AddH264(kf KeyframeRequester) (*VideoInput, error) {
+	dec, err := h264.NewDecoder(h264.Options{Log: s.log})
+	if err != nil {
+		return nil, err
+	}
+	return s.addVideo(h264.NewAssembler(), dec, kf), nil
+}
+
+func (s *Session) addVideo(asm frameAssembler, dec frameDecoder, kf KeyframeRequester) *VideoInput {
 	v := &VideoInput{
 		s:     s,
-		codec: codec,
 		kf:    kf,
 		clock: 90000,
-		asm:   rtpframe.New(codec),
+		asm:   asm,
 		queue: make(chan encoded, s.cfg.QueueSize),
 		done:  make(chan struct{}),
 	}
 	v.wg.Add(1)
 	go v.decodeLoop(dec)
-	return v, nil
+	return v
 }
 
 // WriteRTP feeds one RTP packet. It must be called from a single goroutine.
@@ -130,7 +159,7 @@ func (v *VideoInput) pts(ts uint32, arrival time.Time) time.Duration {
 	return v.s.Since(v.firstWall) + time.Duration(v.unwrapped*int64(time.Second)/v.clock)
 }
 
-func (v *VideoInput) decodeLoop(dec *vpx.Decoder) {
+func (v *VideoInput) decodeLoop(dec frameDecoder) {
 	defer v.wg.Done()
 	defer dec.Close()
 	for {

@@ -36,7 +36,9 @@ const usage = `integritybot — checks that an interview candidate's camera is r
 Usage:
   integritybot serve [--config FILE] [--addr HOST:PORT] [--data DIR]
   integritybot analyze [--json] [--claims FILE] [--config FILE] INPUT...
+  integritybot join --whep URL [--bearer TOKEN] [--candidate NAME] [--duration D] [--json] ...
   integritybot eval [--json] LABELS.csv | eval --synthesize DIR [--corpus DIR]
+  integritybot loadgen --server URL --token TOKEN --calls N --duration D --video FILE.ivf [--json] ...
   integritybot version
 
 Run "integritybot serve --help" for the flags.
@@ -50,6 +52,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "join":
+		return joinCmd(ctx, args[1:], stdout, stderr)
+	case "loadgen":
+		return loadgenCmd(ctx, args[1:], stdout, stderr)
 	case "analyze", "eval":
 		return offline(ctx, args[0], args[1:], stdout, stderr)
 	case "version", "--version":

@@ -92,10 +92,12 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	if reportTTL <= 0 {
 		reportTTL = 10 * 365 * 24 * time.Hour
 	}
+	startJoin, stopJoins := joinStarter(cfg, interviews{st: st, chat: ch}, log) // calls held elsewhere (join.go)
 	srv := server.New(server.Options{
 		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APIToken: apiToken,
 		Rooms: rooms, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,
 		TrustedProxies: trustedProxies(cfg), Handlers: ch.handlers(), Ended: ch.summary,
+		StartJoin: startJoin,
 	})
 	ch.start(srv, interrupted)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -120,6 +122,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	defer cancel()
 	_ = hs.Shutdown(sctx)
 	rooms.Close(sctx)
+	stopJoins(sctx)
 	ch.stop() // after the rooms: their interrupted summaries are queued, delivered at the next start if not now
 	return nil
 }

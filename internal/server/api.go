@@ -21,6 +21,8 @@ type CreateRequest struct {
 	Notes     string           `json:"notes"`
 	// Notify overrides where summaries go for this interview (notify.go).
 	Notify *Notify `json:"notify,omitempty"`
+	// Join makes the bot join a call held elsewhere (join.go).
+	Join *JoinRequest `json:"join,omitempty"`
 }
 
 // CreateResponse is the answer to POST /api/interviews.
@@ -52,6 +54,7 @@ func (req *CreateRequest) validate() error {
 		errs = append(errs, errors.New("notes are limited to 4000 characters"))
 	}
 	errs = append(errs, req.Notify.validate()...)
+	errs = append(errs, req.Join.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -94,6 +97,9 @@ func (s *Server) Create(ctx context.Context, req CreateRequest) (CreateResponse,
 	if err := req.validate(); err != nil {
 		return CreateResponse{}, fmt.Errorf("%s: %w", strings.ReplaceAll(err.Error(), "\n", "; "), ErrInvalid)
 	}
+	if err := s.checkJoin(req.Join); err != nil {
+		return CreateResponse{}, err
+	}
 	iv := store.Interview{
 		ID: auth.NewID(), Candidate: req.Candidate, Notes: req.Notes,
 		CreatedAt: s.opt.Now().UTC(), State: report.Scheduled,
@@ -103,6 +109,11 @@ func (s *Server) Create(ctx context.Context, req CreateRequest) (CreateResponse,
 	}
 	if err := s.opt.Store.CreateInterview(ctx, iv); err != nil {
 		return CreateResponse{}, fmt.Errorf("server: create interview: %w", err)
+	}
+	if req.Join != nil {
+		if err := s.opt.StartJoin(ctx, iv.ID, *req.Join); err != nil {
+			return CreateResponse{}, fmt.Errorf("server: join the call: %w", err)
+		}
 	}
 	return s.links(iv.ID), nil
 }

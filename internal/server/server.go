@@ -45,6 +45,11 @@ type Options struct {
 	// integrations' inbound endpoints, which verify their own signatures).
 	Handlers map[string]http.Handler
 
+	// StartJoin makes the bot join a call held elsewhere as interview id (POST
+	// /api/interviews with "join"); it returns once the join is under way. ctx is the
+	// request's: the call must outlive it. Nil: joins are refused.
+	StartJoin func(ctx context.Context, id string, j JoinRequest) error
+
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
 	// (server.trusted_proxies); the client's address feeds the network check.
 	TrustedProxies []netip.Prefix

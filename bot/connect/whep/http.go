@@ -1,0 +1,186 @@
+package whep
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// resource is the session the server created.
+type resource struct {
+	url     string // Location, resolved against the endpoint
+	etag    string
+	trickle bool // the server accepts trickle-ice-sdpfrag PATCHes
+	answer  string
+	ice     []webrtc.ICEServer
+}
+
+const (
+	mimeSDP     = "application/sdp"
+	mimeTrickle = "application/trickle-ice-sdpfrag"
+	maxAnswer   = 1 << 20
+)
+
+func (c *client) request(ctx context.Context, method, target, ctype string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("whep: %s: %w", strings.ToLower(method), err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.cfg.Bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Bearer)
+	}
+	return req, nil
+}
+
+// do sends req; an answer outside 2xx becomes a *StatusError. The URL (which may carry a
+// token) is kept out of errors.
+func (c *client) do(req *http.Request, op string) (*http.Response, []byte, error) {
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may carry a token
+		}
+		return nil, nil, fmt.Errorf("whep: %s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, nil, fmt.Errorf("whep: %s: read answer: %w", op, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		text := strings.TrimSpace(string(body))
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			text = text[:i]
+		}
+		if len(text) > 200 {
+			text = text[:200] + "…"
+		}
+		return nil, nil, &StatusError{Op: op, Status: resp.StatusCode, Text: text}
+	}
+	return resp, body, nil
+}
+
+// post sends the offer and reads the answer, the session's Location, whether it takes
+// trickled candidates, and the ICE servers of its Link headers.
+func (c *client) post(ctx context.Context, offer string) (*resource, error) {
+	req, err := c.request(ctx, http.MethodPost, c.cfg.URL, mimeSDP, []byte(offer))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", mimeSDP)
+	resp, body, err := c.do(req, "post offer")
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		return nil, &StatusError{Op: "post offer", Status: resp.StatusCode, Text: "expected 201 Created"}
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, mimeSDP) {
+		return nil, fmt.Errorf("whep: post offer: answer is %s, not %s", ct, mimeSDP)
+	}
+	r := &resource{answer: string(body), etag: resp.Header.Get("ETag"), ice: parseLinks(resp.Header.Values("Link"))}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		u, err := resp.Request.URL.Parse(loc)
+		if err != nil {
+			return nil, fmt.Errorf("whep: post offer: bad Location: %w", err)
+		}
+		r.url = u.String()
+	}
+	for _, v := range resp.Header.Values("Accept-Patch") {
+		if strings.Contains(v, mimeTrickle) {
+			r.trickle = r.url != ""
+		}
+	}
+	return r, nil
+}
+
+func (c *client) patch(ctx context.Context, r *resource, frag string) error {
+	req, err := c.request(ctx, http.MethodPatch, r.url, mimeTrickle, []byte(frag))
+	if err != nil {
+		return err
+	}
+	if r.etag != "" {
+		req.Header.Set("If-Match", r.etag)
+	} else {
+		req.Header.Set("If-Match", "*")
+	}
+	_, _, err = c.do(req, "patch candidates")
+	return err
+}
+
+func (c *client) delete(ctx context.Context, r *resource) error {
+	req, err := c.request(ctx, http.MethodDelete, r.url, "", nil)
+	if err != nil {
+		return err
+	}
+	_, _, err = c.do(req, "delete session")
+	return err
+}
+
+// parseLinks reads ICE servers from Link headers (draft-ietf-wish-whep, RFC 8288):
+// `<turn:turn.example.net?transport=udp>; rel="ice-server"; username="u";
+// credential="p"; credential-type="password"`. Other links are ignored.
+func parseLinks(values []string) []webrtc.ICEServer {
+	var out []webrtc.ICEServer
+	for _, v := range values {
+		for _, link := range splitOutside(v, ',') {
+			parts := splitOutside(link, ';')
+			if len(parts) == 0 {
+				continue
+			}
+			target := strings.TrimSpace(parts[0])
+			if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
+				continue
+			}
+			s := webrtc.ICEServer{URLs: []string{target[1 : len(target)-1]}}
+			rel := false
+			for _, p := range parts[1:] {
+				k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+				val = strings.Trim(strings.TrimSpace(val), `"`)
+				switch strings.ToLower(strings.TrimSpace(k)) {
+				case "rel":
+					rel = strings.EqualFold(val, "ice-server")
+				case "username":
+					s.Username = val
+				case "credential":
+					s.Credential = val
+				}
+			}
+			if rel {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// splitOutside splits s at sep outside <...> and "...".
+func splitOutside(s string, sep byte) []string {
+	var out []string
+	angle, quote, start := false, false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' && !angle:
+			quote = !quote
+		case c == '<' && !quote:
+			angle = true
+		case c == '>' && !quote:
+			angle = false
+		case c == sep && !angle && !quote:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
