@@ -7,6 +7,9 @@ import (
 	"github.com/integritybot/integritybot/internal/config"
 	"github.com/integritybot/integritybot/media/camera"
 	"github.com/integritybot/integritybot/media/face"
+	"github.com/integritybot/integritybot/media/faceswap"
+	"github.com/integritybot/integritybot/media/liveness"
+	"github.com/integritybot/integritybot/media/replay"
 )
 
 // sessionConfig is the one place that decides which analyzers run, for live calls and for
@@ -16,6 +19,7 @@ func sessionConfig(cfg config.Config) bot.Config {
 	return bot.Config{
 		QueueSize: cfg.Interview.QueueSize, KeyframeInterval: cfg.Interview.KeyframeInterval.D(),
 		ReportInterval: cfg.Interview.ReportInterval.D(),
+		SampleAfter:    cfg.Interview.SampleAfter.D(), SampleFPS: cfg.Interview.SampleFPS,
 		Camera: camera.Config{
 			NoFramesAfter: c.NoFramesAfter.D(), FrozenAfter: c.FrozenAfter.D(), BlackAfter: c.BlackAfter.D(),
 			MinVideo: c.MinVideo.D(), MinWidth: c.MinWidth, MinHeight: c.MinHeight, MinFPS: c.MinFPS,
@@ -39,10 +43,22 @@ func newAnalyzers(cfg config.Config) func() []bot.Analyzer {
 	}
 	return func() []bot.Analyzer {
 		var as []bot.Analyzer
+		// The face-swap check reads the face check's detections of the same frame, so it
+		// comes right after it; without face detection it reports unknown.
+		swapCfg := faceswap.Config{Interval: fc.Interval.D()}
 		if faceErr != nil {
-			as = append(as, face.Unavailable{Err: faceErr})
+			as = append(as, face.Unavailable{Err: faceErr}, faceswap.New(swapCfg, nil))
+			as = append(as, liveness.New(liveness.Config{Interval: fc.Interval.D()}, nil))
+			// Without faces the replay check takes the centre of the picture as the face.
+			as = append(as, replay.New(replay.Config{}, nil))
 		} else {
-			as = append(as, faceProto.Fresh())
+			fa := faceProto.Fresh()
+			as = append(as, fa, faceswap.New(swapCfg, fa))
+			// The liveness check scores the room's challenges from the same detections.
+			as = append(as, liveness.New(liveness.Config{Interval: fc.Interval.D()}, fa))
+			// The replay check reads the newest face box to look for a face that never moves
+			// by itself while the picture pans or zooms (a photo on a virtual camera).
+			as = append(as, replay.New(replay.Config{}, fa))
 		}
 		return as
 	}

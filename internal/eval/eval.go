@@ -23,16 +23,17 @@ var targets = map[string]string{
 	"fps_collapse": report.CheckCamera, "no_video": report.CheckCamera,
 	"face_swap": report.CheckFaceSwap,
 	"two_faces": report.CheckFace,
-	// A looped clip and a moving photo are replays of recorded material; a resolution
-	// switch mid-stream is what a virtual camera changing its source looks like.
+	// A looped clip and a moving photo are replays of recorded material (the replay
+	// check's loop and photo_motion cues); a resolution switch mid-stream is what a
+	// virtual camera changing its source looks like.
 	"loop":              report.CheckReplay,
-	"photo_motion":      report.CheckLiveness,
+	"photo_motion":      report.CheckReplay,
 	"resolution_switch": report.CheckVirtualCamera,
 }
 
 // TargetCheck returns the check that must flag attack: camera for black, uniform,
-// frozen, fps_collapse and no_video; face_swap; replay for replay_* and loop; face for
-// two_faces; liveness for photo_motion; virtual_camera for resolution_switch.
+// frozen, fps_collapse and no_video; face_swap; replay for replay_*, loop and
+// photo_motion; face for two_faces; virtual_camera for resolution_switch.
 func TargetCheck(attack string) (string, bool) {
 	if strings.HasPrefix(attack, "replay_") {
 		return report.CheckReplay, true

@@ -1,0 +1,163 @@
+// Package replay implements the "replay" check: is the candidate's video played back from
+// recorded material instead of a live camera?
+//
+// An Analyzer looks for two kinds of replay, each with evidence a person can verify:
+//
+//   - loop: the same stretch of video recurring. Every frame gets a cheap signature
+//     (16×12 block means of the luma); ten times a second the newest frame is compared
+//     with every frame of the last Config.MaxLoop, and a run of matches at one constant
+//     lag over at least Config.MinRun is a loop of that length. The matched stretch must
+//     itself change (someone moved): a person sitting still or a frozen picture matches
+//     itself at every lag and is not a loop (the camera check owns frozen video).
+//   - photo_motion: a still photo moved by a virtual camera or a hand (pan, zoom). Twice
+//     a second the picture of half a second earlier is matched block by block against the
+//     current one (160 px wide); a similarity transform (shift, zoom, rotation) is fitted
+//     to the block motions and refined to a fraction of a pixel (Lucas-Kanade). A photo
+//     moves rigidly: nearly every textured block follows the transform and, once it is
+//     compensated, no cell of the face box changes much more than the rest of the
+//     picture. A live face does not: eyes blink and the mouth moves. Rigid motion without
+//     any such change for Config.PhotoWindow is a finding.
+//
+// Not built yet: the per-picture cues of a screen or a print held to the camera (moiré,
+// a bezel or paper edges around the face, glare). A single still picture is therefore
+// unknown, as is video too short for the photo window.
+//
+// The Analyzer is pure: no goroutines and no wall clock; time comes from frame PTS. It is
+// not safe for concurrent use; the pipeline calls it from one goroutine.
+package replay
+
+import (
+	"image"
+	"time"
+
+	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/face"
+)
+
+// Faces gives the face boxes found so far; *face.Analyzer implements it. The replay check
+// reads the box of the newest detection twice a second, to look for non-rigid motion of
+// the face (blinks, speech) that a moving photo does not have.
+type Faces interface {
+	Detections() []face.Detection
+}
+
+var _ Faces = (*face.Analyzer)(nil)
+
+// Config tunes the check. Zero fields take the values of DefaultConfig.
+type Config struct {
+	// MaxLoop is the longest loop searched for (default 20 s): every frame's signature
+	// of that long is kept (192 bytes each; 115 KB at 30 fps) and compared ten times a second.
+	MaxLoop time.Duration
+	// MinLoop is the shortest loop (default 1 s): a shorter lag is ordinary smooth motion.
+	MinLoop time.Duration
+	// MinRun is how long the matches at one lag must last to be a loop (default 3 s;
+	// genuine clips of the corpus matched themselves for at most 1.9 s, see TestMeasure).
+	MinRun time.Duration
+	// PhotoWindow is how long the picture must move rigidly, with nothing changing in the
+	// face, to be a photo with synthetic motion (default 4 s; people blink every 2-10 s).
+	PhotoWindow time.Duration
+	// MinVideo: less analyzed video than this makes the check unknown (default 4 s, the
+	// photo window).
+	MinVideo time.Duration
+}
+
+// DefaultConfig returns the defaults used for zero Config fields.
+func DefaultConfig() Config {
+	return Config{
+		MaxLoop:     20 * time.Second,
+		MinLoop:     time.Second,
+		MinRun:      3 * time.Second,
+		PhotoWindow: 4 * time.Second,
+		MinVideo:    4 * time.Second,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.MaxLoop <= 0 {
+		c.MaxLoop = d.MaxLoop
+	}
+	if c.MinLoop <= 0 {
+		c.MinLoop = d.MinLoop
+	}
+	if c.MinRun <= 0 {
+		c.MinRun = d.MinRun
+	}
+	if c.PhotoWindow <= 0 {
+		c.PhotoWindow = d.PhotoWindow
+	}
+	if c.MinVideo <= 0 {
+		c.MinVideo = d.MinVideo
+	}
+	c.MaxLoop = max(c.MaxLoop, 2*c.MinLoop)
+	return c
+}
+
+// Analyzer is the replay check for one video stream. Create it with New.
+type Analyzer struct {
+	cfg   Config
+	faces Faces // nil: the centre of the picture stands in for the face
+
+	frames        int
+	haveLast      bool
+	firstPTS      time.Duration
+	lastPTS       time.Duration
+	width, height int
+
+	loop   loopDetector
+	motion motionDetector
+}
+
+// New returns an Analyzer. faces, if not nil, supplies face boxes (normally the session's
+// face analyzer, which must observe each frame before this one); without it the centre of
+// the picture is taken as the face.
+func New(cfg Config, faces Faces) *Analyzer {
+	cfg = cfg.withDefaults()
+	a := &Analyzer{cfg: cfg, faces: faces}
+	a.loop.init(cfg)
+	a.motion.init(cfg)
+	return a
+}
+
+// Observe looks at one frame.
+func (a *Analyzer) Observe(f *media.Frame) {
+	if f == nil || f.Width < 32 || f.Height < 32 || len(f.Y) < (f.Height-1)*f.YStride+f.Width {
+		return
+	}
+	if a.haveLast && f.PTS < a.lastPTS {
+		return // out of order: time only moves forward
+	}
+	if !a.haveLast {
+		a.firstPTS = f.PTS
+	}
+	if a.haveLast && (f.Width != a.width || f.Height != a.height) {
+		// A new size is a new picture: matches across the switch mean nothing.
+		a.loop.reset()
+		a.motion.reset()
+	}
+	a.frames++
+	a.haveLast, a.lastPTS = true, f.PTS
+	a.width, a.height = f.Width, f.Height
+	a.loop.observe(f)
+	if a.motion.due(f.PTS) {
+		a.motion.observe(f, a.faceBox(f))
+	}
+}
+
+// faceBox returns the newest face box no older than a second, or the empty rectangle.
+func (a *Analyzer) faceBox(f *media.Frame) image.Rectangle {
+	if a.faces == nil {
+		return image.Rectangle{}
+	}
+	ds := a.faces.Detections()
+	for i := len(ds) - 1; i >= 0; i-- {
+		d := ds[i]
+		if f.PTS-d.PTS > time.Second {
+			break
+		}
+		if d.Rank == 0 {
+			return d.Box.Intersect(image.Rect(0, 0, f.Width, f.Height))
+		}
+	}
+	return image.Rectangle{}
+}

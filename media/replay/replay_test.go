@@ -1,0 +1,146 @@
+package replay
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/media"
+)
+
+// texture returns a w×h picture of smooth random blobs (a stand-in for a room).
+func texture(w, h int, seed uint64) *media.Frame {
+	r := rand.New(rand.NewPCG(seed, 1))
+	const cell = 16
+	gw, gh := w/cell+2, h/cell+2
+	grid := make([]float64, gw*gh)
+	for i := range grid {
+		grid[i] = 40 + 180*r.Float64()
+	}
+	f := grey(w, h, 0)
+	for y := range h {
+		for x := range w {
+			gx, gy := float64(x)/cell, float64(y)/cell
+			ix, iy := int(gx), int(gy)
+			fx, fy := gx-float64(ix), gy-float64(iy)
+			a := grid[iy*gw+ix]*(1-fx) + grid[iy*gw+ix+1]*fx
+			b := grid[(iy+1)*gw+ix]*(1-fx) + grid[(iy+1)*gw+ix+1]*fx
+			f.Y[y*w+x] = byte(a*(1-fy) + b*fy)
+		}
+	}
+	return f
+}
+
+// scene returns n frames of bg with a dark 80×80 square (a head) at positions from pos,
+// plus a little noise.
+func scene(bg *media.Frame, n int, pos func(i int) (int, int), seed uint64) []*media.Frame {
+	r := rand.New(rand.NewPCG(seed, 2))
+	out := make([]*media.Frame, n)
+	for i := range out {
+		f := bg.Clone()
+		px, py := pos(i)
+		for y := py; y < py+80 && y < f.Height; y++ {
+			for x := px; x < px+80 && x < f.Width; x++ {
+				f.Y[y*f.Width+x] = 30
+			}
+		}
+		for k := range f.Y {
+			f.Y[k] = byte(max(0, min(255, int(f.Y[k])+r.IntN(5)-2)))
+		}
+		out[i] = f
+	}
+	return out
+}
+
+func feed(a *Analyzer, frames []*media.Frame) {
+	for _, f := range frames {
+		a.Observe(f)
+	}
+}
+
+func TestLoop(t *testing.T) {
+	bg := texture(320, 240, 1)
+	// A head that wanders for 2 s, played 4 times.
+	walk := scene(bg, 30, func(i int) (int, int) { return 100 + 3*i, 60 + i%7 }, 3)
+	frames := restamp(loopOf(walk, 30, 120), 15)
+	a := New(Config{}, nil)
+	feed(a, frames)
+	c := a.Result(frames[len(frames)-1].PTS)
+	if c.Status != report.Fail || !strings.Contains(c.Summary, "2.0-second stretch") {
+		t.Fatalf("loop: %s %q", c.Status, c.Summary)
+	}
+	if len(c.Evidence) == 0 || c.Evidence[0].Kind != kindLoop || c.Evidence[0].UntilS == nil {
+		t.Fatalf("evidence %+v", c.Evidence)
+	}
+	if c.NextStep == "" || c.Confidence < 0.75 || c.Confidence > 1 {
+		t.Errorf("next step %q, confidence %.2f", c.NextStep, c.Confidence)
+	}
+	t.Logf("%s (%.2f): %s | %s", c.Status, c.Confidence, c.Summary, c.Evidence[0].Detail)
+}
+
+func TestNotLoop(t *testing.T) {
+	bg := texture(320, 240, 1)
+	r := rand.New(rand.NewPCG(9, 9))
+	x, y := 120, 80
+	for _, tc := range []struct {
+		name   string
+		frames []*media.Frame
+	}{
+		// A person sitting still: every frame matches every other one, but nothing changes.
+		{"still person", scene(bg, 150, func(int) (int, int) { return 120, 80 }, 4)},
+		// A frozen picture (the camera check's finding, not a loop).
+		{"frozen", restamp(loopOf(scene(bg, 1, func(int) (int, int) { return 120, 80 }, 5), 1, 150), 15)},
+		// A person who keeps moving, never the same way twice.
+		{"moving person", scene(bg, 150, func(int) (int, int) {
+			x, y = max(0, min(230, x+r.IntN(7)-3)), max(0, min(150, y+r.IntN(5)-2))
+			return x, y
+		}, 6)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frames := restamp(tc.frames, 15)
+			a := New(Config{}, nil)
+			feed(a, frames)
+			c := a.Result(frames[len(frames)-1].PTS)
+			if c.Status != report.Pass {
+				t.Fatalf("%s: %s %q", tc.name, c.Status, c.Summary)
+			}
+		})
+	}
+}
+
+func TestPhotoMotion(t *testing.T) {
+	photo := texture(640, 480, 7)
+	frames := restamp(photoMotion(photo, 320, 240, 120, 0.2), 15)
+	a := New(Config{}, nil)
+	feed(a, frames)
+	c := a.Result(frames[len(frames)-1].PTS)
+	if c.Status != report.Fail || len(c.Evidence) == 0 || c.Evidence[0].Kind != kindPhoto {
+		t.Fatalf("moving photo: %s %q %+v", c.Status, c.Summary, c.Evidence)
+	}
+	t.Logf("%s (%.2f): %s | %s", c.Status, c.Confidence, c.Summary, c.Evidence[0].Detail)
+}
+
+func TestTooLittle(t *testing.T) {
+	bg := texture(320, 240, 1)
+	for _, tc := range []struct {
+		name string
+		n    int
+		want string
+	}{
+		{"nothing", 0, "no video"},
+		{"single picture", 1, "single picture"},
+		{"two seconds", 30, "Not enough video"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := New(Config{}, nil)
+			frames := restamp(scene(bg, tc.n, func(i int) (int, int) { return 100 + i, 60 }, 1), 15)
+			feed(a, frames)
+			c := a.Result(time.Duration(tc.n) * time.Second / 15)
+			if c.Status != report.Unknown || !strings.Contains(c.Summary, tc.want) || c.NextStep == "" {
+				t.Fatalf("%s %q (next %q)", c.Status, c.Summary, c.NextStep)
+			}
+		})
+	}
+}

@@ -1,0 +1,121 @@
+package replay
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
+)
+
+// maxEvidence caps the evidence list.
+const maxEvidence = 20
+
+// Evidence kinds.
+const (
+	kindLoop  = "loop"
+	kindPhoto = "photo_motion"
+)
+
+// Next steps: each asks for what a replay cannot do on demand.
+const (
+	nextLoop  = "Ask them to wave a hand in front of their face and turn their head to full profile, then watch whether the picture follows at once."
+	nextPhoto = "Ask them to blink twice, smile and turn their head to full profile: a photo cannot."
+)
+
+// Result returns the state of the check at stream time now. It does not change the
+// analyzer: it can be called while the call runs and at the end.
+func (a *Analyzer) Result(now time.Duration) report.Check {
+	c := report.Check{ID: report.CheckReplay, Status: report.Unknown, Evidence: []report.Evidence{}}
+	if a.frames == 0 {
+		c.Summary = "Not checked yet: no video has arrived."
+		c.NextStep = "Wait for the candidate's camera picture."
+		return c
+	}
+	video := a.lastPTS - a.firstPTS
+	loops := a.loop.findings
+	photos := slices.Clone(a.motion.findings)
+	if a.motion.qualifies(a.motion.span) {
+		photos = append(photos, a.motion.span)
+	}
+	switch {
+	case len(loops) > 0:
+		l := longestLoop(loops)
+		c.Status = report.Fail
+		c.Confidence = 0.75 + 0.2*min((l.to-l.from-l.lag).Seconds()/(3*l.lag.Seconds()), 1)
+		c.Summary = loopSentence(l)
+		c.NextStep = nextLoop
+	case len(photos) > 0:
+		p := slices.MaxFunc(photos, func(x, y photoFinding) int { return cmp.Compare(x.length(), y.length()) })
+		c.Status = report.Fail
+		c.Confidence = 0.7 + 0.25*min(p.length().Seconds()/(3*a.cfg.PhotoWindow.Seconds()), 1)
+		c.Summary = photoSentence(p)
+		c.NextStep = nextPhoto
+	case a.frames == 1 || video == 0:
+		c.Summary = "Only a single picture: a loop or a moving photo shows only in video, and this check does not yet look for a screen or print in a single picture."
+		c.NextStep = "Check for replayed video during the live call."
+	case video < a.cfg.MinVideo:
+		c.Summary = fmt.Sprintf("Not enough video to check for replayed video: %s analyzed, %s needed.", secs(video), secs(a.cfg.MinVideo))
+		c.NextStep = "Keep the candidate's camera on for a few seconds so the check can run."
+	default:
+		c.Status = report.Pass
+		// Longer video rules out longer loops; a minute is plenty for the photo cue too.
+		c.Confidence = 0.5 + 0.4*min(video.Seconds()/60, 1)
+		c.Summary = fmt.Sprintf("No looped video and no moving photo were seen in %s of video.", secs(video))
+	}
+	c.Evidence = evidence(loops, photos)
+	return c
+}
+
+func longestLoop(ls []loopFinding) loopFinding {
+	return slices.MaxFunc(ls, func(x, y loopFinding) int { return cmp.Compare(x.to-x.from, y.to-y.from) })
+}
+
+func loopSentence(l loopFinding) string {
+	n := max(2, int(float64(l.to-l.from)/float64(l.lag)+0.5))
+	return fmt.Sprintf("The same %.1f-second stretch of video was shown %d times between %s and %s.",
+		l.lag.Seconds(), n, report.Clock(l.from.Seconds()), report.Clock(l.to.Seconds()))
+}
+
+func loopDetail(l loopFinding) string {
+	return loopSentence(l)[:len(loopSentence(l))-1] + fmt.Sprintf(" (frames matched within %.1f luma levels on average while %d of %d picture blocks changed within the stretch).", l.meanD, l.change, sigLen)
+}
+
+func photoSentence(p photoFinding) string {
+	return fmt.Sprintf("For %s (%s to %s) the whole picture moved as one flat image (panned or zoomed) while nothing in the face moved: no blink, no mouth movement.",
+		secs(p.length()), report.Clock(p.from.Seconds()), report.Clock(p.to.Seconds()))
+}
+
+func photoDetail(p photoFinding) string {
+	return photoSentence(p)[:len(photoSentence(p))-1] + fmt.Sprintf("; %d of %d half-second steps moved rigidly, by up to %.1f px at %d px wide and %.1f%% zoom, leaving at most %.1f luma levels of change in the face.",
+		p.rigid, p.pairs, p.motion, smallW, 100*p.zoom, p.residual)
+}
+
+// evidence builds the capped evidence list, in time order.
+func evidence(loops []loopFinding, photos []photoFinding) []report.Evidence {
+	var ev []report.Evidence
+	for _, l := range loops {
+		ev = append(ev, report.Range(l.from.Seconds(), l.to.Seconds(), kindLoop, loopDetail(l)))
+	}
+	for _, p := range photos {
+		ev = append(ev, report.Range(p.from.Seconds(), p.to.Seconds(), kindPhoto, photoDetail(p)))
+	}
+	slices.SortStableFunc(ev, func(x, y report.Evidence) int { return cmp.Compare(x.AtS, y.AtS) })
+	if len(ev) > maxEvidence {
+		ev = ev[:maxEvidence]
+	}
+	if ev == nil {
+		ev = []report.Evidence{}
+	}
+	return ev
+}
+
+// secs formats a duration as seconds for a sentence: "2.5 s", "42 s".
+func secs(d time.Duration) string {
+	s := d.Seconds()
+	if s < 10 {
+		return fmt.Sprintf("%.1f s", s)
+	}
+	return fmt.Sprintf("%.0f s", s)
+}
