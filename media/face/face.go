@@ -243,6 +243,17 @@ func (a *Analyzer) keep(d Detection) {
 	a.ringN++
 }
 
+// Recent appends the newest n detections (fewer if there are fewer), oldest first, to dst and
+// returns it. Analyzers that read the face check on every sampled frame use it with a reused
+// dst, so reading costs no allocation (Detections copies the whole ring).
+func (a *Analyzer) Recent(dst []Detection, n int) []Detection {
+	n = min(n, len(a.ring))
+	for k := a.ringN - n; k < a.ringN; k++ {
+		dst = append(dst, a.ring[k%len(a.ring)])
+	}
+	return dst
+}
+
 // Detections returns a copy of the last Config.Keep detections, oldest first. Sampled
 // frames without a face add nothing.
 func (a *Analyzer) Detections() []Detection {

@@ -53,8 +53,8 @@ func scale(f *media.Frame, w, h int) *media.Frame {
 // BenchmarkObserve is the cost per frame of a 30 fps 640×480 stream (a face measured on
 // every sixth frame, five times a second, as the face check searches). "check" is this
 // analyzer alone on a fixed face box (what it adds to a session); "with-face" runs the face
-// check first and reads its detections, as a session does (face.Analyzer.Detections copies
-// its ring of 512 detections on each read: that allocation is the face package's).
+// check first and reads its detections, as a session does (face.Analyzer.Recent, no copy of
+// the whole ring).
 func BenchmarkObserve(b *testing.B) {
 	frames, box := benchFrames(b, 60)
 	b.Run("check", func(b *testing.B) {

@@ -32,7 +32,8 @@ import (
 
 // Faces gives the detections of the face check. *face.Analyzer implements it.
 type Faces interface {
-	Detections() []face.Detection
+	// Recent appends the newest n detections, oldest first, to dst (see face.Analyzer.Recent).
+	Recent(dst []face.Detection, n int) []face.Detection
 }
 
 var _ Faces = (*face.Analyzer)(nil)
@@ -101,9 +102,10 @@ type sample struct {
 
 // Analyzer is the face_swap check for one video stream. Create it with New.
 type Analyzer struct {
-	cfg   Config
-	faces Faces
-	p     *patcher
+	detBuf []face.Detection // reused by recentFaces
+	cfg    Config
+	faces  Faces
+	p      *patcher
 
 	frames      int
 	haveLast    bool
@@ -172,7 +174,7 @@ func (a *Analyzer) Observe(f *media.Frame) {
 
 // sample measures the main face the face check found in f, if any.
 func (a *Analyzer) sample(f *media.Frame) {
-	dets := a.faces.Detections()
+	dets := a.recentFaces()
 	var d *face.Detection
 	for i := len(dets) - 1; i >= 0 && dets[i].PTS >= f.PTS; i-- {
 		if dets[i].PTS == f.PTS && dets[i].Rank == 0 {
@@ -204,4 +206,14 @@ func (a *Analyzer) sample(f *media.Frame) {
 		a.trace(s)
 	}
 	a.win.add(s)
+}
+
+// recentDetections is how many of the face check's newest detections are read per look:
+// enough for every face of the last sampled frames.
+const recentDetections = 8
+
+// recentFaces reads the newest face detections into a reused buffer.
+func (a *Analyzer) recentFaces() []face.Detection {
+	a.detBuf = a.faces.Recent(a.detBuf[:0], recentDetections)
+	return a.detBuf
 }

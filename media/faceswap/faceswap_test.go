@@ -20,11 +20,11 @@ type fixedFaces struct {
 
 func (f *fixedFaces) at(pts time.Duration) { f.dets[0].PTS = pts }
 
-func (f *fixedFaces) Detections() []face.Detection {
+func (f *fixedFaces) Recent(dst []face.Detection, n int) []face.Detection {
 	if !f.on {
-		return nil
+		return dst
 	}
-	return f.dets
+	return append(dst, f.dets[max(0, len(f.dets)-n):]...)
 }
 
 func newFixed(box image.Rectangle) *fixedFaces {

@@ -68,7 +68,8 @@ func Text(step string) (string, bool) {
 
 // Faces gives the detections of the face check. *face.Analyzer implements it.
 type Faces interface {
-	Detections() []face.Detection
+	// Recent appends the newest n detections, oldest first, to dst (see face.Analyzer.Recent).
+	Recent(dst []face.Detection, n int) []face.Detection
 }
 
 var _ Faces = (*face.Analyzer)(nil)
@@ -148,8 +149,9 @@ type window struct {
 
 // Analyzer is the liveness check for one video stream. Create it with New.
 type Analyzer struct {
-	cfg   Config
-	faces Faces
+	detBuf []face.Detection // reused by recentFaces
+	cfg    Config
+	faces  Faces
 
 	frames   int
 	haveLast bool
@@ -203,7 +205,7 @@ func (a *Analyzer) Observe(f *media.Frame) {
 
 // sample records the look at f.
 func (a *Analyzer) sample(f *media.Frame) {
-	dets := a.faces.Detections()
+	dets := a.recentFaces()
 	var d *face.Detection
 	for i := len(dets) - 1; i >= 0 && dets[i].PTS >= f.PTS; i-- {
 		if dets[i].PTS == f.PTS && dets[i].Rank == 0 {
@@ -240,4 +242,14 @@ func (a *Analyzer) score(now time.Duration) {
 			w.done = true
 		}
 	}
+}
+
+// recentDetections is how many of the face check's newest detections are read per look:
+// enough for every face of the last sampled frames.
+const recentDetections = 8
+
+// recentFaces reads the newest face detections into a reused buffer.
+func (a *Analyzer) recentFaces() []face.Detection {
+	a.detBuf = a.faces.Recent(a.detBuf[:0], recentDetections)
+	return a.detBuf
 }

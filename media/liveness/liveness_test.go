@@ -14,7 +14,9 @@ import (
 // fakeFaces plays the face check: the test decides what it found in each searched frame.
 type fakeFaces struct{ dets []face.Detection }
 
-func (f *fakeFaces) Detections() []face.Detection { return f.dets }
+func (f *fakeFaces) Recent(dst []face.Detection, n int) []face.Detection {
+	return append(dst, f.dets[max(0, len(f.dets)-n):]...)
+}
 
 const (
 	fw, fh = 320, 240

@@ -38,7 +38,8 @@ import (
 // reads the box of the newest detection twice a second, to look for non-rigid motion of
 // the face (blinks, speech) that a moving photo does not have.
 type Faces interface {
-	Detections() []face.Detection
+	// Recent appends the newest n detections, oldest first, to dst (see face.Analyzer.Recent).
+	Recent(dst []face.Detection, n int) []face.Detection
 }
 
 var _ Faces = (*face.Analyzer)(nil)
@@ -95,8 +96,9 @@ func (c Config) withDefaults() Config {
 
 // Analyzer is the replay check for one video stream. Create it with New.
 type Analyzer struct {
-	cfg   Config
-	faces Faces // nil: the centre of the picture stands in for the face
+	detBuf []face.Detection // reused by recentFaces
+	cfg    Config
+	faces  Faces // nil: the centre of the picture stands in for the face
 
 	frames        int
 	haveLast      bool
@@ -149,7 +151,7 @@ func (a *Analyzer) faceBox(f *media.Frame) image.Rectangle {
 	if a.faces == nil {
 		return image.Rectangle{}
 	}
-	ds := a.faces.Detections()
+	ds := a.recentFaces()
 	for i := len(ds) - 1; i >= 0; i-- {
 		d := ds[i]
 		if f.PTS-d.PTS > time.Second {
@@ -160,4 +162,14 @@ func (a *Analyzer) faceBox(f *media.Frame) image.Rectangle {
 		}
 	}
 	return image.Rectangle{}
+}
+
+// recentDetections is how many of the face check's newest detections are read per look:
+// enough for every face of the last sampled frames.
+const recentDetections = 16
+
+// recentFaces reads the newest face detections into a reused buffer.
+func (a *Analyzer) recentFaces() []face.Detection {
+	a.detBuf = a.faces.Recent(a.detBuf[:0], recentDetections)
+	return a.detBuf
 }
