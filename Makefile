@@ -20,8 +20,7 @@ bench: deps cascades ## Benchmarks: decode + camera check per frame, CPU per str
 	$(GO) test -run='^$$' -bench=. -benchmem ./media/... ./bot/... ./cmd/integritybot
 
 fuzz: deps ## Run each fuzz target for FUZZTIME (default 30s).
-	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!="")print $$2":"f; f=""}'); do \
-		pkg=$${t%%:*}; for f in $${t#*:}; do $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$${FUZZTIME:-30s} $$pkg || exit 1; done; done
+	@scripts/fuzz.sh
 
 # pigo's face cascades are not embedded in its module: copy them, at the version go.sum
 # verifies, into media/face/cascade (gitignored) for //go:embed. See media/face/cascade/README.md.
