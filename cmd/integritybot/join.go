@@ -16,6 +16,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/bot/connect/livekit"
 	"github.com/integritybot/integritybot/bot/connect/whep"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/config"
@@ -24,7 +25,7 @@ import (
 	"github.com/integritybot/integritybot/internal/store"
 )
 
-// joinCmd is "integritybot join --whep URL ...": it creates an interview like POST
+// joinCmd is "integritybot join --whep URL ..." or "--livekit URL --room NAME ...": it creates an interview like POST
 // /api/interviews, joins the call, runs until the stream ends, --duration elapses or it is
 // interrupted, stores the final report, queues it for the chat channels, and prints it.
 func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -32,6 +33,10 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	whepURL := fs.String("whep", "", "WHEP endpoint `URL` of the call to join")
 	bearer := fs.String("bearer", "", "bearer `token` for the WHEP endpoint")
+	lkURL := fs.String("livekit", "", "LiveKit server `URL` (wss://...; default livekit.url of the config)")
+	lkRoom := fs.String("room", "", "LiveKit `room` to join")
+	lkIdentity := fs.String("identity", "", "the bot's LiveKit participant `identity` (default livekit.identity_prefix + interview id)")
+	lkCandidate := fs.String("candidate-identity", "", "the candidate's LiveKit participant `identity` (default: the configured rule)")
 	name := fs.String("candidate", "Candidate", "candidate's `name`")
 	loc := fs.String("claimed-location", "", "where the candidate says they are, e.g. \"Austin, TX\"")
 	tz := fs.String("claimed-timezone", "", "the candidate's claimed IANA `zone`, e.g. America/Chicago")
@@ -43,6 +48,7 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	discordCh := fs.String("notify-discord", "", "post the report to this Discord channel `id` (discord: in the config)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: integritybot join --whep URL [--bearer TOKEN] [--candidate NAME] [--claimed-location L]")
+		fmt.Fprintln(stderr, "       integritybot join --livekit URL --room NAME [--identity ID] [--candidate-identity ID] [--candidate NAME] ...")
 		fmt.Fprintln(stderr, "       [--claimed-timezone TZ] [--duration D] [--json] [--config FILE] [--data DIR]")
 		fmt.Fprintln(stderr, "       [--notify-slack CHANNEL] [--notify-discord CHANNEL_ID]")
 		fs.PrintDefaults()
@@ -50,12 +56,15 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *whepURL == "" || fs.NArg() > 0 {
+	useLiveKit := *lkURL != "" || *lkRoom != ""
+	if (*whepURL == "") == !useLiveKit || fs.NArg() > 0 {
 		fs.Usage()
-		return errors.New("join: give the call as --whep URL")
+		return errors.New("join: give the call as --whep URL, or as --livekit URL --room NAME")
 	}
-	if err := checkWHEPURL(*whepURL); err != nil {
-		return fmt.Errorf("join: %w", err)
+	if !useLiveKit {
+		if err := checkWHEPURL(*whepURL); err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
 	}
 	cand := report.Candidate{Name: strings.TrimSpace(*name), ClaimedLocation: strings.TrimSpace(*loc), ClaimedTimezone: strings.TrimSpace(*tz)}
 	if cand.ClaimedTimezone != "" {
@@ -72,6 +81,13 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	var lkJoin *server.LiveKitJoin
+	if useLiveKit {
+		lkJoin = &server.LiveKitJoin{URL: *lkURL, Room: *lkRoom, Identity: *lkIdentity, CandidateIdentity: *lkCandidate}
+		if err := checkLiveKit(cfg, lkJoin); err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
 	}
 	log := newLogger(cfg.Log, stderr)
 	st, err := store.Open(ctx, cfg.DBPath())
@@ -93,7 +109,11 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "integritybot: interview %s: joining the call; Ctrl-C ends it\n", iv.ID)
 
 	// The call ends with ctx (Ctrl-C) as a normal end, not an interruption.
-	r, joinErr := runJoin(ctx, cfg, interviews{st: st, chat: ch}, iv, whepConfig(cfg, *whepURL, *bearer, log), *duration, log, false)
+	conn := whepConnector(cfg, *whepURL, *bearer, log)
+	if lkJoin != nil {
+		conn = liveKitConnector(cfg, *lkJoin, iv.ID, log)
+	}
+	r, joinErr := runJoin(ctx, cfg, interviews{st: st, chat: ch}, iv, conn, *duration, log, false)
 	deliver(st, ch, iv.ID)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -125,12 +145,65 @@ func whepConfig(cfg config.Config, endpoint, bearer string, log *slog.Logger) wh
 		UDPPortMin: cfg.WebRTC.UDPPortMin, UDPPortMax: cfg.WebRTC.UDPPortMax, Log: log}
 }
 
+// connector joins one call and feeds sess until the call ends (bot/connect/...).
+type connector struct {
+	kind string // "whep", "livekit": the timeline's kind for join errors
+	run  func(ctx context.Context, sess *bot.Session, log *slog.Logger) error
+}
+
+func whepConnector(cfg config.Config, endpoint, bearer string, log *slog.Logger) connector {
+	wc := whepConfig(cfg, endpoint, bearer, log)
+	return connector{kind: "whep", run: func(ctx context.Context, sess *bot.Session, log *slog.Logger) error {
+		wc.Log = log
+		return whep.Run(ctx, wc, sess)
+	}}
+}
+
+// checkLiveKit refuses a LiveKit join this configuration cannot make.
+func checkLiveKit(cfg config.Config, j *server.LiveKitJoin) error {
+	if !cfg.LiveKit.CanJoin() {
+		return fmt.Errorf("LiveKit joins need livekit.api_key and livekit.api_secret in the configuration (or %s and %s)",
+			config.EnvLiveKitAPIKey, config.EnvLiveKitAPISecret)
+	}
+	u := j.URL
+	if u == "" {
+		u = cfg.LiveKit.URL
+	}
+	if u == "" {
+		return errors.New("give the LiveKit server's URL (--livekit, join.livekit.url, or livekit.url in the configuration)")
+	}
+	if err := livekit.CheckURL(u); err != nil {
+		return err
+	}
+	if strings.TrimSpace(j.Room) == "" {
+		return errors.New("give the LiveKit room (--room)")
+	}
+	return nil
+}
+
+func liveKitConnector(cfg config.Config, j server.LiveKitJoin, interviewID string, log *slog.Logger) connector {
+	lc := cfg.LiveKit
+	lk := livekit.Config{URL: j.URL, Room: j.Room, APIKey: lc.APIKey.Value(), APISecret: lc.APISecret.Value(),
+		Identity: j.Identity, Notice: lc.Notice, LeaveAfter: lc.LeaveAfter.D(),
+		Rule: livekit.Rule{Identity: j.CandidateIdentity, Interviewers: lc.InterviewerIdentities,
+			IdentityPrefix: lc.CandidatePrefix, Attribute: lc.CandidateAttribute}}
+	if lk.URL == "" {
+		lk.URL = lc.URL
+	}
+	if lk.Identity == "" {
+		lk.Identity = lc.IdentityPrefix + interviewID
+	}
+	return connector{kind: "livekit", run: func(ctx context.Context, sess *bot.Session, log *slog.Logger) error {
+		lk.Log = log
+		return livekit.Run(ctx, lk, sess)
+	}}
+}
+
 // runJoin runs one joined call as interview iv and returns its final report, stored and
 // queued for the chat channels. With interruptible, a ctx that ends (server shutdown) marks
 // the report interrupted; otherwise (Ctrl-C on join) it is the normal end.
-func runJoin(ctx context.Context, cfg config.Config, sink interviews, iv store.Interview, wc whep.Config, duration time.Duration, log *slog.Logger, interruptible bool) (*report.Report, error) {
+func runJoin(ctx context.Context, cfg config.Config, sink interviews, iv store.Interview, conn connector, duration time.Duration, log *slog.Logger, interruptible bool) (*report.Report, error) {
 	log = log.With("interview_id", iv.ID)
-	wc.Log = log
 	start := time.Now()
 	if err := sink.Started(ctx, iv.ID, start); err != nil {
 		log.Warn("mark interview live", "err", err)
@@ -140,10 +213,10 @@ func runJoin(ctx context.Context, cfg config.Config, sink interviews, iv store.I
 	if duration > 0 {
 		callCtx, cancel = context.WithTimeout(ctx, duration)
 	}
-	joinErr := whep.Run(callCtx, wc, sess)
+	joinErr := conn.run(callCtx, sess, log)
 	cancel()
 	if joinErr != nil {
-		sess.Event("whep", "Could not join or stay in the call: "+joinErr.Error())
+		sess.Event(conn.kind, "Could not join or stay in the call: "+joinErr.Error())
 	}
 	state := report.Final
 	if interruptible && ctx.Err() != nil {
@@ -203,14 +276,20 @@ func joinStarter(cfg config.Config, sink interviews, log *slog.Logger) (start fu
 		if err != nil {
 			return err
 		}
+		conn := whepConnector(cfg, j.WHEP, j.Bearer, log)
+		if j.LiveKit != nil {
+			if err := checkLiveKit(cfg, j.LiveKit); err != nil {
+				return fmt.Errorf("%w: %w", err, server.ErrInvalid)
+			}
+			conn = liveKitConnector(cfg, *j.LiveKit, id, log)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if stopped {
 			return errors.New("the server is shutting down")
 		}
 		wg.Go(func() {
-			wc := whepConfig(cfg, j.WHEP, j.Bearer, log)
-			if _, err := runJoin(ctx, cfg, sink, iv, wc, cfg.Interview.MaxDuration.D(), log, true); err != nil {
+			if _, err := runJoin(ctx, cfg, sink, iv, conn, cfg.Interview.MaxDuration.D(), log, true); err != nil {
 				log.Warn("joined call ended with an error", "interview_id", id, "err", err)
 			}
 		})

@@ -14,6 +14,8 @@ import (
 )
 
 func TestJoinFlags(t *testing.T) {
+	t.Setenv("INTEGRITYBOT_LIVEKIT_API_KEY", "") // empty variables are ignored
+	t.Setenv("INTEGRITYBOT_LIVEKIT_API_SECRET", "")
 	tests := []struct {
 		name string
 		args []string
@@ -22,6 +24,8 @@ func TestJoinFlags(t *testing.T) {
 		{"no endpoint", []string{"join"}, "--whep URL"},
 		{"not http", []string{"join", "--whep", "ftp://x/whep"}, "http:// or https://"},
 		{"bad timezone", []string{"join", "--whep", "http://127.0.0.1/whep", "--claimed-timezone", "Mars/Olympus"}, "IANA zone"},
+		{"whep and livekit", []string{"join", "--whep", "http://127.0.0.1/whep", "--livekit", "wss://lk.example.com", "--room", "r"}, "--livekit URL --room NAME"},
+		{"livekit without credentials", []string{"join", "--livekit", "wss://lk.example.com", "--room", "r"}, "livekit.api_key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,104 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// LiveKit configures joining interviews held in LiveKit rooms (bot/connect/livekit,
+// `integritybot join --livekit`, POST /api/interviews "join": {"livekit": ...}).
+type LiveKit struct {
+	// URL is the default LiveKit server (wss://...); --livekit and the API's join.livekit.url
+	// override it.
+	URL string `yaml:"url"`
+	// APIKey and APISecret sign the bot's join tokens (a hidden, subscribe-only participant).
+	APIKey    Secret `yaml:"api_key"`
+	APISecret Secret `yaml:"api_secret"`
+	// IdentityPrefix makes the bot's participant identity: prefix + interview id.
+	IdentityPrefix string `yaml:"identity_prefix"`
+	// InterviewerIdentities are never taken as the candidate.
+	InterviewerIdentities []string `yaml:"interviewer_identities"`
+	// CandidatePrefix, when set, takes as the candidate only identities starting with it.
+	CandidatePrefix string `yaml:"candidate_prefix"`
+	// CandidateAttribute, when set ("key=value"), takes only participants with that attribute.
+	CandidateAttribute string `yaml:"candidate_attribute"`
+	// Notice is posted in the room's chat when the bot joins and when the candidate joins.
+	Notice string `yaml:"notice"`
+	// LeaveAfter ends the call when the candidate has been out of the room this long.
+	LeaveAfter Duration `yaml:"leave_after"`
+}
+
+// Environment variables for the LiveKit credentials; each also exists with a _FILE suffix.
+const (
+	EnvLiveKitAPIKey    = "INTEGRITYBOT_LIVEKIT_API_KEY"
+	EnvLiveKitAPISecret = "INTEGRITYBOT_LIVEKIT_API_SECRET"
+)
+
+// DefaultLiveKitNotice is the default consent notice.
+const DefaultLiveKitNotice = "integritybot is analyzing the candidate's video for this interview; a person reviews the result."
+
+func defaultLiveKit() LiveKit {
+	return LiveKit{IdentityPrefix: "integritybot-", Notice: DefaultLiveKitNotice, LeaveAfter: Duration(10 * time.Minute)}
+}
+
+// CanJoin reports whether LiveKit credentials are configured.
+func (l LiveKit) CanJoin() bool { return l.APIKey != "" && l.APISecret != "" }
+
+// applyLiveKitEnv sets the LiveKit credentials from the environment (VAR or VAR_FILE, not both).
+func applyLiveKitEnv(c *Config, get func(string) (string, bool)) error {
+	for _, e := range []struct {
+		name string
+		dst  *Secret
+	}{{EnvLiveKitAPIKey, &c.LiveKit.APIKey}, {EnvLiveKitAPISecret, &c.LiveKit.APISecret}} {
+		v, hasV := get(e.name)
+		file, hasFile := get(e.name + "_FILE")
+		switch {
+		case hasV && hasFile:
+			return fmt.Errorf("config: env: set %s or %s_FILE, not both", e.name, e.name)
+		case hasV:
+			*e.dst = Secret(strings.TrimSpace(v))
+		case hasFile:
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("config: env %s_FILE: %w", e.name, err) // names the file, not its contents
+			}
+			if *e.dst = Secret(strings.TrimSpace(string(b))); *e.dst == "" {
+				return fmt.Errorf("config: env %s_FILE: file %s is empty", e.name, file)
+			}
+		}
+	}
+	return nil
+}
+
+func (c Config) validateLiveKit(p *problems) {
+	l := c.LiveKit
+	if l.URL != "" {
+		u, err := url.Parse(l.URL)
+		if err != nil || u.Host == "" || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") {
+			p.add("livekit.url", "want a ws://, wss://, http:// or https:// URL, got %q", l.URL)
+		}
+	}
+	if (l.APIKey == "") != (l.APISecret == "") {
+		p.add("livekit.api_key", "set both api_key and api_secret, or neither")
+	}
+	if strings.TrimSpace(l.IdentityPrefix) == "" {
+		p.add("livekit.identity_prefix", "must not be empty")
+	}
+	for i, id := range l.InterviewerIdentities {
+		if strings.TrimSpace(id) == "" {
+			p.add(fmt.Sprintf("livekit.interviewer_identities[%d]", i), "must not be empty")
+		}
+	}
+	if a := l.CandidateAttribute; a != "" {
+		if k, _, ok := strings.Cut(a, "="); !ok || k == "" {
+			p.add("livekit.candidate_attribute", "want key=value, got %q", a)
+		}
+	}
+	if strings.TrimSpace(l.Notice) == "" {
+		p.add("livekit.notice", "must not be empty: the bot announces itself in every call it joins")
+	}
+	positive(p, "livekit.leave_after", l.LeaveAfter)
+}
