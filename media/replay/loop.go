@@ -227,7 +227,7 @@ func (l *loopDetector) extend(now time.Duration) {
 
 // record adds or extends a loop finding.
 func (l *loopDetector) record(s binState, now time.Duration) {
-	f := loopFinding{from: s.start - s.lag, to: now, lag: s.lag, probes: int(s.run), meanD: s.sumD / float32(s.run), change: int(s.change)}
+	f := loopFinding{from: max(s.start-s.lag, 0), to: now, lag: s.lag, probes: int(s.run), meanD: s.sumD / float32(s.run), change: int(s.change)}
 	if k := len(l.findings) - 1; k >= 0 && f.from <= l.findings[k].to+time.Second {
 		g := &l.findings[k]
 		g.from, g.to = min(g.from, f.from), max(g.to, f.to)

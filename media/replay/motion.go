@@ -84,6 +84,8 @@ type motionDetector struct {
 	cur, old []uint8 // downscaled, smoothed luma of this and the previous sample
 	tmp      []uint16
 	w, h     int
+	srcW     int // source size the cell edges xs, ys were made for
+	srcH     int
 	xs, ys   []int
 	have     bool
 	sampled  bool
@@ -171,8 +173,10 @@ func (m *motionDetector) closeSpan() {
 func (m *motionDetector) downscale(f *media.Frame) {
 	w := min(smallW, f.Width)
 	h := max(1, (f.Height*w+f.Width/2)/f.Width)
-	if w != m.w || h != m.h || len(m.xs) != w+1 {
-		m.w, m.h = w, h
+	// The cell edges depend on the source size too: 640×480 and 320×240 share a grid but
+	// not edges (a resolution switch mid-call crashed here before).
+	if w != m.w || h != m.h || f.Width != m.srcW || f.Height != m.srcH || len(m.xs) != w+1 {
+		m.w, m.h, m.srcW, m.srcH = w, h, f.Width, f.Height
 		m.xs, m.ys = edges(m.xs, f.Width, w), edges(m.ys, f.Height, h)
 		m.cur, m.old = make([]uint8, w*h), make([]uint8, w*h)
 		m.have = false

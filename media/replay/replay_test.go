@@ -144,3 +144,23 @@ func TestTooLittle(t *testing.T) {
 		})
 	}
 }
+
+// TestResolutionSwitch is the regression test for a crash: 640×480 and 320×240 downscale to
+// the same grid but not the same cell edges.
+func TestResolutionSwitch(t *testing.T) {
+	a := New(Config{}, nil)
+	for i, size := range [][2]int{{640, 480}, {320, 240}, {640, 480}, {160, 120}, {1280, 720}} {
+		for k := 0; k < 30; k++ {
+			w, h := size[0], size[1]
+			f := &media.Frame{PTS: time.Duration(i*30+k) * time.Second / 15, Width: w, Height: h,
+				YStride: w, UVStride: w / 2, Y: make([]byte, w*h), U: make([]byte, w*h/4), V: make([]byte, w*h/4)}
+			for p := range f.Y {
+				f.Y[p] = byte(p*7 + k*3)
+			}
+			a.Observe(f)
+		}
+	}
+	if r := a.Result(10 * time.Second); r.ID == "" {
+		t.Fatal("no result after resolution switches")
+	}
+}
