@@ -44,6 +44,17 @@ type Config struct {
 	QueueSize        int           // encoded frames waiting for the decoder; more are dropped and counted
 	KeyframeInterval time.Duration // a keyframe is requested at least this often
 	ReportInterval   time.Duration // how often the live report is persisted
+	// Stats, when set, gathers this session's counters with every other session's (/metrics).
+	Stats *Stats
+	// SampleAfter turns on sampled analysis for live calls: when a decoded frame reaches the
+	// analyzers more than this long after it arrived (the decode queue is backing up: the
+	// machine is short of CPU), the analyzers besides the camera check see at most SampleFPS
+	// frames a second until the lag has stayed below SampleAfter/2 for SampleHold. The camera
+	// check always sees every frame (frame rate, frozen and black video need them all). The
+	// report's coverage says how many frames were analyzed and when. 0 disables.
+	SampleAfter time.Duration
+	SampleFPS   float64       // frames a second the sampled analyzers see under load [2.5]
+	SampleHold  time.Duration // how long the lag must stay low before full analysis resumes [3s]
 }
 
 func (c Config) withDefaults() Config {
@@ -55,6 +66,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReportInterval <= 0 {
 		c.ReportInterval = 2 * time.Second
+	}
+	if c.SampleFPS <= 0 {
+		c.SampleFPS = 2.5
+	}
+	if c.SampleHold <= 0 {
+		c.SampleHold = 3 * time.Second
 	}
 	return c
 }
@@ -78,9 +95,13 @@ type Session struct {
 	havePTS  bool
 	timeline []report.Event
 	closed   bool
+	timers   []analyzerTimer // per frame analyzer, camera last; under mu
+	broken   []string        // per frame analyzer: why it was switched off (it panicked); under mu
+	sample   sampler         // under mu
 
 	decoded   atomic.Int64
 	analyzed  atomic.Int64
+	sampled   atomic.Int64 // decoded frames only the camera check saw
 	dropped   atomic.Int64
 	videoNano atomic.Int64
 
@@ -111,6 +132,12 @@ func NewSession(id string, candidate report.Candidate, start time.Time, cfg Conf
 	if cfg.NewAnalyzers != nil {
 		s.frameAn = cfg.NewAnalyzers()
 	}
+	for _, a := range s.frameAn {
+		s.timers = append(s.timers, analyzerTimer{id: a.Result(0).ID})
+	}
+	s.timers = append(s.timers, analyzerTimer{id: report.CheckCamera})
+	s.broken = make([]string, len(s.frameAn))
+	cfg.Stats.add(s)
 	if sink != nil {
 		s.wg.Add(1)
 		go s.persistLoop()
@@ -149,17 +176,30 @@ const maxFrameGap = time.Second
 // must come in PTS order from one goroutine at a time.
 func (s *Session) Observe(f *media.Frame) {
 	s.decoded.Add(1)
+	lag := s.Since(s.now()) - f.PTS
 	s.mu.Lock()
 	if s.havePTS && f.PTS > s.lastPTS {
 		s.videoNano.Add(int64(min(f.PTS-s.lastPTS, maxFrameGap)))
 	}
 	s.lastPTS, s.havePTS = f.PTS, true
+	t0 := time.Now()
 	s.cam.Observe(f)
-	for _, a := range s.frameAn {
-		a.Observe(f)
+	t0 = s.timers[len(s.timers)-1].add(t0)
+	full := s.sample.full(&s.cfg, f.PTS, lag)
+	if full {
+		for i, a := range s.frameAn {
+			if s.broken[i] == "" {
+				s.observeSafe(i, a, f)
+			}
+			t0 = s.timers[i].add(t0)
+		}
 	}
 	s.mu.Unlock()
-	s.analyzed.Add(1)
+	if full {
+		s.analyzed.Add(1)
+	} else {
+		s.sampled.Add(1)
+	}
 }
 
 // Challenger is a frame analyzer that scores active challenges (media/liveness): it is told
@@ -175,6 +215,7 @@ func (s *Session) Challenge(step, detail string, from, until time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.timeline = append(s.timeline, report.Event{AtS: round(from.Seconds()), Kind: "challenge", Detail: detail})
+	s.sample.keepFull(from, until)
 	for _, a := range s.frameAn {
 		if c, ok := a.(Challenger); ok {
 			c.Challenge(step, from, until)
@@ -205,7 +246,11 @@ func (s *Session) Report(state report.State) *report.Report {
 	}
 	at := end.Sub(s.start)
 	checks := []report.Check{s.cam.Result(at)}
-	for _, a := range s.frameAn {
+	for i, a := range s.frameAn {
+		if s.broken[i] != "" {
+			checks = append(checks, brokenCheck(s.timers[i].id, s.broken[i]))
+			continue
+		}
 		checks = append(checks, a.Result(at))
 	}
 	for _, c := range s.checks {
@@ -213,6 +258,7 @@ func (s *Session) Report(state report.State) *report.Report {
 	}
 	timeline := append([]report.Event{}, s.timeline...)
 	ended := s.ended
+	note := s.sample.note(s.sampled.Load(), s.cfg.SampleFPS)
 	s.mu.Unlock()
 
 	sort.SliceStable(checks, func(i, j int) bool { return order(checks[i].ID) < order(checks[j].ID) })
@@ -229,6 +275,7 @@ func (s *Session) Report(state report.State) *report.Report {
 			FramesDecoded:  s.decoded.Load(),
 			FramesAnalyzed: s.analyzed.Load(),
 			FramesDropped:  s.dropped.Load(),
+			Note:           note,
 		},
 		Overall:  report.OverallOf(checks),
 		Checks:   checks,
@@ -267,6 +314,7 @@ func (s *Session) Close() {
 	s.mu.Unlock()
 	close(s.stop)
 	s.wg.Wait()
+	s.cfg.Stats.remove(s)
 }
 
 func (s *Session) persistLoop() {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/integritybot/integritybot/internal/report"
@@ -64,6 +65,20 @@ type Outbox struct {
 
 	mu   sync.Mutex
 	seen map[string]map[string]report.Status // interview → check → last status
+
+	delivered, retries, failed atomic.Int64 // since start, for /metrics
+}
+
+// OutboxStats counts delivery attempts since the process started, per outcome.
+type OutboxStats struct {
+	Delivered int64 // messages posted
+	Retries   int64 // attempts that failed and were scheduled again
+	Failed    int64 // messages refused for good
+}
+
+// Stats returns the delivery counters (cmd/integritybot exports them on /metrics).
+func (o *Outbox) Stats() OutboxStats {
+	return OutboxStats{Delivered: o.delivered.Load(), Retries: o.retries.Load(), Failed: o.failed.Load()}
 }
 
 // NewOutbox returns an Outbox; call Run to deliver.
@@ -260,6 +275,7 @@ func (o *Outbox) deliver(ctx context.Context, e store.OutboxEntry) {
 			rec.Thread = m.Thread
 		}
 		log.Info("outbox: delivered", "message_id", rec.MessageID, "attempts", e.Attempts+1)
+		o.delivered.Add(1)
 		o.record(rctx, log, e.ID, func(ctx context.Context) error {
 			return o.opt.Queue.MarkDelivered(ctx, e.ID, rec.MessageID, rec.Thread, o.opt.Now().UTC())
 		})
@@ -268,6 +284,7 @@ func (o *Outbox) deliver(ctx context.Context, e store.OutboxEntry) {
 		o.record(rctx, log, e.ID, o.retryLater(e, 0, "interrupted by shutdown", rec))
 	case !retryable:
 		log.Warn("outbox: delivery refused, giving up", "err", err)
+		o.failed.Add(1)
 		o.record(rctx, log, e.ID, func(ctx context.Context) error { return o.opt.Queue.MarkFailed(ctx, e.ID, err.Error()) })
 	default:
 		delay := o.backoff(e.Attempts)
@@ -275,6 +292,7 @@ func (o *Outbox) deliver(ctx context.Context, e store.OutboxEntry) {
 			delay = ra
 		}
 		log.Warn("outbox: delivery failed, will retry", "err", err, "retry_in", delay, "attempts", e.Attempts+1)
+		o.retries.Add(1)
 		o.record(rctx, log, e.ID, o.retryLater(e, delay, err.Error(), rec))
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/config"
@@ -84,6 +85,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	defer geoEnv.GeoIP.Close()
 	rcfg := roomConfig(cfg)
 	rcfg.Geo = geoEnv
+	rcfg.Session.Stats = bot.NewStats() // /metrics (metrics.go)
 	rooms, err := room.NewManager(rcfg, interviews{st: st, chat: ch}, log)
 	if err != nil {
 		return err
@@ -96,7 +98,8 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	srv := server.New(server.Options{
 		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APIToken: apiToken,
 		Rooms: rooms, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,
-		TrustedProxies: trustedProxies(cfg), Handlers: ch.handlers(), Ended: ch.summary,
+		TrustedProxies: trustedProxies(cfg), Ended: ch.summary,
+		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, apiToken, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
 		StartJoin: startJoin,
 	})
 	ch.start(srv, interrupted)

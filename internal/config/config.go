@@ -39,6 +39,8 @@ type Config struct {
 	Slack   slack.Config   `yaml:"slack"`
 	Discord discord.Config `yaml:"discord"`
 	Webhook webhook.Config `yaml:"webhook"`
+	// LiveKit configures joining calls in LiveKit rooms (livekit.go).
+	LiveKit LiveKit `yaml:"livekit"`
 }
 
 // Server configures the HTTP server.
@@ -52,6 +54,9 @@ type Server struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// Metrics serves /metrics (Prometheus) and /debug/pprof/; they need the API token unless
+	// the server listens on loopback only and has no trusted proxies.
+	Metrics bool `yaml:"metrics"`
 }
 
 // Auth configures the API token and link tokens.
@@ -100,6 +105,12 @@ type Interview struct {
 	QueueSize int `yaml:"queue_size"`
 	// ReportInterval is how often the live report is stored and pushed to the interviewer.
 	ReportInterval Duration `yaml:"report_interval"`
+	// SampleAfter turns on sampled analysis when decoded frames reach the analyzers this late
+	// (bot.Config.SampleAfter); 0 disables it.
+	SampleAfter Duration `yaml:"sample_after"`
+	// SampleFPS is how many frames a second the face, face-swap, replay and liveness checks
+	// see while sampling.
+	SampleFPS float64 `yaml:"sample_fps"`
 }
 
 // Camera holds the thresholds of the camera check.
@@ -145,6 +156,7 @@ func Default() Config {
 	var c Config
 	c.Server.Addr = "127.0.0.1:8080"
 	c.Server.ShutdownTimeout = Duration(10 * time.Second)
+	c.Server.Metrics = true
 	c.DataDir = "./data"
 	c.Auth.LinkTTL = Duration(168 * time.Hour)
 	c.WebRTC.IncludeLoopback = true
@@ -155,6 +167,8 @@ func Default() Config {
 	c.Interview.KeyframeInterval = Duration(10 * time.Second)
 	c.Interview.QueueSize = 8
 	c.Interview.ReportInterval = Duration(2 * time.Second)
+	c.Interview.SampleAfter = Duration(150 * time.Millisecond)
+	c.Interview.SampleFPS = 2.5
 	c.Camera = Camera{
 		NoFramesAfter: Duration(3 * time.Second),
 		FrozenAfter:   Duration(2 * time.Second),
@@ -176,6 +190,7 @@ func Default() Config {
 	c.Log.Level = "info"
 	c.Log.Format = "text"
 	c.Slack, c.Discord = slack.DefaultConfig(), discord.DefaultConfig()
+	c.LiveKit = defaultLiveKit()
 	return c
 }
 
@@ -282,7 +297,7 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 	if err := applyChatEnv(c, get); err != nil {
 		return err
 	}
-	return nil
+	return applyLiveKitEnv(c, get)
 }
 
 // decode decodes one YAML document over c. Unknown keys and fractional integers are reported

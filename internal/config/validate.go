@@ -43,6 +43,12 @@ func (c Config) Validate() error {
 	positive(&p, "interview.max_duration", c.Interview.MaxDuration)
 	positive(&p, "interview.keyframe_interval", c.Interview.KeyframeInterval)
 	positive(&p, "interview.report_interval", c.Interview.ReportInterval)
+	if c.Interview.SampleAfter < 0 {
+		p.add("interview.sample_after", "must not be negative (0 disables sampled analysis), got %s", c.Interview.SampleAfter.D())
+	}
+	if c.Interview.SampleFPS < 0 || c.Interview.SampleFPS > 60 {
+		p.add("interview.sample_fps", "must be between 0 (default 5) and 60, got %g", c.Interview.SampleFPS)
+	}
 	if c.Interview.QueueSize < 1 {
 		p.add("interview.queue_size", "must be at least 1, got %d", c.Interview.QueueSize)
 	}
@@ -76,6 +82,7 @@ func (c Config) Validate() error {
 	oneOf(&p, "log.format", c.Log.Format, "text", "json")
 	c.validateChat(&p)
 	c.validateGeo(&p)
+	c.validateLiveKit(&p)
 	return errors.Join(p...)
 }
 

@@ -68,6 +68,9 @@ type Coverage struct {
 	FramesDecoded  int64   `json:"frames_decoded"`
 	FramesAnalyzed int64   `json:"frames_analyzed"`
 	FramesDropped  int64   `json:"frames_dropped"`
+	// Note says in a sentence when not every decoded frame was analyzed (sampled analysis
+	// under load) and what that means for the checks; empty when every frame was.
+	Note string `json:"note,omitempty"`
 }
 
 // Evidence is one observation: what was seen, when (seconds from the start of the call).

@@ -132,6 +132,16 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]Outb
 	return scanOutbox(rows, "due outbox")
 }
 
+// OutboxDepth returns how many entries wait for delivery (pending, due or not): the outbox
+// depth /metrics exports.
+func (s *Store) OutboxDepth(ctx context.Context) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = ?`, string(OutboxPending)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: outbox depth: %w", err)
+	}
+	return n, nil
+}
+
 // OutboxEntries returns the entries of an interview, oldest first (the report page's
 // delivery state). Payloads are left out.
 func (s *Store) OutboxEntries(ctx context.Context, interviewID string) ([]OutboxEntry, error) {

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/integrations"
+	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/loadgen"
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/server"
+	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/ivf"
+	"github.com/integritybot/integritybot/media/vpx"
+)
+
+// writeTestIVF encodes two seconds of a moving, noisy picture at 640×480@30 to an IVF with a
+// keyframe every second.
+func writeTestIVF(t *testing.T, path string) {
+	t.Helper()
+	const w, h, fps = 640, 480, 30
+	enc, err := vpx.NewEncoder(vpx.VP8, w, h, fps, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	var buf bytes.Buffer
+	iw, err := ivf.NewWriter(&buf, ivf.Header{Codec: vpx.VP8, Width: w, Height: h, TimebaseNum: 1, TimebaseDen: fps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &media.Frame{Width: w, Height: h, YStride: w, UVStride: w / 2, Y: make([]byte, w*h), U: make([]byte, w*h/4), V: make([]byte, w*h/4)}
+	for k := range f.U {
+		f.U[k], f.V[k] = 120, 135
+	}
+	for i := 0; i < 2*fps; i++ {
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				f.Y[y*w+x] = byte(((x+3*i)/16+(y+i)/16)%2*90 + 50 + (x*7+y*13+i*31)%11)
+			}
+		}
+		f.PTS = time.Duration(i) * time.Second / fps
+		pkts, err := enc.Encode(f, i%fps == 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pkts {
+			if err := iw.WriteFrame(p.Data, uint64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadgen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: 3 calls × 5 s against a real server")
+	}
+	e := startServer(t)
+	video := filepath.Join(t.TempDir(), "clip.ivf")
+	writeTestIVF(t, video)
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := run(ctx, []string{"loadgen", "--server", e.base, "--token", e.token, "--calls", "3", "--duration", "5s",
+		"--video", video, "--loss", "0.002", "--jitter", "5ms", "--json"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("loadgen: %v\n%s", err, errOut.String())
+	}
+	var res loadgen.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, out.String())
+	}
+	if len(res.Calls) != 3 || res.Totals.Calls != 3 || res.Totals.Failed != 0 {
+		t.Fatalf("calls %d, totals %+v; want 3 calls, none failed\n%s", len(res.Calls), res.Totals, out.String())
+	}
+	var sum loadgen.Totals
+	for i, c := range res.Calls {
+		if c.FramesDecoded <= 0 || c.FramesSent < 100 {
+			t.Errorf("call %d: sent %d, decoded %d; want ≥100 sent (5 s at 30 fps) and some decoded", i+1, c.FramesSent, c.FramesDecoded)
+		}
+		if c.FramesDecoded > c.FramesSent || c.FramesAnalyzed > c.FramesDecoded {
+			t.Errorf("call %d: sent %d ≥ decoded %d ≥ analyzed %d does not hold", i+1, c.FramesSent, c.FramesDecoded, c.FramesAnalyzed)
+		}
+		if c.FirstDecodedMS < 0 {
+			t.Errorf("call %d: no live report showed a decoded frame", i+1)
+		}
+		sum.FramesSent += c.FramesSent
+		sum.FramesDecoded += c.FramesDecoded
+		sum.FramesAnalyzed += c.FramesAnalyzed
+		sum.FramesDropped += c.FramesDropped
+	}
+	tot := res.Totals
+	if tot.FramesSent != sum.FramesSent || tot.FramesDecoded != sum.FramesDecoded || tot.FramesAnalyzed != sum.FramesAnalyzed || tot.FramesDropped != sum.FramesDropped {
+		t.Errorf("totals %+v do not add up to the calls' %+v", tot, sum)
+	}
+	t.Logf("totals: %+v", tot)
+
+	// /metrics counts the same frames (the server listens on loopback: no token needed).
+	resp, err := http.Get(e.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		"integritybot_interviews_started_total 3\n",
+		"integritybot_interviews_active 0\n",
+		fmt.Sprintf("integritybot_frames_total{stage=\"decoded\"} %d\n", tot.FramesDecoded),
+		`integritybot_analyzer_seconds_total{check="face"}`,
+		"integritybot_outbox_depth 0\n",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, grepPrefix(string(body), "integritybot_"))
+		}
+	}
+}
+
+func grepPrefix(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestMetricsNeedTokenOffLoopback(t *testing.T) {
+	cases := []struct {
+		addr    string
+		proxies []string
+		token   string
+		want    int
+	}{
+		{"127.0.0.1:8080", nil, "", 200},
+		{"[::1]:8080", nil, "", 200},
+		{"localhost:8080", nil, "", 200},
+		{"0.0.0.0:8080", nil, "", 401},
+		{"0.0.0.0:8080", nil, "metrics-token-0123456789", 200},
+		{"0.0.0.0:8080", nil, "wrong", 401},
+		{"127.0.0.1:8080", []string{"127.0.0.1/32"}, "", 401},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s proxies=%v token=%q", tc.addr, tc.proxies, tc.token), func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Server.Addr, cfg.Server.TrustedProxies = tc.addr, tc.proxies
+			h := metricsHandlers(cfg, "metrics-token-0123456789", newCollector(bot.NewStats(),
+				func() integrations.OutboxStats { return integrations.OutboxStats{} }, fakeDepth{}))
+			req := httptest.NewRequest("GET", "/metrics", nil)
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			w := httptest.NewRecorder()
+			h["GET /metrics"].ServeHTTP(w, req)
+			if w.Code != tc.want {
+				t.Fatalf("HTTP %d, want %d", w.Code, tc.want)
+			}
+		})
+	}
+	cfg := config.Default()
+	cfg.Server.Metrics = false
+	if h := metricsHandlers(cfg, "x", nil); len(h) != 0 {
+		t.Fatalf("server.metrics false still mounts %d routes", len(h))
+	}
+}
+
+type fakeDepth struct{}
+
+func (fakeDepth) OutboxDepth(context.Context) (int, error) { return 2, nil }
+
+// TestCandidateRejoins: a candidate whose connection drops and who joins the same interview
+// again continues the same report (the room keeps the session while the interview runs).
+func TestCandidateRejoins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: two 3 s calls against a real server")
+	}
+	e := startServer(t)
+	video := filepath.Join(t.TempDir(), "clip.ivf")
+	writeTestIVF(t, video)
+	clip, err := loadgen.LoadIVF(video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created server.CreateResponse
+	if code := e.api("POST", "/api/interviews", map[string]any{"candidate": map[string]string{"name": "Jane Doe"}}, &created); code != 201 {
+		t.Fatalf("create: HTTP %d", code)
+	}
+	tok := created.CandidateURL[strings.LastIndex(created.CandidateURL, "/c/")+3:]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	opt := loadgen.Options{Server: e.base, Token: e.token, Duration: 3 * time.Second, Clip: clip}
+	var decoded [2]int64
+	var started [2]time.Time
+	for i := range 2 {
+		if _, err := loadgen.Join(ctx, opt, created.ID, tok); err != nil {
+			t.Fatalf("join %d: %v", i+1, err)
+		}
+		var r report.Report
+		if code := e.api("GET", "/api/interviews/"+created.ID+"/report", nil, &r); code != 200 || r.StartedAt == nil {
+			t.Fatalf("report after join %d: HTTP %d, %+v", i+1, code, r)
+		}
+		decoded[i], started[i] = r.Coverage.FramesDecoded, *r.StartedAt
+		if r.State != report.Live {
+			t.Fatalf("after join %d the interview is %s, want live", i+1, r.State)
+		}
+	}
+	if decoded[0] <= 0 || decoded[1] < decoded[0]+30 || !started[0].Equal(started[1]) {
+		t.Fatalf("frames decoded after each join %v, started %v; want one report that keeps counting", decoded, started)
+	}
+	var final report.Report
+	if code := e.api("POST", "/api/interviews/"+created.ID+"/end", nil, &final); code != 200 || final.State != report.Final {
+		t.Fatalf("end: HTTP %d, state %s", code, final.State)
+	}
+	if final.Coverage.FramesDecoded < decoded[1] {
+		t.Fatalf("final report has %d frames, fewer than the %d seen live", final.Coverage.FramesDecoded, decoded[1])
+	}
+}

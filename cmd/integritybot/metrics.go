@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/integrations"
+	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/config"
+)
+
+// outboxDepth is the part of the store /metrics reads (internal/store.Store).
+type outboxDepth interface {
+	OutboxDepth(ctx context.Context) (int, error)
+}
+
+// collector exports the sessions' and the outbox's counters at scrape time: nothing is
+// counted twice and the hot path only bumps its own atomics.
+type collector struct {
+	stats  *bot.Stats
+	outbox func() integrations.OutboxStats
+	depth  outboxDepth
+
+	active, sessions, frames, analyzerSec, analyzerFrames *prometheus.Desc
+	delivered, retries, failed, queued                    *prometheus.Desc
+}
+
+func newCollector(stats *bot.Stats, outbox func() integrations.OutboxStats, depth outboxDepth) *collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("integritybot_"+name, help, labels, nil)
+	}
+	return &collector{stats: stats, outbox: outbox, depth: depth,
+		active:   d("interviews_active", "Interviews with a running bot session."),
+		sessions: d("interviews_started_total", "Bot sessions started."),
+		frames: d("frames_total", "Candidate video frames by stage: received (decoded + dropped), decoded, "+
+			"analyzed (by every check), sampled (camera check only, under load), dropped (lost, queue full, undecodable).", "stage"),
+		analyzerSec:    d("analyzer_seconds_total", "Time spent in each check's per-frame analysis.", "check"),
+		analyzerFrames: d("analyzer_frames_total", "Frames each check analyzed.", "check"),
+		delivered:      d("notifier_deliveries_total", "Summaries and alerts posted to Slack, Discord or the webhook."),
+		retries:        d("notifier_retries_total", "Delivery attempts that failed and were scheduled again."),
+		failed:         d("notifier_failures_total", "Messages a platform refused for good."),
+		queued:         d("outbox_depth", "Outbox entries waiting for delivery."),
+	}
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats.Snapshot()
+	gauge := func(d *prometheus.Desc, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...)
+	}
+	counter := func(d *prometheus.Desc, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, l...)
+	}
+	gauge(c.active, float64(s.Active))
+	counter(c.sessions, float64(s.Sessions))
+	decoded := s.FramesDecoded
+	counter(c.frames, float64(decoded+s.FramesDropped), "received")
+	counter(c.frames, float64(decoded), "decoded")
+	counter(c.frames, float64(s.FramesAnalyzed), "analyzed")
+	counter(c.frames, float64(s.FramesSampled), "sampled")
+	counter(c.frames, float64(s.FramesDropped), "dropped")
+	for id, sec := range s.AnalyzerSeconds {
+		counter(c.analyzerSec, sec, id)
+		counter(c.analyzerFrames, float64(s.AnalyzerFrames[id]), id)
+	}
+	o := c.outbox()
+	counter(c.delivered, float64(o.Delivered))
+	counter(c.retries, float64(o.Retries))
+	counter(c.failed, float64(o.Failed))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if n, err := c.depth.OutboxDepth(ctx); err == nil {
+		gauge(c.queued, float64(n))
+	}
+}
+
+// metricsHandlers returns /metrics and /debug/pprof/ for server.Options.Handlers, or none
+// when server.metrics is off.
+func metricsHandlers(cfg config.Config, apiToken string, c *collector) map[string]http.Handler {
+	if !cfg.Server.Metrics {
+		return nil
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	open := loopbackOnly(cfg)
+	guard := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !open && !auth.EqualToken(bearerToken(r), apiToken) {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				http.Error(w, "metrics need the API token (Authorization: Bearer ...)", http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	return map[string]http.Handler{
+		"GET /metrics":             guard(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
+		"GET /debug/pprof/":        guard(http.HandlerFunc(pprof.Index)),
+		"GET /debug/pprof/profile": guard(http.HandlerFunc(pprof.Profile)),
+		"GET /debug/pprof/trace":   guard(http.HandlerFunc(pprof.Trace)),
+	}
+}
+
+// loopbackOnly reports whether only this machine can reach the server directly: it listens
+// on a loopback address and no reverse proxy forwards other people's requests to it.
+func loopbackOnly(cfg config.Config) bool {
+	host, _, err := net.SplitHostPort(cfg.Server.Addr)
+	if err != nil || len(cfg.Server.TrustedProxies) > 0 {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func bearerToken(r *http.Request) string {
+	const p = "Bearer "
+	if h := r.Header.Get("Authorization"); len(h) > len(p) && h[:len(p)] == p {
+		return h[len(p):]
+	}
+	return ""
+}
+
+// withMetrics adds the metrics routes to the other extra routes of the server.
+func withMetrics(h, metrics map[string]http.Handler) map[string]http.Handler {
+	if h == nil {
+		h = map[string]http.Handler{}
+	}
+	for k, v := range metrics {
+		h[k] = v
+	}
+	return h
+}
