@@ -173,7 +173,7 @@ func Default() Config {
 		NoFramesAfter: Duration(3 * time.Second),
 		FrozenAfter:   Duration(2 * time.Second),
 		BlackAfter:    Duration(2 * time.Second),
-		MinVideo:      Duration(5 * time.Second),
+		MinVideo:      Duration(2500 * time.Millisecond),
 		MinWidth:      320,
 		MinHeight:     240,
 		MinFPS:        5,

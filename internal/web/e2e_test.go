@@ -357,6 +357,23 @@ func TestBrowserIndex(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("POST body = %s\nwant %s", got, want)
 	}
+
+	// A call elsewhere: the bot is asked to join it by WHEP.
+	e.wait(p, `document.getElementById("whep-fields").hidden`)
+	e.click(p, "#call-whep")
+	e.wait(p, `!document.getElementById("whep-fields").hidden`)
+	e.eval(p, `document.getElementById("candidate-name").value = "Grace Hopper";
+		document.getElementById("join-whep").value = "https://sfu.example.com/whep/42";
+		document.getElementById("join-bearer").value = "sfu-token"; true`, nil)
+	e.click(p, "#create-interview")
+	e.wait(p, `document.getElementById("whep-fields").hidden`) // the form resets after success
+	f.mu.Lock()
+	got, _ = json.Marshal(f.created[len(f.created)-1])
+	f.mu.Unlock()
+	want = `{"candidate":{"claimed_location":"","claimed_timezone":"","name":"Grace Hopper"},"join":{"bearer":"sfu-token","whep":"https://sfu.example.com/whep/42"},"notes":""}`
+	if string(got) != want {
+		t.Errorf("POST body = %s\nwant %s", got, want)
+	}
 }
 
 func TestBrowserRoom(t *testing.T) {

@@ -37,7 +37,9 @@ func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, strin
 // requiredIDs are the element ids other code and tests rely on, per page.
 var requiredIDs = map[string][]string{
 	"/": {"candidate-name", "claimed-location", "claimed-timezone", "notes", "create-interview",
-		"links", "candidate-link", "interviewer-link", "report-link", "interviews", "api-token"},
+		"links", "candidate-link", "interviewer-link", "report-link", "interviews", "api-token",
+		"call-hosted", "call-whep", "call-livekit", "join-whep", "join-bearer", "join-livekit-room", "join-livekit-url",
+		"join-livekit-candidate"},
 	"/c/tok": {"consent", "consent-accept", "consent-decline", "retention-days", "local-video", "remote-video",
 		"media-notice", "status", "ended-notice", "unmute-remote", "challenge", "challenge-text"},
 	"/i/tok": {"remote-video", "local-video", "checks", "candidate-state", "coverage", "end-interview",

@@ -65,6 +65,7 @@ async function create(ev) {
           claimed_timezone: $('claimed-timezone').value,
         },
         notes: $('notes').value.trim(),
+        ...joinRequest(),
       },
     });
     setLink('candidate-link', res.candidate_url);
@@ -74,6 +75,7 @@ async function create(ev) {
     $('links').dataset.interviewId = res.id || '';
     $('links').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
     $('interview-form').reset();
+    showCallFields();
     loadInterviews();
   } catch (e) {
     if (e.status === 401 || e.status === 403) showTokenPanel();
@@ -83,6 +85,35 @@ async function create(ev) {
     btn.disabled = false;
   }
 }
+
+// joinRequest returns the "join" part of the request when the call is elsewhere.
+function joinRequest() {
+  const kind = document.querySelector('input[name="call-kind"]:checked');
+  if (kind && kind.value === 'whep') {
+    const join = { whep: $('join-whep').value.trim() };
+    const bearer = $('join-bearer').value.trim();
+    if (bearer) join.bearer = bearer;
+    return { join };
+  }
+  if (kind && kind.value === 'livekit') {
+    const lk = { room: $('join-livekit-room').value.trim() };
+    const url = $('join-livekit-url').value.trim();
+    const cand = $('join-livekit-candidate').value.trim();
+    if (url) lk.url = url;
+    if (cand) lk.candidate_identity = cand;
+    return { join: { livekit: lk } };
+  }
+  return {};
+}
+
+// showCallFields shows the fields of the chosen kind of call.
+function showCallFields() {
+  const kind = document.querySelector('input[name="call-kind"]:checked');
+  $('whep-fields').hidden = !kind || kind.value !== 'whep';
+  $('livekit-fields').hidden = !kind || kind.value !== 'livekit';
+}
+
+for (const r of document.querySelectorAll('input[name="call-kind"]')) r.addEventListener('change', showCallFields);
 
 async function loadInterviews() {
   const status = $('interviews-status');
