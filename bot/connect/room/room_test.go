@@ -479,3 +479,25 @@ func TestDeploymentICE(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleTimeoutEndsInterview: when nobody has been connected for IdleTimeout the interview
+// ends by itself and its report is final.
+func TestIdleTimeoutEndsInterview(t *testing.T) {
+	f := newFixture(t, "vp8", func(c *room.Config) { c.IdleTimeout = 300 * time.Millisecond })
+	c := f.dial(t, room.Candidate)
+	c.waitFor("welcome", 5*time.Second)
+	c.close()
+	waitUntil(t, 10*time.Second, "the idle interview to end", func() bool {
+		_, live := f.m.Live(f.id)
+		r, err := f.st.GetReport(context.Background(), f.id)
+		return !live && err == nil && r.State == report.Final
+	})
+	r, _ := f.st.GetReport(context.Background(), f.id)
+	found := false
+	for _, e := range r.Timeline {
+		found = found || (e.Kind == "ended" && strings.Contains(e.Detail, "Nobody was connected"))
+	}
+	if !found {
+		t.Fatalf("timeline does not say why the interview ended: %+v", r.Timeline)
+	}
+}
