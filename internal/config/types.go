@@ -1,12 +1,12 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/integritybot/integritybot/integrations"
 )
 
 // Duration is a time.Duration written in YAML as a Go duration string ("10s", "5m", "168h").
@@ -50,50 +50,5 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // Secret is a string that never prints itself: fmt (every verb), YAML, JSON and slog all show
 // "<secret>" (or "" when empty, so "not set" stays visible). Value returns the real string.
-type Secret string
-
-const redacted = "<secret>"
-
-// Value returns the secret itself. Call it only where the secret is used, never to log it.
-func (s Secret) Value() string { return string(s) }
-
-func (s Secret) redacted() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// String returns "<secret>" for a set secret and "" for an empty one.
-func (s Secret) String() string { return s.redacted() }
-
-// GoString keeps %#v from printing the secret.
-func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.redacted()) }
-
-// Format makes every fmt verb (%v, %+v, %s, %q, %x, %d, ...) print the redacted form.
-func (s Secret) Format(f fmt.State, verb rune) {
-	switch verb {
-	case 'q':
-		fmt.Fprintf(f, "%q", s.redacted())
-	case 'v':
-		if f.Flag('#') {
-			fmt.Fprint(f, s.GoString())
-			return
-		}
-		fmt.Fprint(f, s.redacted())
-	default:
-		fmt.Fprint(f, s.redacted())
-	}
-}
-
-// LogValue keeps log/slog from printing the secret.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.redacted()) }
-
-// MarshalYAML writes the redacted form.
-func (s Secret) MarshalYAML() (any, error) { return s.redacted(), nil }
-
-// MarshalJSON writes the redacted form.
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.redacted()) }
-
-// MarshalText writes the redacted form.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.redacted()), nil }
+// It is the integrations' type, so the API token and the chat credentials behave the same.
+type Secret = integrations.Secret
