@@ -145,8 +145,8 @@ func TestRecordingConfig(t *testing.T) {
 	cfg := config.Default()
 	live := sessionConfig(cfg)
 	rec := recordingConfig(cfg)
-	if live.Camera.MinVideo != 5*time.Second {
-		t.Errorf("live calls need %v of video, want the configured 5s", live.Camera.MinVideo)
+	if want := cfg.Camera.MinVideo.D(); live.Camera.MinVideo != want {
+		t.Errorf("live calls need %v of video, want the configured %v", live.Camera.MinVideo, want)
 	}
 	if rec.Camera.MinVideo != 2*time.Second {
 		t.Errorf("recordings need %v of video, want 2s", rec.Camera.MinVideo)

@@ -170,19 +170,16 @@ type interviews struct {
 var _ room.Interviews = interviews{}
 
 func (i interviews) Interview(ctx context.Context, id string) (report.Candidate, report.State, error) {
-	iv, err := i.st.GetInterview(ctx, id)
-	return iv.Candidate, iv.State, err
+	return store.Rooms{Store: i.st}.Interview(ctx, id)
 }
 
 func (i interviews) Started(ctx context.Context, id string, at time.Time) error {
-	return i.st.SetInterviewState(ctx, id, report.Live, &at, nil)
+	return store.Rooms{Store: i.st}.Started(ctx, id, at)
 }
 
+// Ended stores the final report, then queues its summary for the chat channels.
 func (i interviews) Ended(ctx context.Context, r *report.Report) error {
-	if err := i.st.SaveReport(ctx, r); err != nil {
-		return err
-	}
-	if err := i.st.SetInterviewState(ctx, r.InterviewID, r.State, r.StartedAt, r.EndedAt); err != nil {
+	if err := (store.Rooms{Store: i.st}).Ended(ctx, r); err != nil {
 		return err
 	}
 	i.chat.summary(ctx, r)

@@ -24,25 +24,6 @@ import (
 
 const apiToken = "test-api-token"
 
-type rooms struct{ st *store.Store }
-
-func (a rooms) Interview(ctx context.Context, id string) (report.Candidate, report.State, error) {
-	iv, err := a.st.GetInterview(ctx, id)
-	return iv.Candidate, iv.State, err
-}
-func (a rooms) Started(ctx context.Context, id string, at time.Time) error {
-	return a.st.SetInterviewState(ctx, id, report.Live, &at, nil)
-}
-func (a rooms) Ended(ctx context.Context, r *report.Report) error {
-	if err := a.st.SaveReport(ctx, r); err != nil {
-		return err
-	}
-	return a.st.SetInterviewState(ctx, r.InterviewID, r.State, r.StartedAt, r.EndedAt)
-}
-func (a rooms) SaveReport(ctx context.Context, r *report.Report) error {
-	return a.st.SaveReport(ctx, r)
-}
-
 type env struct {
 	t      *testing.T
 	srv    *httptest.Server
@@ -58,7 +39,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := room.NewManager(room.Config{IncludeLoopback: true}, rooms{st}, log)
+	m, err := room.NewManager(room.Config{IncludeLoopback: true}, store.Rooms{Store: st}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

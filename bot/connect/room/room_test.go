@@ -28,26 +28,6 @@ import (
 	"github.com/integritybot/integritybot/media/vpx"
 )
 
-// storeAdapter is the same adaptation cmd/integritybot makes, over a real SQLite store.
-type storeAdapter struct{ st *store.Store }
-
-func (a storeAdapter) Interview(ctx context.Context, id string) (report.Candidate, report.State, error) {
-	iv, err := a.st.GetInterview(ctx, id)
-	return iv.Candidate, iv.State, err
-}
-func (a storeAdapter) Started(ctx context.Context, id string, at time.Time) error {
-	return a.st.SetInterviewState(ctx, id, report.Live, &at, nil)
-}
-func (a storeAdapter) Ended(ctx context.Context, r *report.Report) error {
-	if err := a.st.SaveReport(ctx, r); err != nil {
-		return err
-	}
-	return a.st.SetInterviewState(ctx, r.InterviewID, r.State, r.StartedAt, r.EndedAt)
-}
-func (a storeAdapter) SaveReport(ctx context.Context, r *report.Report) error {
-	return a.st.SaveReport(ctx, r)
-}
-
 type fixture struct {
 	m   *room.Manager
 	st  *store.Store
@@ -77,7 +57,7 @@ func newFixture(t *testing.T, codec string, opts ...func(*room.Config)) *fixture
 	for _, o := range opts {
 		o(&cfg)
 	}
-	m, err := room.NewManager(cfg, storeAdapter{st}, log)
+	m, err := room.NewManager(cfg, store.Rooms{Store: st}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
