@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/store"
+	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -79,6 +82,34 @@ func TestLoadSnapshot(t *testing.T) {
 		if _, err := LoadSnapshot(ref, dir, "camera"); err == nil {
 			t.Errorf("LoadSnapshot(%q) accepted", ref)
 		}
+	}
+}
+
+// TestAnalyzerSnapshot: the JPEG data URL the analyzers put in evidence (media/snapshot) is
+// the one notifiers pick and upload.
+func TestAnalyzerSnapshot(t *testing.T) {
+	const w, h = 320, 240
+	f := &media.Frame{Width: w, Height: h, YStride: w, UVStride: w / 2,
+		Y: make([]byte, w*h), U: make([]byte, w*h/4), V: make([]byte, w*h/4)}
+	for i := range f.Y {
+		f.Y[i] = byte(i % 251)
+	}
+	ref, err := snapshot.Encode(f, image.Rect(100, 60, 220, 180), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &report.Report{Checks: []report.Check{
+		{ID: report.CheckFace, Status: report.Pass},
+		{ID: report.CheckFaceSwap, Status: report.Warn, Confidence: 0.9,
+			Evidence: []report.Evidence{{AtS: 3, Kind: "face_swap_cues", Snapshot: ref}}},
+	}}
+	check, got := StrongestSnapshot(r)
+	if check != report.CheckFaceSwap || got != ref {
+		t.Fatalf("StrongestSnapshot = %s %.40s", check, got)
+	}
+	s, err := LoadSnapshot(got, t.TempDir(), check)
+	if err != nil || s.ContentType != "image/jpeg" || s.Name != "face_swap-snapshot.jpg" || len(s.Data) > snapshot.MaxBytes {
+		t.Fatalf("LoadSnapshot = %+v, %v", s, err)
 	}
 }
 

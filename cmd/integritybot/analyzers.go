@@ -36,7 +36,7 @@ func newAnalyzers(cfg config.Config) func() []bot.Analyzer {
 	faceProto, faceErr := face.New(face.Config{
 		Interval: fc.Interval.D(), DetectWidth: fc.DetectWidth, MinFace: fc.MinFace,
 		NoFaceAfter: fc.NoFaceAfter.D(), MultipleAfter: fc.MultipleAfter.D(), MinVideo: fc.MinVideo.D(),
-		Landmarks: fc.Landmarks, CascadeDir: fc.CascadeDir,
+		Pupils: fc.Pupils, Landmarks: fc.Landmarks, CascadeDir: fc.CascadeDir,
 	})
 	if faceErr != nil {
 		slog.Default().Warn("face check disabled", "err", faceErr)

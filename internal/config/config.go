@@ -132,6 +132,7 @@ type Face struct {
 	NoFaceAfter   Duration `yaml:"no_face_after"`  // no (or a small or dark) face for longer: a finding
 	MultipleAfter Duration `yaml:"multiple_after"` // two or more faces for this long: a finding
 	MinVideo      Duration `yaml:"min_video"`      // less video than this: insufficient data
+	Pupils        bool     `yaml:"pupils"`         // also locate the pupils of the main face per detection
 	Landmarks     bool     `yaml:"landmarks"`      // also locate 15 facial landmarks per detection
 	CascadeDir    string   `yaml:"cascade_dir"`    // read pigo's cascades from here, not the embedded copy
 }
@@ -185,6 +186,7 @@ func Default() Config {
 		NoFaceAfter:   Duration(2 * time.Second),
 		MultipleAfter: Duration(time.Second),
 		MinVideo:      Duration(2 * time.Second),
+		Pupils:        true,
 	}
 	c.Retention.Days = 30
 	c.Log.Level = "info"

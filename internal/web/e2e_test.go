@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"image"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/integritybot/integritybot/internal/chrome"
+	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 // fakeServer implements just enough of docs/protocol.md to drive the pages in a real browser:
@@ -130,7 +133,28 @@ func sampleReport() map[string]any {
 	   "evidence":[{"at_s":60,"until_s":72,"kind":"loop","detail":"identical frames repeated"}]},
 	  {"id":"timezone","status":"unknown","confidence":0,"summary":"Could not check: no timezone information.","evidence":[]}],
 	 "timeline":[{"at_s":0,"kind":"joined","detail":"candidate joined"},{"at_s":100,"kind":"track","detail":"camera muted"}]}`), &m)
+	// The loop's evidence carries a snapshot as the analyzers make them (media/snapshot).
+	ev := m["checks"].([]any)[1].(map[string]any)["evidence"].([]any)[0].(map[string]any)
+	ev["snapshot"] = sampleSnapshot()
 	return m
+}
+
+// sampleSnapshot is an evidence snapshot of a 640×480 gradient with a face box drawn.
+func sampleSnapshot() string {
+	const w, h = 640, 480
+	f := &media.Frame{Width: w, Height: h, YStride: w, UVStride: w / 2,
+		Y: make([]byte, w*h), U: make([]byte, w*h/4), V: make([]byte, w*h/4)}
+	for i := range f.Y {
+		f.Y[i] = byte(i % w / 3)
+	}
+	for i := range f.U {
+		f.U[i], f.V[i] = 128, 128
+	}
+	s, err := snapshot.Encode(f, image.Rect(200, 120, 440, 360), 0)
+	if err != nil {
+		return "" // cannot happen for this frame; TestBrowserReport would fail on the missing image
+	}
+	return s
 }
 
 var upgrader = websocket.Upgrader{}
@@ -502,6 +526,9 @@ func TestBrowserReport(t *testing.T) {
 	f := newFakeServer(t)
 	p := e.open(f.srv.URL + "/r/rep-tok")
 	e.wait(p, `document.body.dataset.state === "live"`)
+	// The evidence snapshot (a JPEG data URL, allowed by img-src data:) is shown and decodes.
+	e.wait(p, `(() => { const i = document.querySelector("#checks a.snapshot img");
+		return i !== null && i.complete && i.naturalWidth === 240 && i.naturalHeight === 180; })()`)
 	var s struct {
 		Overall, Checks, Timeline, Marks, Download string
 	}

@@ -41,7 +41,7 @@ func BenchmarkDetect(b *testing.B) {
 			cfg  Config
 		}{
 			{"default", Config{}},
-			{"no-pupils", Config{SkipPupils: true}},
+			{"pupils", Config{Pupils: true}},
 			{"landmarks", Config{Landmarks: true}},
 		} {
 			b.Run(s.name+"/"+v.name, func(b *testing.B) {

@@ -90,6 +90,11 @@ func TestCorpusRecall(t *testing.T) {
 			if clip.faces == 2 && (!slices.Contains(ks, "multiple_faces") || c.Status != report.Warn) {
 				t.Errorf("two-person clip not flagged multiple_faces: %s %v %q", c.Status, ks, c.Summary)
 			}
+			for _, e := range c.Evidence {
+				if e.Kind == "multiple_faces" {
+					checkSnapshot(t, e.Snapshot)
+				}
+			}
 		})
 	}
 	t.Log(fmt.Sprintf("all clips: %d frames, recall %.4f", totalN, float64(totalHit)/float64(max(totalN, 1))))

@@ -23,6 +23,7 @@ import (
 
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 // Config tunes the check. Zero fields take the values of DefaultConfig.
@@ -55,9 +56,11 @@ type Config struct {
 	MultipleAfter time.Duration
 	// MinVideo: less analyzed video than this makes the check unknown (default 2s).
 	MinVideo time.Duration
-	// SkipPupils turns off locating the pupils of the main face (pigo's puploc, about
-	// 1 ms per eye per detection). Landmarks need the pupils.
-	SkipPupils bool
+	// Pupils also locates the pupils of the main face (pigo's puploc, about 0.75 ms per eye),
+	// at most once a second (see pupilsEvery), kept with that detection for eye-based
+	// detectors. integritybot turns it on (config face.pupils); the package default is off.
+	// Landmarks turns it on for every detection (landmarks are placed from the pupils).
+	Pupils bool
 	// Landmarks also locates 15 facial landmarks per main face (pigo's lps cascades).
 	Landmarks bool
 	// Keep is how many recent detections Detections returns (default 512, ~100 s at five a second).
@@ -80,11 +83,16 @@ type Config struct {
 //   - DetectWidth 320: downscaling costs 0.4 ms (640×480) to 1.1 ms (1280×720); 320 keeps
 //     the 6 % fallback at 19 px, above pigo's 12-20 px floor (at 160 px it would be 10 px),
 //     and eye positions precise to 2-4 frame pixels.
-//   - Pupils add about 0.75 ms per eye; the 15 landmarks about 22 ms, hence off by default.
-//   - One detection (downscale, search, pupils) takes 5.3 ms at 640×480 and 5.9 ms at
-//     1280×720. At five a second (Interval 200 ms) that is about 0.9-1.0 ms per frame of a
-//     30 fps stream, 3 % of a core, against 60-65 % for pigo on every frame (PITFALLS.md);
-//     every finding needs 1-2 s, so it still rests on 5-10 detections.
+//   - Pupils add about 0.75 ms per eye (28 % of the check's CPU when they were on by
+//     default) and no check reads them, hence off (Config.Pupils); the 15 landmarks about
+//     22 ms, off too.
+//   - Every other detection searches only around the one face of the previous full search
+//     (detect): a quarter of the cost, falling back to the full search when it finds
+//     nothing, so recall stays at 100 % (TestCorpusRecall).
+//   - A detection then takes 2.3 ms on average at 640×480 (BenchmarkDetect; 5.3 ms with
+//     pupils and a full search every time). At five a second (Interval 200 ms) that is about
+//     0.4 ms per frame of a 30 fps stream, against 60-65 % of a core for pigo on every
+//     frame (PITFALLS.md); every finding needs 1-2 s, so it still rests on 5-10 detections.
 func DefaultConfig() Config {
 	return Config{
 		Interval:      200 * time.Millisecond,
@@ -149,7 +157,8 @@ type Detection struct {
 	Box   image.Rectangle // square face box
 	Score float32         // pigo's clustered score; MinScore and up
 	Luma  float64         // mean luma inside the box, 0..255
-	// Pupils, found for the main face only (Rank 0). LeftEye is the eye on the left of the
+	// Pupils, found for the main face only (Rank 0) when Config.Pupils or
+	// Config.Landmarks is set. LeftEye is the eye on the left of the
 	// picture. A zero point means not found.
 	LeftEye, RightEye image.Point
 	// Landmarks of the main face when Config.Landmarks is set, nil otherwise: eye corners
@@ -177,7 +186,8 @@ type Analyzer struct {
 	ring  []Detection // ring buffer of the last cfg.Keep detections
 	ringN int         // detections written so far
 
-	tl timeline
+	tl    timeline
+	snaps int // evidence snapshots taken
 }
 
 // New loads pigo's cascades and returns an Analyzer; zero fields in cfg take the defaults
@@ -231,7 +241,22 @@ func (a *Analyzer) Observe(f *media.Frame) {
 		a.keep(faces[i])
 	}
 	a.tl.add(f.PTS, faces, f.Width)
+	if m := &a.tl.multiple; m.on && m.snap == "" && a.snaps < maxSnaps &&
+		m.hits >= minMultiple && m.to-m.from >= a.cfg.MultipleAfter {
+		// The multiple_faces finding just opened: this frame shows the faces.
+		boxes := make([]image.Rectangle, len(faces))
+		for i, d := range faces {
+			boxes[i] = d.Box
+		}
+		if s, err := snapshot.EncodeBoxes(f, boxes, snapshot.DefaultWidth); err == nil {
+			m.snap = s
+			a.snaps++
+		}
+	}
 }
+
+// maxSnaps bounds the evidence snapshots of one stream (the first multiple_faces findings).
+const maxSnaps = 3
 
 // keep stores d in the ring buffer.
 func (a *Analyzer) keep(d Detection) {

@@ -122,6 +122,13 @@ func TestStreams(t *testing.T) {
 			if c.Status != report.Pass && c.NextStep == "" {
 				t.Errorf("no next step for %s", c.Status)
 			}
+			for _, e := range c.Evidence {
+				if e.Kind == "multiple_faces" {
+					checkSnapshot(t, e.Snapshot)
+				} else if e.Snapshot != "" {
+					t.Errorf("%s evidence has a snapshot", e.Kind)
+				}
+			}
 			if (c.Status == report.Pass || c.Status == report.Warn || c.Status == report.Fail) && (c.Confidence <= 0 || c.Confidence > 1) {
 				t.Errorf("confidence %v", c.Confidence)
 			}
@@ -203,7 +210,7 @@ func TestStillPhotos(t *testing.T) {
 }
 
 func TestDetectionsRing(t *testing.T) {
-	a := newTest(t, Config{Keep: 5, SkipPupils: true})
+	a := newTest(t, Config{Keep: 5})
 	one := scene(astronaut(t), 320, 240, 1, placement{40, 0, 240})
 	play(a, 5, segment{one, 3 * time.Second})
 	ds := a.Detections()
@@ -219,7 +226,7 @@ func TestDetectionsRing(t *testing.T) {
 		t.Errorf("last detection at %v, want the newest", last)
 	}
 	if ds[0].LeftEye != (image.Point{}) {
-		t.Errorf("pupils located although SkipPupils: %v", ds[0].LeftEye)
+		t.Errorf("pupils located although Config.Pupils is off: %v", ds[0].LeftEye)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg"
+	"image/jpeg"
 	_ "image/png"
 	"io"
 	"os"
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 // testConfig returns cfg with CascadeDir set to the pigo module's cascades when the
@@ -178,4 +179,17 @@ func blank(w, h int, v byte) *media.Frame {
 	f := &media.Frame{Width: w, Height: h, YStride: w, UVStride: cw,
 		Y: bytes.Repeat([]byte{v}, w*h), U: bytes.Repeat([]byte{128}, cw*ch), V: bytes.Repeat([]byte{128}, cw*ch)}
 	return f
+}
+
+// checkSnapshot fails unless s is a JPEG data URL that decodes.
+func checkSnapshot(t *testing.T, s string) {
+	t.Helper()
+	b, err := snapshot.Decode(s)
+	if err != nil {
+		t.Errorf("evidence snapshot: %v", err)
+		return
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(b)); err != nil || len(b) > snapshot.MaxBytes {
+		t.Errorf("evidence snapshot of %d bytes does not decode: %v", len(b), err)
+	}
 }

@@ -163,7 +163,9 @@ func evidence(fs []finding) []report.Evidence {
 	fs = compact(fs, maxEvidence)
 	ev := make([]report.Evidence, 0, len(fs))
 	for _, f := range fs {
-		ev = append(ev, report.Range(f.from.Seconds(), f.to.Seconds(), f.kind.String(), f.detail()))
+		e := report.Range(f.from.Seconds(), f.to.Seconds(), f.kind.String(), f.detail())
+		e.Snapshot = f.snap
+		ev = append(ev, e)
 	}
 	return ev
 }

@@ -39,6 +39,7 @@ type finding struct {
 	total    time.Duration // summed length of merged occurrences; 0 means to-from
 	faces    int           // multiple_faces: most faces seen at once
 	value    float64       // face_small: smallest width share; face_dark: darkest mean luma
+	snap     string        // multiple_faces: evidence snapshot taken when the finding opened
 }
 
 func (f finding) count() int { return max(f.n, 1) }
@@ -58,6 +59,7 @@ type run struct {
 	misses   int           // consecutive detections without it, tolerated inside a run
 	faces    int
 	value    float64
+	snap     string
 }
 
 // holdFor is how long one detection's result is assumed to hold when no newer frame
@@ -163,7 +165,7 @@ func (r *run) finding(k kind, end time.Duration, after time.Duration, hits int) 
 	if !r.on || end-r.from < after || r.hits < hits {
 		return finding{}, false
 	}
-	return finding{kind: k, from: r.from, to: end, faces: r.faces, value: r.value}, true
+	return finding{kind: k, from: r.from, to: end, faces: r.faces, value: r.value, snap: r.snap}, true
 }
 
 // open returns the findings of runs still open at end, without changing t.
@@ -219,6 +221,9 @@ func merge(a, b finding) finding {
 	m.n = a.count() + b.count()
 	m.total = a.length() + b.length()
 	m.faces = max(a.faces, b.faces)
+	if m.snap == "" {
+		m.snap = b.snap
+	}
 	if b.value > 0 && (m.value == 0 || b.value < m.value) {
 		m.value = b.value
 	}

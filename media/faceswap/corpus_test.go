@@ -1,8 +1,10 @@
 package faceswap
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image/jpeg"
 	"io"
 	"math"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/ffmpeg"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 // corpusRows are the clips of ../shared/corpus the check is measured on: the three GHOST
@@ -72,6 +75,9 @@ func TestCorpus(t *testing.T) {
 			}
 			if len(c.Evidence) == 0 || c.NextStep != nextStep {
 				t.Errorf("%s: no evidence or next step: %+v", row.path, c)
+			}
+			for _, e := range c.Evidence {
+				checkSnapshot(t, e.Snapshot)
 			}
 			continue
 		}
@@ -164,5 +170,18 @@ func eachFrame(t testing.TB, path string, limit time.Duration, fn func(*media.Fr
 			return
 		}
 		fn(f)
+	}
+}
+
+// checkSnapshot fails unless s is a JPEG data URL that decodes.
+func checkSnapshot(t *testing.T, s string) {
+	t.Helper()
+	b, err := snapshot.Decode(s)
+	if err != nil {
+		t.Errorf("evidence snapshot: %v", err)
+		return
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(b)); err != nil || len(b) > snapshot.MaxBytes {
+		t.Errorf("evidence snapshot of %d bytes does not decode: %v", len(b), err)
 	}
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 // Faces gives the detections of the face check. *face.Analyzer implements it.
@@ -98,6 +99,7 @@ type sample struct {
 	face bool // a face big enough to measure
 	c    cues
 	box  [3]float64 // centre x, centre y, side
+	snap shot       // a snapshot when this face scored over the threshold and best of its second
 }
 
 // Analyzer is the face_swap check for one video stream. Create it with New.
@@ -198,6 +200,13 @@ func (a *Analyzer) sample(f *media.Frame) {
 		a.p.load(f, d.Box, &a.p.y, true)
 		s.face = true
 		s.c = a.p.measure()
+		// A face scoring over the threshold on its own is what a flagged window will show:
+		// snapshot it now, while the frame is valid (only the best of each second is kept).
+		if sc := score(s.c.hfBand, s.c.noise); a.win.wantsShot(f.PTS, sc) {
+			if data, err := snapshot.Encode(f, d.Box, snapshot.DefaultWidth); err == nil {
+				s.snap = shot{score: sc, data: data}
+			}
+		}
 		a.p.prev = a.p.y
 		a.pendingNext = a.traceNext != nil
 		s.box = [3]float64{float64(d.Box.Min.X+d.Box.Max.X) / 2, float64(d.Box.Min.Y+d.Box.Max.Y) / 2, float64(d.Box.Dx())}

@@ -136,7 +136,9 @@ func evidence(runs []run, threshold float64) []report.Evidence {
 		detail := fmt.Sprintf("Face-swap score %.2f (threshold %.2f) from %s to %s: the face's fine detail against its edges "+
 			"was %.2f above the hair and jaw around it (genuine corpus video: at most 0.53), and its skin texture %.0f%% of the background's.",
 			r.sumScore/n, threshold, clock(r.from), clock(r.to), r.hfBand/n, 100*math.Exp(r.noise/n))
-		out = append(out, report.Range(r.from.Seconds(), r.to.Seconds(), kindSwap, detail))
+		ev := report.Range(r.from.Seconds(), r.to.Seconds(), kindSwap, detail)
+		ev.Snapshot = r.snap.data
+		out = append(out, ev)
 	}
 	return out
 }

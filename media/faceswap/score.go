@@ -42,6 +42,21 @@ type bin struct {
 	sec           int64
 	n             int
 	hfBand, noise float64
+	snap          shot // the best-scoring face of the second over the threshold, if any
+}
+
+// shot is an evidence snapshot and the score of the face it shows.
+type shot struct {
+	score float64
+	data  string
+}
+
+// better returns the higher-scoring of two shots.
+func better(a, b shot) shot {
+	if b.data != "" && (a.data == "" || b.score > a.score) {
+		return b
+	}
+	return a
 }
 
 // window is one scored window.
@@ -50,6 +65,7 @@ type window struct {
 	n             int
 	score         float64
 	hfBand, noise float64
+	snap          shot
 }
 
 // run is a stretch of consecutive windows over the threshold.
@@ -59,6 +75,7 @@ type run struct {
 	sumScore      float64
 	maxScore      float64
 	hfBand, noise float64 // sums over the windows
+	snap          shot    // the strongest face seen over the threshold in its windows
 }
 
 // windows turns measured samples into scored windows. Windows start every second and span
@@ -97,6 +114,7 @@ func (w *windows) add(s sample) {
 	b.n++
 	b.hfBand += s.c.hfBand
 	b.noise += s.c.noise
+	b.snap = better(b.snap, s.snap)
 }
 
 // window sums the bins of the window starting at second start.
@@ -108,6 +126,7 @@ func (w *windows) window(bins []bin, start int64) window {
 			win.n += b.n
 			win.hfBand += b.hfBand
 			win.noise += b.noise
+			win.snap = better(win.snap, b.snap)
 		}
 	}
 	if win.n > 0 {
@@ -144,6 +163,42 @@ func (w *windows) close(win window) {
 	r.maxScore = max(r.maxScore, win.score)
 	r.hfBand += win.hfBand
 	r.noise += win.noise
+	r.snap = better(r.snap, win.snap)
+	w.capSnaps()
+}
+
+// maxSnaps bounds the snapshots kept: those of the strongest runs (by peak score).
+const maxSnaps = 3
+
+// capSnaps drops the snapshots of all but the maxSnaps strongest runs, so memory stays
+// bounded in a long call with many runs.
+func (w *windows) capSnaps() {
+	for {
+		n, weakest := 0, -1
+		for i, r := range w.runs {
+			if r.snap.data == "" {
+				continue
+			}
+			n++
+			if weakest < 0 || r.maxScore < w.runs[weakest].maxScore {
+				weakest = i
+			}
+		}
+		if n <= maxSnaps {
+			return
+		}
+		w.runs[weakest].snap = shot{}
+	}
+}
+
+// wantsShot reports whether a face of score sc at time at would be the best snapshot of its
+// second: over the threshold and above the one already taken.
+func (w *windows) wantsShot(at time.Duration, sc float64) bool {
+	if sc <= w.cfg.Threshold {
+		return false
+	}
+	n := len(w.bins)
+	return n == 0 || w.bins[n-1].sec != int64(at/time.Second) || sc > w.bins[n-1].snap.score
 }
 
 // finish returns a copy of w with the open windows closed at stream time end: a window

@@ -27,6 +27,7 @@ import (
 
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 // Steps of the challenge sequence, as sent to the candidate's page (docs/protocol.md).
@@ -145,6 +146,11 @@ type window struct {
 	from, until time.Duration
 	done        bool
 	out         outcome
+	// snap is the evidence snapshot: the look in the window where the face region changed
+	// most while a face was found (the first face look until then). Dropped when the window
+	// is judged a live response.
+	snap       string
+	snapMotion float64
 }
 
 // Analyzer is the liveness check for one video stream. Create it with New.
@@ -200,7 +206,38 @@ func (a *Analyzer) Observe(f *media.Frame) {
 	}
 	a.called, a.lastCall = true, f.PTS
 	a.sample(f)
+	a.snapshot(f)
 	a.score(f.PTS)
+}
+
+// maxSnaps bounds the snapshots of flagged prompts kept (the first ones judged).
+const maxSnaps = 3
+
+// snapshot takes the evidence snapshot of the windows f falls in, while f is valid: at
+// their first look with a face, then whenever the face region changed clearly more than at
+// the last one taken (the moment a flag would point at: a frontal face under a moving hand).
+func (a *Analyzer) snapshot(f *media.Frame) {
+	l := a.looks[len(a.looks)-1]
+	if !l.face {
+		return
+	}
+	for i := range a.windows {
+		w := &a.windows[i]
+		if w.done || l.at < w.from || l.at > w.until+a.cfg.Grace {
+			continue
+		}
+		if w.snap != "" && (l.motion < a.cfg.Motion || l.motion < 1.25*w.snapMotion) {
+			continue
+		}
+		if s, err := snapshot.Encode(f, l.box, snapshot.DefaultWidth); err == nil {
+			w.snap, w.snapMotion = s, max(l.motion, 0)
+		}
+	}
+}
+
+// flagged reports whether an outcome is a warning sign (its evidence carries a snapshot).
+func flagged(kind string) bool {
+	return kind == kindFrontal || kind == kindFlicker || kind == kindNoResponse
 }
 
 // sample records the look at f.
@@ -240,8 +277,22 @@ func (a *Analyzer) score(now time.Duration) {
 		if !w.done && now >= w.until+a.cfg.Grace {
 			w.out = a.judge(*w)
 			w.done = true
+			if !flagged(w.out.kind) || a.flaggedSnaps() > maxSnaps {
+				w.snap = "" // memory stays bounded: only flags show a snapshot
+			}
 		}
 	}
+}
+
+// flaggedSnaps counts the judged, flagged windows holding a snapshot.
+func (a *Analyzer) flaggedSnaps() int {
+	n := 0
+	for _, w := range a.windows {
+		if w.done && w.snap != "" && flagged(w.out.kind) {
+			n++
+		}
+	}
+	return n
 }
 
 // recentDetections is how many of the face check's newest detections are read per look:

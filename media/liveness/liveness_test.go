@@ -1,7 +1,9 @@
 package liveness
 
 import (
+	"bytes"
 	"image"
+	"image/jpeg"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 // fakeFaces plays the face check: the test decides what it found in each searched frame.
@@ -180,10 +183,19 @@ func TestResult(t *testing.T) {
 				t.Fatalf("%d evidence items; want %d", len(c.Evidence), len(tc.kinds))
 			}
 			start := seqStart
+			flags := 0
 			for i, e := range c.Evidence {
 				p := Sequence()[i]
 				if e.Kind != tc.kinds[i] {
 					t.Errorf("prompt %s: kind %s (%s); want %s", p.Step, e.Kind, e.Detail, tc.kinds[i])
+				}
+				// Flagged prompts carry a snapshot, the first maxSnaps of them; others none.
+				switch {
+				case flagged(e.Kind) && flags < maxSnaps:
+					flags++
+					checkSnapshot(t, e.Snapshot)
+				case e.Snapshot != "":
+					t.Errorf("prompt %s (%s): a snapshot although not flagged or over the cap", p.Step, e.Kind)
 				}
 				if e.AtS != start.Seconds() || e.UntilS == nil || *e.UntilS != (start+p.Hold).Seconds() {
 					t.Errorf("prompt %s: window %v–%v; want %v–%v", p.Step, e.AtS, e.UntilS, start.Seconds(), (start + p.Hold).Seconds())
@@ -209,6 +221,20 @@ func TestFlickerAlone(t *testing.T) {
 	c := a.Result(14 * time.Second)
 	if c.Status != report.Warn || c.Evidence[0].Kind != kindFlicker || !strings.Contains(c.Summary, "flashed") {
 		t.Fatalf("%s %q %+v; want a face_flicker warning", c.Status, c.Summary, c.Evidence)
+	}
+	checkSnapshot(t, c.Evidence[0].Snapshot)
+}
+
+// checkSnapshot fails unless s is a JPEG data URL that decodes.
+func checkSnapshot(t *testing.T, s string) {
+	t.Helper()
+	b, err := snapshot.Decode(s)
+	if err != nil {
+		t.Errorf("evidence snapshot: %v", err)
+		return
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(b)); err != nil || len(b) > snapshot.MaxBytes {
+		t.Errorf("evidence snapshot of %d bytes does not decode: %v", len(b), err)
 	}
 }
 

@@ -34,7 +34,11 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 			w.out = outcome{kind: kindNotFinished}
 		}
 		byKind[w.out.kind] = append(byKind[w.out.kind], w)
-		c.Evidence = append(c.Evidence, report.Range(secs(w.from), secs(w.until), w.out.kind, a.detail(w)))
+		e := report.Range(secs(w.from), secs(w.until), w.out.kind, a.detail(w))
+		if flagged(w.out.kind) {
+			e.Snapshot = w.snap
+		}
+		c.Evidence = append(c.Evidence, e)
 		if w.out.kind != kindNotFinished {
 			judged++
 		}

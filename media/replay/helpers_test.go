@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image/jpeg"
 	"io"
 	"math"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
 	"github.com/integritybot/integritybot/media/file"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 // corpusDir returns the shared corpus (../shared/corpus beside the repository, or
@@ -193,4 +195,17 @@ func grey(w, h int, y byte) *media.Frame {
 	f := &media.Frame{Width: w, Height: h, YStride: w, UVStride: cw, Y: bytes.Repeat([]byte{y}, w*h),
 		U: bytes.Repeat([]byte{128}, cw*ch), V: bytes.Repeat([]byte{128}, cw*ch)}
 	return f
+}
+
+// checkSnapshot fails unless s is a JPEG data URL that decodes.
+func checkSnapshot(t *testing.T, s string) {
+	t.Helper()
+	b, err := snapshot.Decode(s)
+	if err != nil {
+		t.Errorf("evidence snapshot: %v", err)
+		return
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(b)); err != nil || len(b) > snapshot.MaxBytes {
+		t.Errorf("evidence snapshot of %d bytes does not decode: %v", len(b), err)
+	}
 }

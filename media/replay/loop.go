@@ -102,6 +102,7 @@ type loopFinding struct {
 	probes   int           // matching probes
 	meanD    float32       // mean match distance
 	change   int           // most blocks changed within the matched stretch
+	snap     string        // evidence snapshot taken when the loop was first found
 }
 
 // loopDetector finds recurring stretches of video. All buffers are allocated in init.
@@ -122,6 +123,7 @@ type loopDetector struct {
 	trace func(now time.Duration, bins []binState) // tests only: the runs after each probe
 
 	findings []loopFinding
+	opened   bool // the last probe opened a finding: the analyzer snapshots the frame
 }
 
 func (l *loopDetector) init(cfg Config) {
@@ -241,6 +243,7 @@ func (l *loopDetector) record(s binState, now time.Duration) {
 		l.findings = l.findings[1:] // the oldest goes: memory stays bounded in long calls
 	}
 	l.findings = append(l.findings, f)
+	l.opened = true
 }
 
 // maxStored bounds the findings kept per kind.

@@ -74,6 +74,7 @@ type photoFinding struct {
 	motion   float64 // largest mean displacement of a pair, px at smallW per motionEvery
 	residual float64 // largest residual of a rigid pair
 	zoom     float64 // largest relative zoom of a pair
+	snap     string  // evidence snapshot taken when the stretch first qualified
 }
 
 func (p photoFinding) length() time.Duration { return p.to - p.from }

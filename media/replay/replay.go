@@ -32,6 +32,7 @@ import (
 
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
+	"github.com/integritybot/integritybot/media/snapshot"
 )
 
 // Faces gives the face boxes found so far; *face.Analyzer implements it. The replay check
@@ -141,9 +142,62 @@ func (a *Analyzer) Observe(f *media.Frame) {
 	a.haveLast, a.lastPTS = true, f.PTS
 	a.width, a.height = f.Width, f.Height
 	a.loop.observe(f)
-	if a.motion.due(f.PTS) {
-		a.motion.observe(f, a.faceBox(f))
+	if a.loop.opened {
+		a.loop.opened = false
+		a.loop.findings[len(a.loop.findings)-1].snap = shot(f, a.faceBox(f))
+		capLoopSnaps(a.loop.findings)
 	}
+	if a.motion.due(f.PTS) {
+		box := a.faceBox(f)
+		a.motion.observe(f, box)
+		if s := &a.motion.span; s.snap == "" && a.motion.qualifies(*s) && a.photoSnaps() < maxSnaps {
+			// The moving photo was just found: this frame shows it.
+			s.snap = shot(f, box)
+		}
+	}
+}
+
+// maxSnaps bounds the evidence snapshots kept per kind of finding.
+const maxSnaps = 3
+
+// shot is the evidence snapshot of f with the face box outlined ("" if it cannot be made).
+func shot(f *media.Frame, box image.Rectangle) string {
+	s, err := snapshot.Encode(f, box, snapshot.DefaultWidth)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// capLoopSnaps keeps the snapshots of the maxSnaps longest loops only.
+func capLoopSnaps(ls []loopFinding) {
+	for {
+		n, shortest := 0, -1
+		for i, l := range ls {
+			if l.snap == "" {
+				continue
+			}
+			n++
+			if shortest < 0 || l.to-l.from < ls[shortest].to-ls[shortest].from {
+				shortest = i
+			}
+		}
+		if n <= maxSnaps {
+			return
+		}
+		ls[shortest].snap = ""
+	}
+}
+
+// photoSnaps counts the moving-photo findings with a snapshot: the first maxSnaps get one.
+func (a *Analyzer) photoSnaps() int {
+	n := 0
+	for _, p := range a.motion.findings {
+		if p.snap != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // faceBox returns the newest face box no older than a second, or the empty rectangle.

@@ -77,6 +77,7 @@ func TestLoop(t *testing.T) {
 	if c.NextStep == "" || c.Confidence < 0.75 || c.Confidence > 1 {
 		t.Errorf("next step %q, confidence %.2f", c.NextStep, c.Confidence)
 	}
+	checkSnapshot(t, c.Evidence[0].Snapshot)
 	t.Logf("%s (%.2f): %s | %s", c.Status, c.Confidence, c.Summary, c.Evidence[0].Detail)
 }
 
@@ -119,6 +120,7 @@ func TestPhotoMotion(t *testing.T) {
 	if c.Status != report.Fail || len(c.Evidence) == 0 || c.Evidence[0].Kind != kindPhoto {
 		t.Fatalf("moving photo: %s %q %+v", c.Status, c.Summary, c.Evidence)
 	}
+	checkSnapshot(t, c.Evidence[0].Snapshot)
 	t.Logf("%s (%.2f): %s | %s", c.Status, c.Confidence, c.Summary, c.Evidence[0].Detail)
 }
 

@@ -96,10 +96,14 @@ func photoDetail(p photoFinding) string {
 func evidence(loops []loopFinding, photos []photoFinding) []report.Evidence {
 	var ev []report.Evidence
 	for _, l := range loops {
-		ev = append(ev, report.Range(l.from.Seconds(), l.to.Seconds(), kindLoop, loopDetail(l)))
+		e := report.Range(l.from.Seconds(), l.to.Seconds(), kindLoop, loopDetail(l))
+		e.Snapshot = l.snap
+		ev = append(ev, e)
 	}
 	for _, p := range photos {
-		ev = append(ev, report.Range(p.from.Seconds(), p.to.Seconds(), kindPhoto, photoDetail(p)))
+		e := report.Range(p.from.Seconds(), p.to.Seconds(), kindPhoto, photoDetail(p))
+		e.Snapshot = p.snap
+		ev = append(ev, e)
 	}
 	slices.SortStableFunc(ev, func(x, y report.Evidence) int { return cmp.Compare(x.AtS, y.AtS) })
 	if len(ev) > maxEvidence {
