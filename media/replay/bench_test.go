@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"image"
 	"path/filepath"
 	"testing"
 	"time"
@@ -49,5 +50,21 @@ func BenchmarkObserve(b *testing.B) {
 				observe()
 			}
 		})
+	}
+}
+
+// BenchmarkFrameCue measures one run of the (unwired) frame cue around a 160-px face box
+// in the middle of a 640×480 corpus frame; on video it would run about once a second.
+func BenchmarkFrameCue(b *testing.B) {
+	frames := benchFrames(b, 640, 480)
+	var d frameDetector
+	box := image.Rect(240, 120, 400, 280)
+	d.measure(frames[0], box)
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		d.measure(frames[i%len(frames)], box)
+		i++
 	}
 }

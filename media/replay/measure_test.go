@@ -96,3 +96,61 @@ func TestMeasure(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasureFrame prints the frame cue's lines (offset, tilt, cover, step) on the
+// corpus's print, screen and live stills and on every sample (about one a second) of
+// the 19 genuine clips, with each clip's closest approach to the thresholds. It runs
+// only with REPLAY_MEASURE=1:
+//
+//	REPLAY_MEASURE=1 go test -run TestMeasureFrame -v ./media/replay
+func TestMeasureFrame(t *testing.T) {
+	if os.Getenv("REPLAY_MEASURE") == "" {
+		t.Skip("set REPLAY_MEASURE=1 to print the measurements")
+	}
+	needFFmpeg(t)
+	dir := corpusDir(t)
+	genuine, _ := corpusClips(t)
+	faces := newFaces(t)
+	if faces == nil {
+		t.Skip("no face cascades")
+	}
+	paths := []string{
+		filepath.Join(dir, "replay", "silentface_F1_print_attack_upright.jpg"),
+		filepath.Join(dir, "replay", "silentface_F2_screen_replay_upright.jpg"),
+		filepath.Join(dir, "photo", "silentface_T1_live_same_person_upright.jpg"),
+	}
+	for _, p := range append(paths, genuine...) {
+		fa := faces.Fresh()
+		a := New(Config{}, fa)
+		var d frameDetector
+		var sides, top float64 // the clip's best support of each rule
+		n, ok := 0, 0
+		var lines []string
+		var last time.Duration
+		for i, f := range loadFrames(t, p, 0) {
+			fa.Observe(f)
+			a.Observe(f)
+			if i > 0 && f.PTS-last < 900*time.Millisecond {
+				continue
+			}
+			last = f.PTS
+			n++
+			m := d.measure(f, a.faceBox(f))
+			if !m.ok {
+				lines = append(lines, fmt.Sprintf("%5.1fs box %v not measured", f.PTS.Seconds(), m.box))
+				continue
+			}
+			ok++
+			if m.okSides {
+				sides = max(sides, min(m.left.cover, m.right.cover))
+			}
+			top = max(top, m.top.cover)
+			lines = append(lines, fmt.Sprintf("%5.1fs box %v L %s R %s T %s held sides %v top %v", f.PTS.Seconds(), m.box, m.left, m.right, m.top, m.sides, m.topEdge))
+		}
+		t.Logf("%-45s samples %d measured %d best sides %.2f top %.2f\n    %s", filepath.Base(p), n, ok, sides, top, strings.Join(lines, "\n    "))
+	}
+}
+
+func (l edgeLine) String() string {
+	return fmt.Sprintf("%+.2f/%+.2f/%.2f/%3.0f", l.pos, l.tilt, l.cover, l.step)
+}
