@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/media/interval"
 )
 
 // maxEvidence caps the evidence list so hour-long calls stay small: findings of one kind
@@ -247,16 +248,7 @@ func warnSummary(k kind, d time.Duration, fs []finding) string {
 }
 
 // kindsIn counts the distinct kinds of findings in fs.
-func kindsIn(fs []finding) int {
-	var seen [numKinds]bool
-	n := 0
-	for _, f := range fs {
-		if !seen[f.kind] {
-			seen[f.kind], n = true, n+1
-		}
-	}
-	return n
-}
+func kindsIn(fs []finding) int { return interval.Kinds(fs) }
 
 // nextStep suggests what the interviewer can do about a kind of problem.
 func nextStep(k kind) string {

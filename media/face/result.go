@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/media/interval"
 )
 
 // maxEvidence caps the evidence list; findings of one kind closest together merge first.
@@ -134,16 +135,7 @@ func warnSummary(k kind, d time.Duration, pct string, fs []finding) string {
 }
 
 // kindsIn counts the distinct kinds of findings in fs.
-func kindsIn(fs []finding) int {
-	var seen [numKinds]bool
-	n := 0
-	for _, f := range fs {
-		if !seen[f.kind] {
-			seen[f.kind], n = true, n+1
-		}
-	}
-	return n
-}
+func kindsIn(fs []finding) int { return interval.Kinds(fs) }
 
 // nextStep suggests what the interviewer can do about a kind of finding.
 func nextStep(k kind) string {

@@ -3,6 +3,8 @@ package face
 import (
 	"fmt"
 	"time"
+
+	"github.com/integritybot/integritybot/media/interval"
 )
 
 // kind is the type of a finding; its name is the evidence "kind" in the report.
@@ -230,32 +232,14 @@ func merge(a, b finding) finding {
 	return m
 }
 
+// Kind and Span make findings compactable (media/interval).
+func (f finding) Kind() int { return int(f.kind) }
+
+// Span returns the finding's interval.
+func (f finding) Span() (from, to time.Duration) { return f.from, f.to }
+
 // compact merges the closest pairs of same-kind findings until at most limit remain.
-// fs must be sorted by start; the result is too.
-func compact(fs []finding, limit int) []finding {
-	for len(fs) > limit {
-		var last [numKinds]int
-		for i := range last {
-			last[i] = -1
-		}
-		bi, bj := -1, -1
-		var best time.Duration
-		for j, f := range fs {
-			if i := last[f.kind]; i >= 0 {
-				if gap := f.from - fs[i].to; bi < 0 || gap < best {
-					bi, bj, best = i, j, gap
-				}
-			}
-			last[f.kind] = j
-		}
-		if bi < 0 {
-			return fs
-		}
-		fs[bi] = merge(fs[bi], fs[bj])
-		fs = append(fs[:bj], fs[bj+1:]...)
-	}
-	return fs
-}
+func compact(fs []finding, limit int) []finding { return interval.Compact(fs, limit, merge) }
 
 // secs formats a duration as seconds with one decimal, e.g. "12.0 s".
 func secs(d time.Duration) string {
