@@ -26,6 +26,10 @@ type participant struct {
 	pc   *webrtc.PeerConnection
 	log  *slog.Logger
 
+	// early holds ICE candidates that came before the offer; only the signaling reader
+	// goroutine (handle) touches it.
+	early []webrtc.ICECandidateInit
+
 	mu        sync.Mutex
 	videoSSRC webrtc.SSRC
 	sending   bool
@@ -80,9 +84,15 @@ func (p *participant) handle(data []byte) {
 			return // end of candidates
 		}
 		p.noteCandidate(msg.Candidate.Candidate)
-		if err := p.pc.AddICECandidate(*msg.Candidate); err != nil {
-			p.sock.Send(out{Type: "error", Error: "invalid ICE candidate: " + err.Error()})
+		if p.pc.RemoteDescription() == nil {
+			// A client may trickle a candidate before its offer reaches us (it gathers while
+			// it sends); keep it until the offer is set.
+			if len(p.early) < maxEarlyCandidates {
+				p.early = append(p.early, *msg.Candidate)
+			}
+			return
 		}
+		p.addCandidate(*msg.Candidate)
 	case "track":
 		p.onTrackState(msg)
 	case "hello":
@@ -98,6 +108,15 @@ func (p *participant) handle(data []byte) {
 	}
 }
 
+// maxEarlyCandidates bounds the candidates kept from before the offer.
+const maxEarlyCandidates = 64
+
+func (p *participant) addCandidate(c webrtc.ICECandidateInit) {
+	if err := p.pc.AddICECandidate(c); err != nil {
+		p.sock.Send(out{Type: "error", Error: "invalid ICE candidate: " + err.Error()})
+	}
+}
+
 func (p *participant) onOffer(sdp string) {
 	p.mu.Lock()
 	first := !p.present
@@ -110,6 +129,10 @@ func (p *participant) onOffer(sdp string) {
 		p.sock.Send(out{Type: "error", Error: "invalid offer: " + err.Error()})
 		return
 	}
+	for _, c := range p.early {
+		p.addCandidate(c)
+	}
+	p.early = nil
 	if err := p.addOutTracks(); err != nil {
 		p.sock.Send(out{Type: "error", Error: "could not set up media: " + err.Error()})
 		return

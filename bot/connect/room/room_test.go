@@ -84,6 +84,8 @@ type client struct {
 	wmu      sync.Mutex
 	msgs     chan map[string]any
 	videoPkt atomic.Int64
+	candMu   sync.Mutex
+	cands    []string // every ICE candidate the server trickled, in order
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -155,6 +157,9 @@ func (c *client) read() {
 			var ic webrtc.ICECandidateInit
 			_ = json.Unmarshal(b, &ic)
 			_ = c.pc.AddICECandidate(ic)
+			c.candMu.Lock()
+			c.cands = append(c.cands, ic.Candidate)
+			c.candMu.Unlock()
 		}
 		select {
 		case c.msgs <- msg:
@@ -433,20 +438,18 @@ func TestDeploymentICE(t *testing.T) {
 			cands = append(cands, l)
 		}
 	}
-	deadline := time.After(5 * time.Second)
-	for len(cands) < 1 {
-		select {
-		case m := <-c.msgs:
-			if m["type"] == "candidate" {
-				if ic, ok := m["candidate"].(map[string]any); ok {
-					cands = append(cands, ic["candidate"].(string))
-				}
-			}
-		case <-deadline:
-			t.Fatal("the server offered no ICE candidates")
-		}
-	}
+	// Candidates trickle from the moment the server sets its answer, possibly before the answer
+	// message itself: the client records them all as they come.
+	waitUntil(t, 10*time.Second, "a server ICE candidate with the public address", func() bool {
+		c.candMu.Lock()
+		defer c.candMu.Unlock()
+		return strings.Contains(strings.Join(append(append([]string{}, cands...), c.cands...), "\n"), " 203.0.113.7 ")
+	})
+	c.candMu.Lock()
+	cands = append(cands, c.cands...)
+	c.candMu.Unlock()
 	t.Logf("server candidates: %q", cands)
+	ipv4 := false
 	for _, cand := range cands {
 		fields := strings.Fields(cand)
 		if len(fields) < 6 {
@@ -454,9 +457,18 @@ func TestDeploymentICE(t *testing.T) {
 		}
 		var port int
 		fmt.Sscan(fields[5], &port)
-		if fields[4] != "203.0.113.7" || port < 42000 || port > 42010 {
-			t.Errorf("candidate %q: want 203.0.113.7 with a port in 42000–42010", cand)
+		if port < 42000 || port > 42010 {
+			t.Errorf("candidate %q: port outside 42000–42010", cand)
 		}
+		// The public address is IPv4, so it replaces every IPv4 host address; an IPv6 host
+		// candidate (no 1:1 mapping for it) is still offered as it is.
+		if !strings.Contains(fields[4], ":") && fields[4] != "203.0.113.7" {
+			t.Errorf("candidate %q: IPv4 host address not replaced by 203.0.113.7", cand)
+		}
+		ipv4 = ipv4 || fields[4] == "203.0.113.7"
+	}
+	if !ipv4 {
+		t.Errorf("no candidate advertises the public address 203.0.113.7: %q", cands)
 	}
 }
 
@@ -479,5 +491,33 @@ func TestIdleTimeoutEndsInterview(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("timeline does not say why the interview ended: %+v", r.Timeline)
+	}
+}
+
+// TestCandidateBeforeOffer: a client that trickles a candidate before its offer reaches the
+// server is not refused; the candidate is used once the offer is set.
+func TestCandidateBeforeOffer(t *testing.T) {
+	f := newFixture(t, "vp8")
+	c := f.dial(t, room.Candidate)
+	c.waitFor("welcome", 5*time.Second)
+	if _, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	c.send(map[string]any{"type": "candidate", "candidate": map[string]any{
+		"candidate": "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host", "sdpMid": "0", "sdpMLineIndex": 0}})
+	c.offer()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case m := <-c.msgs:
+			switch m["type"] {
+			case "error":
+				t.Fatalf("server refused an early candidate: %v", m["error"])
+			case "answer":
+				return
+			}
+		case <-deadline:
+			t.Fatal("no answer")
+		}
 	}
 }

@@ -48,6 +48,12 @@ func (c *client) attempt(ctx context.Context) (got bool, err error) {
 		}
 	})
 	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+		// Under mu: close closes m.cands under it, and pion may still gather then.
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.closed {
+			return
+		}
 		select {
 		case m.cands <- cand:
 		default: // more than 64 candidates: the rest are found by the server as peer-reflexive
@@ -132,6 +138,7 @@ func (m *attemptState) wait(ctx context.Context) (bool, error) {
 func (m *attemptState) close() {
 	m.mu.Lock()
 	m.closed = true
+	close(m.cands)
 	m.mu.Unlock()
 	if m.resource != nil && m.resource.url != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -141,7 +148,6 @@ func (m *attemptState) close() {
 		cancel()
 	}
 	_ = m.pc.Close()
-	close(m.cands)
 	m.wg.Wait()
 }
 
