@@ -136,6 +136,7 @@ type Analyzer struct {
 
 	findings   []finding // closed findings, in order of start
 	resChanges []resChange
+	snaps      []snap // pictures of frozen and flat stretches, at most maxSnaps
 }
 
 // New returns an Analyzer; zero fields in cfg take the defaults of DefaultConfig.

@@ -71,6 +71,7 @@ type run struct {
 	w, h     int     // smallest size seen (low resolution)
 	fpsSum   float64 // sum of measured rates (low fps)
 	fpsCount int
+	snapped  bool // a snapshot of this run was taken
 }
 
 // picture holds per-frame state: the subsampled previous frame and the open runs.
@@ -177,6 +178,8 @@ func (p *picture) observe(a *Analyzer, f *media.Frame) {
 		p.frozen.on, p.frozen.from = true, p.lastPTS
 	}
 	p.step1(a, &p.frozen, identical, t, kindFrozen, a.cfg.FrozenAfter)
+	a.snapRun(&p.uniform, f, a.cfg.BlackAfter)
+	a.snapRun(&p.frozen, f, a.cfg.FrozenAfter)
 
 	small := f.Width < a.cfg.MinWidth || f.Height < a.cfg.MinHeight
 	if small && (!p.lowRes.on || f.Width*f.Height < p.lowRes.w*p.lowRes.h) {

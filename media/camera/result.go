@@ -274,7 +274,9 @@ func (a *Analyzer) evidence(fs []finding, conn []span, now time.Duration) []repo
 	fs = compact(fs, maxEvidence)
 	ev := make([]report.Evidence, 0, len(fs))
 	for _, f := range fs {
-		ev = append(ev, report.Range(f.from.Seconds(), f.to.Seconds(), f.kind.String(), f.detail()))
+		e := report.Range(f.from.Seconds(), f.to.Seconds(), f.kind.String(), f.detail())
+		e.Snapshot = a.snapshotFor(f.kind, f.from, f.to)
+		ev = append(ev, e)
 	}
 	for i, c := range conn {
 		if len(ev) >= maxEvidence {
