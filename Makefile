@@ -9,9 +9,12 @@ export CGO_ENABLED = 1
 run: deps cascades ## Run the service with its embedded defaults (HTTP on 127.0.0.1:8080, data in ./data).
 	$(GO) run ./cmd/integritybot serve $(ARGS)
 
-test: deps-test cascades ## Every test: vet, unit, pion peer-pair, fuzz seeds, headless-Chromium end-to-end.
-	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 25m ./...
+# TESTPKGS narrows `make test` (e.g. TESTPKGS=./internal/store/...); the default is everything.
+TESTPKGS ?= ./...
+
+test: deps-test cascades ## Every test: vet, unit, pion peer-pair, fuzz seeds, headless-Chromium end-to-end, the store on SQLite and on a throwaway PostgreSQL (scripts/postgres.sh).
+	$(GO) vet $(TESTPKGS)
+	@scripts/postgres.sh $(GO) test -race -count=1 -timeout 25m $(TESTPKGS)
 
 build: deps cascades
 	$(GO) build -o bin/integritybot ./cmd/integritybot

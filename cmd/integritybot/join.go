@@ -90,7 +90,7 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	log := newLogger(cfg.Log, stderr)
-	st, err := store.Open(ctx, cfg.DBPath())
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

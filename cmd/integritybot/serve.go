@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -57,11 +58,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // it stops taking requests, closes the rooms (their reports are saved as interrupted) and the store.
 func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slog.Logger, stdout io.Writer) error {
 	defer ln.Close()
-	st, err := store.Open(ctx, cfg.DBPath())
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	log.Info("store open", "driver", st.Driver(), "node_id", nodeID(cfg))
 	interrupted, err := st.MarkInterrupted(ctx)
 	if err != nil {
 		return err
@@ -110,7 +112,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	base := cfg.BaseURL()
 	fmt.Fprintf(stdout, "integritybot is running: open %s\n", base)
 	if generated {
-		fmt.Fprintf(stdout, "API token (shown once; stored in %s): %s\n", cfg.DBPath(), apiToken)
+		fmt.Fprintf(stdout, "API token (shown once; stored in %s): %s\n", storeName(cfg), apiToken)
 		fmt.Fprintf(stdout, "Sign in to the web page with: %s/#token=%s\n", base, apiToken)
 	}
 	go retention(ctx, st, cfg.Retention.Days, log)
@@ -128,6 +130,40 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	stopJoins(sctx)
 	ch.stop() // after the rooms: their interrupted summaries are queued, delivered at the next start if not now
 	return nil
+}
+
+// openStore opens the store cfg selects (store.driver): SQLite in data_dir, or the PostgreSQL
+// server store.dsn names, shared with other serve processes under this one's node id.
+func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	return store.OpenConfig(ctx, store.Config{
+		Driver: cfg.Store.Driver, Path: cfg.DBPath(), DSN: cfg.Store.DSN.Value(), NodeID: nodeID(cfg),
+	})
+}
+
+// nodeID is server.node_id, else hostname:port of the listen address: stable across restarts
+// on the same address (so a restarted node interrupts its own interviews at once) and unique
+// among processes on one host.
+func nodeID(cfg config.Config) string {
+	if cfg.Server.NodeID != "" {
+		return cfg.Server.NodeID
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	_, port, err := net.SplitHostPort(cfg.Server.Addr)
+	if err != nil {
+		port = cfg.Server.Addr
+	}
+	return host + ":" + port
+}
+
+// storeName says where the store keeps its data, for messages (never the DSN: it holds a password).
+func storeName(cfg config.Config) string {
+	if cfg.Store.Driver == store.DriverPostgres {
+		return "the PostgreSQL store"
+	}
+	return cfg.DBPath()
 }
 
 // secret returns the configured value, else the stored one, else a new one it stores.

@@ -41,6 +41,8 @@ type Config struct {
 	Webhook webhook.Config `yaml:"webhook"`
 	// LiveKit configures joining calls in LiveKit rooms (livekit.go).
 	LiveKit LiveKit `yaml:"livekit"`
+	// Store selects SQLite or PostgreSQL (store.go).
+	Store Store `yaml:"store"`
 }
 
 // Server configures the HTTP server.
@@ -57,6 +59,9 @@ type Server struct {
 	// Metrics serves /metrics (Prometheus) and /debug/pprof/; they need the API token unless
 	// the server listens on loopback only and has no trusted proxies.
 	Metrics bool `yaml:"metrics"`
+	// NodeID names this process among serve processes sharing a PostgreSQL store; empty means
+	// hostname:port of the listen address (stable across restarts). See store.go.
+	NodeID string `yaml:"node_id"`
 }
 
 // Auth configures the API token and link tokens.
@@ -193,6 +198,7 @@ func Default() Config {
 	c.Log.Format = "text"
 	c.Slack, c.Discord = slack.DefaultConfig(), discord.DefaultConfig()
 	c.LiveKit = defaultLiveKit()
+	c.Store = defaultStore()
 	return c
 }
 
@@ -243,6 +249,9 @@ func LoadEnv(path string, getenv func(string) (string, bool)) (Config, error) {
 		}
 	}
 	if err := applyEnv(&c, getenv); err != nil {
+		return Config{}, err
+	}
+	if err := loadStoreDSN(&c); err != nil {
 		return Config{}, err
 	}
 	if err := c.Validate(); err != nil {
@@ -297,6 +306,9 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 		c.Server.PublicURL = v
 	}
 	if err := applyChatEnv(c, get); err != nil {
+		return err
+	}
+	if err := applyStoreEnv(c, get); err != nil {
 		return err
 	}
 	return applyLiveKitEnv(c, get)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/integritybot/integritybot/internal/report"
@@ -39,8 +40,8 @@ func (s *Store) CreateInterview(ctx context.Context, iv Interview) error {
 	case iv.State == "":
 		return errors.New("store: create interview: empty state")
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO interviews(`+interviewColumns+`)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+	res, err := s.w.ExecContext(ctx, s.q(`INSERT INTO interviews(`+interviewColumns+`)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`),
 		iv.ID, iv.Candidate.Name, iv.Candidate.ClaimedLocation, iv.Candidate.ClaimedTimezone, iv.Notes,
 		iv.CreatedAt.UnixNano(), nanos(iv.StartedAt), nanos(iv.EndedAt), string(iv.State),
 		iv.SlackChannel, iv.DiscordChannel)
@@ -57,7 +58,7 @@ func (s *Store) CreateInterview(ctx context.Context, iv Interview) error {
 
 // GetInterview returns the interview with id, or ErrNotFound.
 func (s *Store) GetInterview(ctx context.Context, id string) (Interview, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+interviewColumns+` FROM interviews WHERE id = ?`, id)
+	row := s.r.QueryRowContext(ctx, s.q(`SELECT `+interviewColumns+` FROM interviews WHERE id = ?`), id)
 	iv, err := scanInterview(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Interview{}, fmt.Errorf("store: get interview %s: %w", id, ErrNotFound)
@@ -71,10 +72,10 @@ func (s *Store) GetInterview(ctx context.Context, id string) (Interview, error) 
 // ListInterviews returns up to limit interviews, newest first; limit <= 0 means all.
 func (s *Store) ListInterviews(ctx context.Context, limit int) ([]Interview, error) {
 	if limit <= 0 {
-		limit = -1 // SQLite: no limit
+		limit = math.MaxInt64 // no limit (PostgreSQL refuses SQLite's -1)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+interviewColumns+` FROM interviews
-		ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+interviewColumns+` FROM interviews
+		ORDER BY created_at DESC, id DESC LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list interviews: %w", err)
 	}
@@ -99,8 +100,8 @@ func (s *Store) SetInterviewState(ctx context.Context, id string, state report.S
 	if state == "" {
 		return errors.New("store: set interview state: empty state")
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE interviews SET state = ?,
-		started_at = COALESCE(?, started_at), ended_at = COALESCE(?, ended_at) WHERE id = ?`,
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE interviews SET state = ?,
+		started_at = COALESCE(?, started_at), ended_at = COALESCE(?, ended_at) WHERE id = ?`),
 		string(state), nanos(startedAt), nanos(endedAt), id)
 	if err != nil {
 		return fmt.Errorf("store: set interview state %s: %w", id, err)
@@ -118,7 +119,7 @@ func (s *Store) SetInterviewState(ctx context.Context, id string, state report.S
 // elsewhere (snapshots) are the caller's to remove.
 func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 	// Reports go by ON DELETE CASCADE (foreign_keys is on for every connection).
-	res, err := s.w.ExecContext(ctx, `DELETE FROM interviews WHERE created_at < ?`, t.UnixNano())
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM interviews WHERE created_at < ?`), t.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: delete before: %w", err)
 	}
@@ -127,6 +128,56 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 		return 0, fmt.Errorf("store: delete before: %w", err)
 	}
 	return int(n), nil
+}
+
+// ErrElsewhere is returned (wrapped) by StartInterview when the interview is live on another
+// node sharing the database, and that node still renews its lease.
+var ErrElsewhere = errors.New("store: interview runs on another node")
+
+// StartInterview records that the call of interview id started at at on this node
+// (Config.NodeID): the interview becomes live and pinned here. On PostgreSQL an interview live
+// on another node is refused with ErrElsewhere until that node's lease goes stale (its report
+// unsaved for Config.StaleAfter); then this node takes it over. ErrNotFound if there is no such
+// interview.
+func (s *Store) StartInterview(ctx context.Context, id string, at time.Time) error {
+	cutoff := int64(math.MaxInt64) // SQLite: one node, nothing is elsewhere
+	if s.d == dialectPostgres {
+		cutoff = s.now().Add(-s.staleAfter).UnixNano()
+	}
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE interviews SET state = ?1, started_at = ?2, node_id = ?3
+		WHERE id = ?4 AND (state <> ?1 OR node_id = '' OR node_id = ?3 OR COALESCE(
+			(SELECT r.saved_at FROM reports r WHERE r.interview_id = interviews.id), started_at, created_at) < ?5)`),
+		string(report.Live), at.UnixNano(), s.node, id, cutoff)
+	if err != nil {
+		return fmt.Errorf("store: start interview %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: start interview %s: %w", id, err)
+	} else if n > 0 {
+		return nil
+	}
+	var node string
+	err = s.w.QueryRowContext(ctx, s.q(`SELECT node_id FROM interviews WHERE id = ?`), id).Scan(&node)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: start interview %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store: start interview %s: %w", id, err)
+	}
+	return fmt.Errorf("store: start interview %s: live on node %q: %w", id, node, ErrElsewhere)
+}
+
+// InterviewNode returns the node recorded as running interview id ("" when none).
+func (s *Store) InterviewNode(ctx context.Context, id string) (string, error) {
+	var node string
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT node_id FROM interviews WHERE id = ?`), id).Scan(&node)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("store: interview node %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: interview node %s: %w", id, err)
+	}
+	return node, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -76,8 +78,8 @@ func (s *Store) enqueue(ctx context.Context, e OutboxEntry, window time.Duration
 	defer tx.Rollback()
 	if window > 0 {
 		var n int
-		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE interview_id = ? AND notifier = ?
-			AND target = ? AND kind = ? AND check_id = ? AND created_at > ?`,
+		err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM outbox WHERE interview_id = ? AND notifier = ?
+			AND target = ? AND kind = ? AND check_id = ? AND created_at > ?`),
 			e.InterviewID, e.Notifier, e.Target, e.Kind, e.Check, e.CreatedAt.Add(-window).UnixNano()).Scan(&n)
 		if err != nil {
 			return false, fmt.Errorf("store: enqueue %s: %w", e.Key, err)
@@ -86,11 +88,13 @@ func (s *Store) enqueue(ctx context.Context, e OutboxEntry, window time.Duration
 			return false, nil
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO outbox(dedupe_key, interview_id, notifier, target, kind,
+	// The casts give PostgreSQL the parameters' types, which it cannot infer from a SELECT list.
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox(dedupe_key, interview_id, notifier, target, kind,
 		check_id, payload, state, attempts, next_attempt_at, last_error, message_id, thread_id, created_at)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, '', '', '', ?10
+		SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), CAST(?4 AS TEXT), CAST(?5 AS TEXT),
+			CAST(?6 AS TEXT), CAST(?7 AS TEXT), CAST(?8 AS TEXT), 0, CAST(?9 AS BIGINT), '', '', '', CAST(?10 AS BIGINT)
 		WHERE EXISTS (SELECT 1 FROM interviews WHERE id = ?2)
-		ON CONFLICT(dedupe_key) DO NOTHING`,
+		ON CONFLICT(dedupe_key) DO NOTHING`),
 		e.Key, e.InterviewID, e.Notifier, e.Target, e.Kind, e.Check, string(e.Payload),
 		string(OutboxPending), e.NextAttemptAt.UnixNano(), e.CreatedAt.UnixNano())
 	if err != nil {
@@ -103,7 +107,7 @@ func (s *Store) enqueue(ctx context.Context, e OutboxEntry, window time.Duration
 	if n == 0 {
 		// Either the key exists (idempotent) or the interview does not.
 		var exists int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM interviews WHERE id = ?`, e.InterviewID).Scan(&exists); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM interviews WHERE id = ?`), e.InterviewID).Scan(&exists); err != nil {
 			return false, fmt.Errorf("store: enqueue %s: %w", e.Key, err)
 		}
 		if exists == 0 {
@@ -120,7 +124,16 @@ func (s *Store) enqueue(ctx context.Context, e OutboxEntry, window time.Duration
 // DueOutbox returns up to limit pending entries due at now, oldest first. An entry waits
 // while an older pending entry of the same interview, notifier and target exists, so each
 // thread is posted in order (the first message starts the thread the others reply to).
+//
+// On PostgreSQL, where several workers (processes) share the outbox, the entries returned
+// are claimed until now + Config.ClaimLease: no other DueOutbox returns them until the worker
+// records the outcome (MarkDelivered, MarkRetry, MarkFailed) or the lease lapses (the worker
+// died mid-batch). Rows another worker is claiming at this instant are skipped, not waited
+// for (FOR UPDATE SKIP LOCKED). SQLite has one worker and claims nothing.
 func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxEntry, error) {
+	if s.d == dialectPostgres {
+		return s.claimOutbox(ctx, now, limit)
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox o
 		WHERE state = ?1 AND next_attempt_at <= ?2 AND NOT EXISTS (
 			SELECT 1 FROM outbox p WHERE p.state = ?1 AND p.interview_id = o.interview_id
@@ -132,11 +145,40 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]Outb
 	return scanOutbox(rows, "due outbox")
 }
 
+// claimOutboxSQL selects and locks the due rows no one else holds, then stamps the lease in
+// the same statement. Under READ COMMITTED a row another worker claimed and committed in the
+// meantime is re-checked after its lock is taken, fails claimed_until <= now and is dropped.
+var claimOutboxSQL = `WITH due AS MATERIALIZED (
+		SELECT id FROM outbox o
+		WHERE state = $1 AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2)
+		AND NOT EXISTS (
+			SELECT 1 FROM outbox p WHERE p.state = $1 AND p.interview_id = o.interview_id
+			AND p.notifier = o.notifier AND p.target = o.target AND p.id < o.id)
+		ORDER BY next_attempt_at, id LIMIT $3
+		FOR UPDATE SKIP LOCKED)
+	UPDATE outbox SET claimed_until = $4 FROM due WHERE outbox.id = due.id
+	RETURNING ` + strings.ReplaceAll("outbox."+strings.ReplaceAll(outboxColumns, "\n\t", " "), ", ", ", outbox.")
+
+func (s *Store) claimOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxEntry, error) {
+	rows, err := s.w.QueryContext(ctx, claimOutboxSQL, string(OutboxPending), now.UnixNano(), limit,
+		now.Add(s.claimLease).UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("store: due outbox: %w", err)
+	}
+	out, err := scanOutbox(rows, "due outbox")
+	// RETURNING follows no ORDER BY.
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.NextAttemptAt.Before(b.NextAttemptAt) || a.NextAttemptAt.Equal(b.NextAttemptAt) && a.ID < b.ID
+	})
+	return out, err
+}
+
 // OutboxDepth returns how many entries wait for delivery (pending, due or not): the outbox
 // depth /metrics exports.
 func (s *Store) OutboxDepth(ctx context.Context) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE state = ?`, string(OutboxPending)).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM outbox WHERE state = ?`), string(OutboxPending)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: outbox depth: %w", err)
 	}
 	return n, nil
@@ -145,7 +187,7 @@ func (s *Store) OutboxDepth(ctx context.Context) (int, error) {
 // OutboxEntries returns the entries of an interview, oldest first (the report page's
 // delivery state). Payloads are left out.
 func (s *Store) OutboxEntries(ctx context.Context, interviewID string) ([]OutboxEntry, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE interview_id = ? ORDER BY id`, interviewID)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+outboxColumns+` FROM outbox WHERE interview_id = ? ORDER BY id`), interviewID)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox of %s: %w", interviewID, err)
 	}
@@ -160,8 +202,8 @@ func (s *Store) OutboxEntries(ctx context.Context, interviewID string) ([]Outbox
 // target, or "" when nothing was delivered there yet.
 func (s *Store) OutboxThread(ctx context.Context, interviewID, notifier, target string) (string, error) {
 	var th string
-	err := s.r.QueryRowContext(ctx, `SELECT thread_id FROM outbox WHERE interview_id = ? AND notifier = ?
-		AND target = ? AND thread_id <> '' ORDER BY id LIMIT 1`, interviewID, notifier, target).Scan(&th)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT thread_id FROM outbox WHERE interview_id = ? AND notifier = ?
+		AND target = ? AND thread_id <> '' ORDER BY id LIMIT 1`), interviewID, notifier, target).Scan(&th)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -172,10 +214,11 @@ func (s *Store) OutboxThread(ctx context.Context, interviewID, notifier, target 
 }
 
 // MarkDelivered records a delivery with the platform's ids. Only a pending entry changes:
-// a delivered entry stays as first recorded.
+// a delivered entry stays as first recorded. It (like MarkRetry and MarkFailed) ends the
+// entry's claim.
 func (s *Store) MarkDelivered(ctx context.Context, id int64, messageID, threadID string, at time.Time) error {
 	return s.markOutbox(ctx, id, `UPDATE outbox SET state = ?, message_id = ?, thread_id = ?, delivered_at = ?,
-		last_error = '', attempts = attempts + 1 WHERE id = ? AND state = ?`,
+		last_error = '', attempts = attempts + 1, claimed_until = NULL WHERE id = ? AND state = ?`,
 		string(OutboxDelivered), messageID, threadID, at.UnixNano(), id, string(OutboxPending))
 }
 
@@ -185,18 +228,18 @@ func (s *Store) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr
 	return s.markOutbox(ctx, id, `UPDATE outbox SET next_attempt_at = ?, last_error = ?,
 		message_id = CASE WHEN ? <> '' THEN ? ELSE message_id END,
 		thread_id = CASE WHEN ? <> '' THEN ? ELSE thread_id END,
-		attempts = attempts + 1 WHERE id = ? AND state = ?`,
+		attempts = attempts + 1, claimed_until = NULL WHERE id = ? AND state = ?`,
 		next.UnixNano(), lastError, messageID, messageID, threadID, threadID, id, string(OutboxPending))
 }
 
 // MarkFailed gives up on an entry the platform refused for good.
 func (s *Store) MarkFailed(ctx context.Context, id int64, lastError string) error {
-	return s.markOutbox(ctx, id, `UPDATE outbox SET state = ?, last_error = ?, attempts = attempts + 1
+	return s.markOutbox(ctx, id, `UPDATE outbox SET state = ?, last_error = ?, attempts = attempts + 1, claimed_until = NULL
 		WHERE id = ? AND state = ?`, string(OutboxFailed), lastError, id, string(OutboxPending))
 }
 
 func (s *Store) markOutbox(ctx context.Context, id int64, q string, args ...any) error {
-	res, err := s.w.ExecContext(ctx, q, args...)
+	res, err := s.w.ExecContext(ctx, s.q(q), args...)
 	if err != nil {
 		return fmt.Errorf("store: outbox entry %d: %w", id, err)
 	}

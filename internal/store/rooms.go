@@ -17,9 +17,10 @@ func (r Rooms) Interview(ctx context.Context, id string) (report.Candidate, repo
 	return iv.Candidate, iv.State, err
 }
 
-// Started records that the call started at at.
+// Started records that the call started at at, on this node (StartInterview: ErrElsewhere
+// when another node runs it).
 func (r Rooms) Started(ctx context.Context, id string, at time.Time) error {
-	return r.SetInterviewState(ctx, id, report.Live, &at, nil)
+	return r.StartInterview(ctx, id, at)
 }
 
 // Ended stores the final (or interrupted) report and the interview's end.

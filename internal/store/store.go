@@ -1,11 +1,16 @@
-// Package store keeps interviews, their reports and server settings in SQLite
-// (modernc.org/sqlite, pure Go). It is the single-machine default; the methods are what a
-// Postgres store will implement later, so nothing here leaks SQLite types.
+// Package store keeps interviews, their reports, the notification outbox and server settings
+// in SQLite (modernc.org/sqlite, pure Go; the single-machine default) or PostgreSQL (pgx,
+// github.com/jackc/pgx/v5, through database/sql) for several serve processes sharing one
+// database. Both sit behind the same methods; nothing here leaks a driver's types.
 //
-// Writes go through a pool of one connection and reads through a pool of several, so
+// SQLite: writes go through a pool of one connection and reads through a pool of several, so
 // writers queue in Go instead of spinning on SQLITE_BUSY, while WAL mode lets readers run
 // beside the writer. A report is written every ~2 s for each live interview; SaveReport is
 // one prepared upsert of the report's JSON.
+//
+// PostgreSQL: one pool for both. Several processes may share the database: DueOutbox claims
+// the rows it returns (FOR UPDATE SKIP LOCKED and a lease), and interviews are pinned to the
+// node that runs them (Config.NodeID; see Rooms.Started and MarkInterrupted).
 package store
 
 import (
@@ -17,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite" // also registers the "sqlite" driver
@@ -29,50 +35,130 @@ var ErrNotFound = errors.New("store: not found")
 // ErrExists is returned (wrapped) by CreateInterview when the id is already taken.
 var ErrExists = errors.New("store: already exists")
 
-// Store is a SQLite database. It is safe for concurrent use.
-type Store struct {
-	w *sql.DB // one connection: all writes
-	r *sql.DB // several connections: reads
-	// saveReport is prepared once: SaveReport is the hot path.
-	saveReport *sql.Stmt
+// Drivers accepted by Config.Driver.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Defaults of Config's durations.
+const (
+	// DefaultClaimLease outlasts a worker's batch of due entries (integrations.Outbox takes
+	// 20 at a time, each attempt bounded by a 30 s timeout), so a row is never claimed twice
+	// while its first claimant may still post it.
+	DefaultClaimLease = 15 * time.Minute
+	// DefaultStaleAfter is how long a live interview's report may go unsaved (it is saved
+	// every ~2 s while its node runs it) before another node takes it as abandoned.
+	DefaultStaleAfter = time.Minute
+)
+
+// Config selects and configures the database. The zero value (with Path set) is the SQLite
+// store Open opens.
+type Config struct {
+	// Driver is DriverSQLite (default when empty) or DriverPostgres.
+	Driver string
+	// Path is the SQLite file.
+	Path string
+	// DSN is the PostgreSQL connection string (URL or key=value form). It is a secret: it
+	// never appears in errors or logs.
+	DSN string
+	// NodeID names this process among those sharing a PostgreSQL database; it is recorded on
+	// the interviews it runs.
+	NodeID string
+	// Now is the clock for leases (time.Now when nil).
+	Now func() time.Time
+	// ClaimLease is how long an outbox row DueOutbox returned stays claimed (PostgreSQL)
+	// [DefaultClaimLease].
+	ClaimLease time.Duration
+	// StaleAfter is when a live interview of another node counts as abandoned (PostgreSQL)
+	// [DefaultStaleAfter].
+	StaleAfter time.Duration
 }
 
-// Open opens (creating if needed) the database at path, creating its parent directory with
-// mode 0700, and brings the schema up to date.
+// Store is a database of interviews, reports, outbox entries and settings. It is safe for
+// concurrent use.
+type Store struct {
+	w *sql.DB // SQLite: one connection, all writes; PostgreSQL: the pool
+	r *sql.DB // SQLite: several connections, reads; PostgreSQL: the same pool as w
+	d dialect
+	// saveReport is prepared once: SaveReport is the hot path.
+	saveReport *sql.Stmt
+	rebound    sync.Map // PostgreSQL: query → query with $N placeholders (dialect.go)
+
+	node                   string
+	now                    func() time.Time
+	claimLease, staleAfter time.Duration
+}
+
+// Open opens (creating if needed) the SQLite database at path, creating its parent directory
+// with mode 0700, and brings the schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("store: open: empty path")
+	return OpenConfig(ctx, Config{Path: path})
+}
+
+// OpenConfig opens the database c describes and brings its schema up to date.
+func OpenConfig(ctx context.Context, c Config) (*Store, error) {
+	s := &Store{node: c.NodeID, now: c.Now, claimLease: c.ClaimLease, staleAfter: c.StaleAfter}
+	if s.now == nil {
+		s.now = time.Now
 	}
-	abs, err := filepath.Abs(path)
+	if s.claimLease <= 0 {
+		s.claimLease = DefaultClaimLease
+	}
+	if s.staleAfter <= 0 {
+		s.staleAfter = DefaultStaleAfter
+	}
+	var err error
+	switch c.Driver {
+	case "", DriverSQLite:
+		err = s.openSQLite(ctx, c.Path)
+	case DriverPostgres:
+		s.d = dialectPostgres
+		err = s.openPostgres(ctx, c.DSN)
+	default:
+		return nil, fmt.Errorf("store: open: unknown driver %q (want %s or %s)", c.Driver, DriverSQLite, DriverPostgres)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
-	w, err := openPool(abs, 1)
-	if err != nil {
 		return nil, err
 	}
-	s := &Store{w: w}
-	// The schema and WAL mode (persistent in the file) come before readers open.
-	if err := s.migrate(ctx); err != nil {
-		w.Close()
-		return nil, err
-	}
-	if err := s.enableWAL(ctx); err != nil {
-		w.Close()
-		return nil, err
-	}
-	if s.r, err = openPool(abs, max(4, runtime.GOMAXPROCS(0))); err != nil {
-		w.Close()
-		return nil, err
-	}
-	if s.saveReport, err = s.w.PrepareContext(ctx, saveReportSQL); err != nil {
+	if s.saveReport, err = s.w.PrepareContext(ctx, s.q(saveReportSQL)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open: prepare: %w", err)
 	}
 	return s, nil
+}
+
+// Driver returns DriverSQLite or DriverPostgres.
+func (s *Store) Driver() string { return s.d.String() }
+
+func (s *Store) openSQLite(ctx context.Context, path string) error {
+	if path == "" {
+		return errors.New("store: open: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	if s.w, err = openPool(abs, 1); err != nil {
+		return err
+	}
+	// The schema and WAL mode (persistent in the file) come before readers open.
+	if err := s.migrate(ctx); err != nil {
+		s.w.Close()
+		return err
+	}
+	if err := s.enableWAL(ctx); err != nil {
+		s.w.Close()
+		return err
+	}
+	if s.r, err = openPool(abs, max(4, runtime.GOMAXPROCS(0))); err != nil {
+		s.w.Close()
+		return err
+	}
+	return nil
 }
 
 // enableWAL switches the file to write-ahead logging, once: readers then never block the
@@ -142,7 +228,7 @@ func (s *Store) Close() error {
 	if s.saveReport != nil {
 		errs = append(errs, s.saveReport.Close())
 	}
-	if s.r != nil {
+	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
 	errs = append(errs, s.w.Close())
@@ -155,7 +241,7 @@ func (s *Store) Close() error {
 // Setting returns the value stored under key and whether it exists.
 func (s *Store) Setting(ctx context.Context, key string) (string, bool, error) {
 	var v string
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT value FROM settings WHERE key = ?`), key).Scan(&v)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", false, nil
@@ -169,7 +255,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, bool, error) {
 // never the value (settings hold secrets such as the API token and the signing key).
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	_, err := s.w.ExecContext(ctx,
-		`INSERT INTO settings(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+		s.q(`INSERT INTO settings(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
 		key, value)
 	if err != nil {
 		return fmt.Errorf("store: set setting %q: %w", key, err)

@@ -76,11 +76,20 @@ func sampleReport(id string, checks, evidence int) *report.Report {
 }
 
 func TestOpenCreatesDirAndIsIdempotent(t *testing.T) {
+	eachBackend(t, testOpenIsIdempotent)
+}
+
+func testOpenIsIdempotent(t *testing.T, db testDB) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "a", "b")
-	path := filepath.Join(dir, "x.db")
+	if db.driver == DriverSQLite {
+		db.cfg.Path = filepath.Join(dir, "x.db")
+	}
+	if len(migrations) != len(pgMigrations) {
+		t.Fatalf("%d SQLite migrations, %d PostgreSQL ones: a schema version must mean the same on both", len(migrations), len(pgMigrations))
+	}
 	for range 3 {
-		s, err := Open(ctx, path)
+		s, err := OpenConfig(ctx, db.cfg)
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
@@ -88,17 +97,25 @@ func TestOpenCreatesDirAndIsIdempotent(t *testing.T) {
 		if err != nil || v != len(migrations) {
 			t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, len(migrations))
 		}
-		var mode string
-		if err := s.r.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
-			t.Fatalf("journal_mode = %q, %v", mode, err)
+		if s.Driver() != db.driver {
+			t.Fatalf("Driver() = %q, want %q", s.Driver(), db.driver)
 		}
-		var fk int
-		if err := s.r.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
-			t.Fatalf("foreign_keys = %d, %v", fk, err)
+		if db.driver == DriverSQLite {
+			var mode string
+			if err := s.r.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+				t.Fatalf("journal_mode = %q, %v", mode, err)
+			}
+			var fk int
+			if err := s.r.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+				t.Fatalf("foreign_keys = %d, %v", fk, err)
+			}
 		}
 		if err := s.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
+	}
+	if db.driver != DriverSQLite {
+		return
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -109,16 +126,18 @@ func TestOpenCreatesDirAndIsIdempotent(t *testing.T) {
 	}
 }
 
-// TestOpenConcurrently opens one fresh file from several goroutines at once, as several
-// processes sharing a data directory would: the migration must run exactly once.
-func TestOpenConcurrently(t *testing.T) {
+// TestOpenConcurrently opens one fresh database from several goroutines at once, as several
+// processes sharing a data directory (or a PostgreSQL server) would: the migration must run
+// exactly once.
+func TestOpenConcurrently(t *testing.T) { eachBackend(t, testOpenConcurrently) }
+
+func testOpenConcurrently(t *testing.T, db testDB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "x.db")
 	var wg sync.WaitGroup
 	stores := make([]*Store, 4)
 	errs := make([]error, len(stores))
 	for i := range stores {
-		wg.Go(func() { stores[i], errs[i] = Open(ctx, path) })
+		wg.Go(func() { stores[i], errs[i] = OpenConfig(ctx, db.cfg) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -133,15 +152,16 @@ func TestOpenConcurrently(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsNewerSchema(t *testing.T) {
+func TestOpenRejectsNewerSchema(t *testing.T) { eachBackend(t, testOpenRejectsNewerSchema) }
+
+func testOpenRejectsNewerSchema(t *testing.T, db testDB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "x.db")
-	s := openTest(t, path)
+	s := db.open(t)
 	if _, err := s.w.ExecContext(ctx, `UPDATE schema_version SET version = 999`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "newer") {
+	if _, err := OpenConfig(ctx, db.cfg); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("Open on a newer schema: %v", err)
 	}
 }
@@ -155,9 +175,11 @@ func TestOpenOddPath(t *testing.T) {
 	}
 }
 
-func TestInterviewRoundTrip(t *testing.T) {
+func TestInterviewRoundTrip(t *testing.T) { eachBackend(t, testInterviewRoundTrip) }
+
+func testInterviewRoundTrip(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s := openTest(t, "")
+	s := db.open(t)
 	iv := newInterview("iv1", t0)
 	mustCreate(t, s, iv)
 	got, err := s.GetInterview(ctx, "iv1")
@@ -190,7 +212,11 @@ func TestInterviewRoundTrip(t *testing.T) {
 }
 
 func TestCreateInterviewRequiresFields(t *testing.T) {
-	s := openTest(t, "")
+	eachBackend(t, testCreateInterviewRequiresFields)
+}
+
+func testCreateInterviewRequiresFields(t *testing.T, db testDB) {
+	s := db.open(t)
 	for name, iv := range map[string]Interview{
 		"id":      {CreatedAt: t0, State: report.Live},
 		"created": {ID: "a", State: report.Live},
@@ -202,9 +228,11 @@ func TestCreateInterviewRequiresFields(t *testing.T) {
 	}
 }
 
-func TestListInterviewsNewestFirst(t *testing.T) {
+func TestListInterviewsNewestFirst(t *testing.T) { eachBackend(t, testListInterviewsNewestFirst) }
+
+func testListInterviewsNewestFirst(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s := openTest(t, "")
+	s := db.open(t)
 	for i := range 5 {
 		mustCreate(t, s, newInterview(fmt.Sprintf("iv%d", i), t0.Add(time.Duration(i)*time.Hour)))
 	}
@@ -233,9 +261,11 @@ func TestListInterviewsNewestFirst(t *testing.T) {
 	}
 }
 
-func TestReportRoundTrip(t *testing.T) {
+func TestReportRoundTrip(t *testing.T) { eachBackend(t, testReportRoundTrip) }
+
+func testReportRoundTrip(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s := openTest(t, "")
+	s := db.open(t)
 	mustCreate(t, s, newInterview("iv1", t0))
 	r := sampleReport("iv1", 8, 3)
 	if err := s.SaveReport(ctx, r); err != nil {
@@ -260,9 +290,11 @@ func TestReportRoundTrip(t *testing.T) {
 	}
 }
 
-func TestNotFound(t *testing.T) {
+func TestNotFound(t *testing.T) { eachBackend(t, testNotFound) }
+
+func testNotFound(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s := openTest(t, "")
+	s := db.open(t)
 	mustCreate(t, s, newInterview("exists", t0))
 	tests := map[string]error{}
 	_, tests["GetInterview"] = s.GetInterview(ctx, "nope")
@@ -270,6 +302,8 @@ func TestNotFound(t *testing.T) {
 	_, tests["GetReport without report"] = s.GetReport(ctx, "exists")
 	tests["SetInterviewState"] = s.SetInterviewState(ctx, "nope", report.Final, nil, nil)
 	tests["SaveReport without interview"] = s.SaveReport(ctx, sampleReport("nope", 1, 1))
+	tests["StartInterview"] = s.StartInterview(ctx, "nope", t0)
+	_, tests["InterviewNode"] = s.InterviewNode(ctx, "nope")
 	for name, err := range tests {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("%s: err = %v, want ErrNotFound", name, err)
@@ -277,10 +311,11 @@ func TestNotFound(t *testing.T) {
 	}
 }
 
-func TestSettings(t *testing.T) {
+func TestSettings(t *testing.T) { eachBackend(t, testSettings) }
+
+func testSettings(t *testing.T, db testDB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "x.db")
-	s := openTest(t, path)
+	s := db.open(t)
 	if _, ok, err := s.Setting(ctx, "api_token"); ok || err != nil {
 		t.Fatalf("unset setting: ok=%v err=%v", ok, err)
 	}
@@ -290,7 +325,7 @@ func TestSettings(t *testing.T) {
 		}
 	}
 	s.Close()
-	s = openTest(t, path)
+	s = db.open(t)
 	if v, ok, err := s.Setting(ctx, "api_token"); v != "second" || !ok || err != nil {
 		t.Fatalf("after reopen: %q %v %v", v, ok, err)
 	}
@@ -298,10 +333,11 @@ func TestSettings(t *testing.T) {
 
 // TestMarkInterruptedAfterCrash simulates a server that stopped while an interview was live:
 // the store is closed without ending it, reopened, and MarkInterrupted runs as on startup.
-func TestMarkInterruptedAfterCrash(t *testing.T) {
+func TestMarkInterruptedAfterCrash(t *testing.T) { eachBackend(t, testMarkInterruptedAfterCrash) }
+
+func testMarkInterruptedAfterCrash(t *testing.T, db testDB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "x.db")
-	s := openTest(t, path)
+	s := db.open(t)
 
 	start := t0.Add(time.Minute)
 	live := newInterview("live", t0)
@@ -336,7 +372,7 @@ func TestMarkInterruptedAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s = openTest(t, path)
+	s = db.open(t)
 	ids, err := s.MarkInterrupted(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -376,11 +412,15 @@ func TestMarkInterruptedAfterCrash(t *testing.T) {
 }
 
 func TestMarkInterruptedKeepsUnknownFields(t *testing.T) {
+	eachBackend(t, testMarkInterruptedKeepsUnknownFields)
+}
+
+func testMarkInterruptedKeepsUnknownFields(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s := openTest(t, "")
+	s := db.open(t)
 	mustCreate(t, s, newInterview("iv", t0))
 	// A newer binary may have written fields this one does not know.
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO reports(interview_id, state, body) VALUES('iv', 'live', ?)`,
+	if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO reports(interview_id, state, body) VALUES('iv', 'live', ?)`),
 		`{"schema":"integritybot.report/v1","interview_id":"iv","state":"live","overall":"review","future":{"x":1}}`); err != nil {
 		t.Fatal(err)
 	}
@@ -397,9 +437,11 @@ func TestMarkInterruptedKeepsUnknownFields(t *testing.T) {
 	}
 }
 
-func TestConcurrentSaveReport(t *testing.T) {
+func TestConcurrentSaveReport(t *testing.T) { eachBackend(t, testConcurrentSaveReport) }
+
+func testConcurrentSaveReport(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s := openTest(t, "")
+	s := db.open(t)
 	const interviews, saves = 8, 25
 	for i := range interviews {
 		mustCreate(t, s, newInterview(fmt.Sprintf("iv%d", i), t0))
@@ -444,9 +486,11 @@ func TestConcurrentSaveReport(t *testing.T) {
 	}
 }
 
-func TestDeleteBefore(t *testing.T) {
+func TestDeleteBefore(t *testing.T) { eachBackend(t, testDeleteBefore) }
+
+func testDeleteBefore(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s := openTest(t, "")
+	s := db.open(t)
 	for i := range 5 { // created t0, t0+1d, ..., t0+4d
 		id := fmt.Sprintf("iv%d", i)
 		mustCreate(t, s, newInterview(id, t0.AddDate(0, 0, i)))
@@ -476,8 +520,10 @@ func TestDeleteBefore(t *testing.T) {
 	}
 }
 
-func TestContextCanceled(t *testing.T) {
-	s := openTest(t, "")
+func TestContextCanceled(t *testing.T) { eachBackend(t, testContextCanceled) }
+
+func testContextCanceled(t *testing.T, db testDB) {
+	s := db.open(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.ListInterviews(ctx, 1); !errors.Is(err, context.Canceled) {
@@ -485,30 +531,64 @@ func TestContextCanceled(t *testing.T) {
 	}
 }
 
-func BenchmarkSaveReport(b *testing.B) {
-	ctx := context.Background()
-	s := openTest(b, "")
-	mustCreate(b, s, newInterview("iv", t0))
-	r := sampleReport("iv", 8, 20)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := s.SaveReport(ctx, r); err != nil {
-			b.Fatal(err)
-		}
+// eachBackendB runs f as the sub-benchmarks "sqlite" and "postgres" (skipped without
+// INTEGRITYBOT_TEST_POSTGRES), each on a fresh database.
+func eachBackendB(b *testing.B, f func(b *testing.B, s *Store)) {
+	for _, driver := range []string{DriverSQLite, DriverPostgres} {
+		b.Run(driver, func(b *testing.B) { f(b, newDB(b, driver).open(b)) })
 	}
 }
 
+func BenchmarkSaveReport(b *testing.B) {
+	eachBackendB(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		mustCreate(b, s, newInterview("iv", t0))
+		r := sampleReport("iv", 8, 20)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.SaveReport(ctx, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 func BenchmarkGetReport(b *testing.B) {
-	ctx := context.Background()
-	s := openTest(b, "")
-	mustCreate(b, s, newInterview("iv", t0))
-	if err := s.SaveReport(ctx, sampleReport("iv", 8, 20)); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.GetReport(ctx, "iv"); err != nil {
+	eachBackendB(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		mustCreate(b, s, newInterview("iv", t0))
+		if err := s.SaveReport(ctx, sampleReport("iv", 8, 20)); err != nil {
 			b.Fatal(err)
 		}
-	}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.GetReport(ctx, "iv"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkEnqueueDue is one notification's trip through the outbox: Enqueue, DueOutbox
+// (PostgreSQL: the claim), MarkDelivered.
+func BenchmarkEnqueueDue(b *testing.B) {
+	eachBackendB(b, func(b *testing.B, s *Store) {
+		ctx := context.Background()
+		mustCreate(b, s, newInterview("iv", t0))
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			n++
+			if _, err := s.Enqueue(ctx, entry("iv", fmt.Sprint("k", n), "alert", "camera", t0)); err != nil {
+				b.Fatal(err)
+			}
+			due, err := s.DueOutbox(ctx, t0, 20)
+			if err != nil || len(due) != 1 {
+				b.Fatalf("DueOutbox = %d entries, %v", len(due), err)
+			}
+			if err := s.MarkDelivered(ctx, due[0].ID, "m", "t", t0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"unicode"
+)
+
+// Store selects the database of interviews, reports and the notification outbox
+// (internal/store): SQLite in data_dir (default, one process), or PostgreSQL shared by
+// several serve processes.
+type Store struct {
+	// Driver is sqlite or postgres.
+	Driver string `yaml:"driver"`
+	// DSN is the PostgreSQL connection string, a postgres:// URL or key=value pairs. It holds
+	// a password: prefer DSNFile or the environment.
+	DSN Secret `yaml:"dsn"`
+	// DSNFile names a file holding the DSN (trimmed); read when the configuration loads.
+	DSNFile string `yaml:"dsn_file"`
+}
+
+// Environment variables for the PostgreSQL DSN (the _FILE one names a file holding it).
+const (
+	EnvStoreDSN     = "INTEGRITYBOT_STORE_DSN"
+	EnvStoreDSNFile = "INTEGRITYBOT_STORE_DSN_FILE"
+)
+
+func defaultStore() Store { return Store{Driver: "sqlite"} }
+
+// applyStoreEnv sets the DSN from INTEGRITYBOT_STORE_DSN or the file named by
+// INTEGRITYBOT_STORE_DSN_FILE (not both), which override store.dsn and store.dsn_file.
+func applyStoreEnv(c *Config, get func(string) (string, bool)) error {
+	v, hasV := get(EnvStoreDSN)
+	file, hasFile := get(EnvStoreDSNFile)
+	switch {
+	case hasV && hasFile:
+		return fmt.Errorf("config: env: set %s or %s, not both", EnvStoreDSN, EnvStoreDSNFile)
+	case hasV:
+		c.Store.DSN, c.Store.DSNFile = Secret(strings.TrimSpace(v)), ""
+	case hasFile:
+		c.Store.DSN, c.Store.DSNFile = "", file
+	}
+	return nil
+}
+
+// loadStoreDSN reads store.dsn_file into store.dsn. Setting both in the file is an error.
+func loadStoreDSN(c *Config) error {
+	if c.Store.DSNFile == "" {
+		return nil
+	}
+	if c.Store.DSN != "" {
+		return &FieldError{Key: "store.dsn", Msg: "set store.dsn or store.dsn_file, not both"}
+	}
+	b, err := os.ReadFile(c.Store.DSNFile)
+	if err != nil {
+		return fmt.Errorf("config: store.dsn_file: %w", err) // names the file, not its contents
+	}
+	if c.Store.DSN = Secret(strings.TrimSpace(string(b))); c.Store.DSN == "" {
+		return fmt.Errorf("config: store.dsn_file: file %s is empty", c.Store.DSNFile)
+	}
+	return nil
+}
+
+// validateStore checks the store section and server.node_id. The DSN's value never appears
+// in a message.
+func (c Config) validateStore(p *problems) {
+	s := c.Store
+	switch s.Driver {
+	case "sqlite":
+		if s.DSN != "" || s.DSNFile != "" {
+			p.add("store.dsn", "is for driver postgres; driver sqlite keeps its database in data_dir")
+		}
+	case "postgres":
+		dsn := s.DSN.Value()
+		switch {
+		case dsn == "" && s.DSNFile == "":
+			p.add("store.dsn", "driver postgres needs a DSN: store.dsn, store.dsn_file, %s or %s", EnvStoreDSN, EnvStoreDSNFile)
+		case dsn != "" && !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") && !strings.Contains(dsn, "="):
+			p.add("store.dsn", "want a postgres:// URL or key=value pairs (host=... dbname=...)")
+		}
+	default:
+		p.add("store.driver", "must be sqlite or postgres, got %q", s.Driver)
+	}
+	if id := c.Server.NodeID; id != "" && (len(id) > 128 || strings.ContainsFunc(id, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) })) {
+		p.add("server.node_id", "must be at most 128 printable characters without spaces, got %q", id)
+	}
+}
