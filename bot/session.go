@@ -55,6 +55,9 @@ type Config struct {
 	SampleAfter time.Duration
 	SampleFPS   float64       // frames a second the sampled analyzers see under load [2.5]
 	SampleHold  time.Duration // how long the lag must stay low before full analysis resumes [3s]
+	// Sessions, when set, lists this session by interview id while it runs, so that the API
+	// can reach the call (POST /api/interviews/{id}/challenge).
+	Sessions *Sessions
 }
 
 func (c Config) withDefaults() Config {
@@ -138,6 +141,7 @@ func NewSession(id string, candidate report.Candidate, start time.Time, cfg Conf
 	s.timers = append(s.timers, analyzerTimer{id: report.CheckCamera})
 	s.broken = make([]string, len(s.frameAn))
 	cfg.Stats.add(s)
+	cfg.Sessions.add(s)
 	if sink != nil {
 		s.wg.Add(1)
 		go s.persistLoop()
@@ -312,9 +316,52 @@ func (s *Session) Close() {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.cfg.Sessions.remove(s)
 	close(s.stop)
 	s.wg.Wait()
 	s.cfg.Stats.remove(s)
+}
+
+// Sessions is the set of running sessions of one process by interview id (hosted rooms and
+// joined calls alike). Share one through Config.Sessions; a nil *Sessions costs nothing.
+type Sessions struct {
+	mu sync.Mutex
+	m  map[string]*Session
+}
+
+// NewSessions returns an empty set.
+func NewSessions() *Sessions { return &Sessions{m: map[string]*Session{}} }
+
+// Get returns the running session of interview id.
+func (ss *Sessions) Get(id string) (*Session, bool) {
+	if ss == nil {
+		return nil, false
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s, ok := ss.m[id]
+	return s, ok
+}
+
+func (ss *Sessions) add(s *Session) {
+	if ss == nil {
+		return
+	}
+	ss.mu.Lock()
+	ss.m[s.id] = s
+	ss.mu.Unlock()
+}
+
+// remove drops s when it is still the session listed for its interview.
+func (ss *Sessions) remove(s *Session) {
+	if ss == nil {
+		return
+	}
+	ss.mu.Lock()
+	if ss.m[s.id] == s {
+		delete(ss.m, s.id)
+	}
+	ss.mu.Unlock()
 }
 
 func (s *Session) persistLoop() {

@@ -208,7 +208,9 @@ func runJoin(ctx context.Context, cfg config.Config, sink interviews, iv store.I
 	if err := sink.Started(ctx, iv.ID, start); err != nil {
 		log.Warn("mark interview live", "err", err)
 	}
-	sess := bot.NewSession(iv.ID, iv.Candidate, start, sessionConfig(cfg), sink, log, nil)
+	scfg := sessionConfig(cfg)
+	scfg.Sessions = sink.live // POST /api/interviews/{id}/challenge reaches the call
+	sess := bot.NewSession(iv.ID, iv.Candidate, start, scfg, sink, log, nil)
 	callCtx, cancel := ctx, context.CancelFunc(func() {})
 	if duration > 0 {
 		callCtx, cancel = context.WithTimeout(ctx, duration)

@@ -39,6 +39,7 @@ Usage:
   integritybot join --whep URL [--bearer TOKEN] [--candidate NAME] [--duration D] [--json] ...
   integritybot eval [--json] LABELS.csv | eval --synthesize DIR [--corpus DIR]
   integritybot loadgen --server URL --token TOKEN --calls N --duration D --video FILE.ivf [--json] ...
+  integritybot challenge --server URL --token TOKEN --interview ID --step hand [--seconds 5] [--at S]
   integritybot version
 
 Run "integritybot serve --help" for the flags.
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return joinCmd(ctx, args[1:], stdout, stderr)
 	case "loadgen":
 		return loadgenCmd(ctx, args[1:], stdout, stderr)
+	case "challenge":
+		return challengeCmd(ctx, args[1:], stdout, stderr)
 	case "analyze", "eval":
 		return offline(ctx, args[0], args[1:], stdout, stderr)
 	case "version", "--version":

@@ -88,6 +88,8 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	rcfg := roomConfig(cfg)
 	rcfg.Geo = geoEnv
 	rcfg.Session.Stats = bot.NewStats() // /metrics (metrics.go)
+	live := bot.NewSessions()           // running calls, for POST /api/interviews/{id}/challenge (challenge.go)
+	rcfg.Session.Sessions = live
 	rooms, err := room.NewManager(rcfg, interviews{st: st, chat: ch}, log)
 	if err != nil {
 		return err
@@ -96,13 +98,13 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	if reportTTL <= 0 {
 		reportTTL = 10 * 365 * 24 * time.Hour
 	}
-	startJoin, stopJoins := joinStarter(cfg, interviews{st: st, chat: ch}, log) // calls held elsewhere (join.go)
+	startJoin, stopJoins := joinStarter(cfg, interviews{st: st, chat: ch, live: live}, log) // calls held elsewhere (join.go)
 	srv := server.New(server.Options{
 		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APIToken: apiToken,
 		Rooms: rooms, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,
 		TrustedProxies: trustedProxies(cfg), Ended: ch.summary,
 		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, apiToken, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
-		StartJoin: startJoin,
+		StartJoin: startJoin, Calls: liveCalls{live},
 	})
 	ch.start(srv, interrupted)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -200,7 +202,8 @@ func roomConfig(cfg config.Config) room.Config {
 // interviews adapts the store to what the room needs.
 type interviews struct {
 	st   *store.Store
-	chat *chat // queues summaries and live alerts; nil-safe
+	chat *chat         // queues summaries and live alerts; nil-safe
+	live *bot.Sessions // joined calls register here (nil: not reachable by the API)
 }
 
 var _ room.Interviews = interviews{}

@@ -50,6 +50,10 @@ type Options struct {
 	// request's: the call must outlive it. Nil: joins are refused.
 	StartJoin func(ctx context.Context, id string, j JoinRequest) error
 
+	// Calls finds the running call of an interview, hosted or joined, for POST
+	// /api/interviews/{id}/challenge (challenge.go). Nil: every challenge answers 409.
+	Calls Calls
+
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
 	// (server.trusted_proxies); the client's address feeds the network check.
 	TrustedProxies []netip.Prefix
@@ -98,6 +102,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/interviews/{id}/report", s.getReport)
 	s.mux.HandleFunc("GET /api/report", s.getReport)
 	s.mux.HandleFunc("POST /api/interviews/{id}/end", s.endInterview)
+	s.mux.HandleFunc("POST /api/interviews/{id}/challenge", s.challenge)
 	s.mux.HandleFunc("GET /api/interviews/{id}/ws", s.serveWS)
 	s.mux.HandleFunc("GET /api/ws", s.serveWS)
 	for pattern, h := range s.opt.Handlers {

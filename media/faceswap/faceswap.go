@@ -19,6 +19,9 @@
 // are evidence; the check warns, and fails only when the score is very high for long: a passive
 // cue is a reason to run the active challenge (profile turn, hand over the face), not a verdict.
 //
+// The check is also told the liveness prompts' windows (Challenge, challenge.go) and reports
+// how the same cues behaved inside each one against the seconds before it.
+//
 // The Analyzer is pure: no goroutines and no wall clock; time comes from frame PTS. It is not
 // safe for concurrent use.
 package faceswap
@@ -124,6 +127,9 @@ type Analyzer struct {
 
 	win windows
 
+	hist []look      // the looks of the last historyKeep, for challenge windows (challenge.go)
+	chal []challenge // liveness prompts' windows
+
 	trace     func(sample)             // tests: every sample
 	traceNext func(change, hf float64) // tests: the flicker of the last measured sample
 }
@@ -214,6 +220,7 @@ func (a *Analyzer) sample(f *media.Frame) {
 	if a.trace != nil {
 		a.trace(s)
 	}
+	a.recordLook(f, s)
 	a.win.add(s)
 }
 

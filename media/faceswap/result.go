@@ -83,6 +83,7 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 		c.Summary = fmt.Sprintf("No sign of a face swap in %s of face video (%d windows; highest score %.2f, threshold %.2f).",
 			secs(faceVideo), w.scored, w.best.score, a.cfg.Threshold)
 	}
+	a.addChallenges(&c)
 	return c
 }
 

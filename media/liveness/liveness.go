@@ -36,6 +36,9 @@ const (
 	TurnRight = "turn_right"
 	Hand      = "hand"
 	Closer    = "closer"
+	// Custom is a challenge the interviewer asked for in their own words (marked through
+	// the API): what the face did is described, not judged.
+	Custom = "custom"
 )
 
 // Prompt is one step of the challenge sequence.

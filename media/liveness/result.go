@@ -49,7 +49,8 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 
 // verdict sets status, confidence, summary and next step from the prompts' outcomes.
 func (a *Analyzer) verdict(c *report.Check, by map[string][]window, judged int) {
-	n := len(a.windows)
+	observed := len(by[kindObserved]) // custom prompts are described, not judged
+	n, judged := len(a.windows)-observed, judged-observed
 	frontal, flicker, none, ok := by[kindFrontal], by[kindFlicker], by[kindNoResponse], by[kindResponded]
 	handFrontal, turnFrontal := false, false
 	for _, w := range frontal {
@@ -57,8 +58,11 @@ func (a *Analyzer) verdict(c *report.Check, by map[string][]window, judged int) 
 		turnFrontal = turnFrontal || w.step == TurnLeft || w.step == TurnRight
 	}
 	switch {
+	case judged == 0 && n == 0:
+		c.Summary = fmt.Sprintf("%d custom challenge(s) were marked; what the face did is in the evidence, the bot does not judge custom prompts.", observed)
+		c.NextStep = "Compare what the evidence describes with what you asked for, or press Liveness check for prompts the bot judges."
 	case judged == 0:
-		c.Summary = fmt.Sprintf("The liveness challenge is running: %d prompt(s), the last ends at %s s.", n, fmtS(a.windows[n-1].until))
+		c.Summary = fmt.Sprintf("The liveness challenge is running: %d prompt(s), the last ends at %s s.", n, fmtS(a.windows[len(a.windows)-1].until))
 		c.NextStep = "Watch the candidate follow the prompts; the result appears a few seconds after the last one."
 	case handFrontal && turnFrontal:
 		c.Status, c.Confidence = report.Fail, 0.75
@@ -156,6 +160,8 @@ func (a *Analyzer) detail(w window) string {
 		} else {
 			s += " A frontal face detector does not find a head at full profile: the head turned only partly, or the face does not turn."
 		}
+	case kindObserved:
+		s = observedDetail(o, after, found)
 	case kindNoResponse:
 		s = fmt.Sprintf("nothing changed in time: a face was %s, the face region changed by at most %.0f luma levels", found, max(o.motionMax, 0))
 		if o.widthMax > 0 {
@@ -188,3 +194,15 @@ func (a *Analyzer) respondedDetail(w window, after func(time.Duration) string, f
 func secs(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) / float64(time.Second) }
 
 func fmtS(d time.Duration) string { return fmt.Sprintf("%.1f", d.Seconds()) }
+
+// observedDetail describes what the face did during a custom prompt, with no verdict.
+func observedDetail(o outcome, after func(time.Duration) string, found string) string {
+	s := "a face was " + found
+	if o.lostFor > 0 {
+		s += fmt.Sprintf("; it was lost for %s s from %s", fmtS(o.lostFor), after(o.lostAt))
+	}
+	if o.faces > 0 {
+		s += fmt.Sprintf("; detector scores %.0f–%.0f (%.0f before), box up to %.0f px wide (%.0f px before)", o.scoreMin, o.scoreMax, o.baseScore, o.widthMax, o.baseWidth)
+	}
+	return s + fmt.Sprintf("; the face region changed by up to %.0f luma levels. Custom prompts are described, not judged.", max(o.motionMax, 0))
+}

@@ -30,7 +30,10 @@ func (p *participant) onChallenge(msg Message) {
 
 // mark records a challenge window of step from now for d and confirms it to the interviewer.
 func (rm *Room) mark(iv *participant, step string, d time.Duration) {
-	text, _ := liveness.Text(step)
+	text, ok := liveness.Text(step)
+	if !ok { // custom: something the interviewer asked for in their own words
+		text = "a challenge of your own (described, not judged)"
+	}
 	from := rm.sess.Since(rm.m.now())
 	rm.sess.Challenge(step, fmt.Sprintf("The interviewer marked a liveness challenge (%s) for %s.", step, d), from, from+d)
 	iv.sock.Send(out{Type: "challenge", Step: step, Text: "Marked: " + text, Seconds: int(d / time.Second), Index: 1, Count: 1})

@@ -54,8 +54,8 @@ func DecodeMessage(data []byte) (Message, error) {
 		}
 	case "candidate", "end", "liveness":
 	case "mark":
-		if _, ok := liveness.Text(m.Step); !ok {
-			return m, fmt.Errorf("%w: mark step %q is not one of turn_left, turn_right, hand, closer", ErrBadMessage, m.Step)
+		if _, ok := liveness.Text(m.Step); !ok && m.Step != liveness.Custom {
+			return m, fmt.Errorf("%w: mark step %q is not one of turn_left, turn_right, hand, closer, custom", ErrBadMessage, m.Step)
 		}
 		if m.Seconds == 0 {
 			m.Seconds = 5

@@ -20,6 +20,7 @@ func TestDecodeMessage(t *testing.T) {
 		{"mark", `{"type":"mark","step":"hand","seconds":5}`, true},
 		{"mark default seconds", `{"type":"mark","step":"turn_left"}`, true},
 		{"mark unknown step", `{"type":"mark","step":"smile"}`, false},
+		{"mark custom", `{"type":"mark","step":"custom","seconds":8}`, true},
 		{"mark too long", `{"type":"mark","step":"closer","seconds":600}`, false},
 		{"hello", `{"type":"hello","timezone":"America/Chicago","utc_offset_min":-300,"now_ms":1767225600000,"languages":["en-US","es"],"user_agent":"Mozilla/5.0"}`, true},
 		{"hello without zone", `{"type":"hello","utc_offset_min":0}`, true},

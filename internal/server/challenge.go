@@ -1,0 +1,148 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/store"
+)
+
+// Calls finds the running call of an interview: a hosted room or a call the bot joined
+// (bot.Sessions, adapted in cmd/integritybot).
+type Calls interface {
+	Call(id string) (Call, bool)
+}
+
+// Call is the session of a running call (*bot.Session).
+type Call interface {
+	// Since returns call time: how long after the start of the call t is.
+	Since(t time.Time) time.Duration
+	// Challenge records that the candidate was asked to do step from call time from until
+	// until: a timeline line with detail, and the window for the liveness and face-swap checks.
+	Challenge(step, detail string, from, until time.Duration)
+}
+
+// Challenge steps accepted by POST /api/interviews/{id}/challenge: the hosted room's prompts
+// (media/liveness) and "custom", anything else the interviewer asked for out loud.
+var challengeSteps = []string{"turn_left", "turn_right", "hand", "closer", "custom"}
+
+// Limits of a marked challenge window.
+const (
+	challengeDefault = 5 * time.Second
+	challengeMax     = 30 * time.Second
+	// challengePast is how far back a window may start: the checks keep 90 s of what they
+	// saw, and need a few seconds before the window to compare with.
+	challengePast = 60 * time.Second
+	challengeNote = 200 // bytes of a note
+)
+
+// ChallengeRequest is the body of POST /api/interviews/{id}/challenge.
+type ChallengeRequest struct {
+	Step string `json:"step"`
+	// Seconds is how long the window lasts (1-30; default 5).
+	Seconds *float64 `json:"seconds,omitempty"`
+	// AtS starts the window at this call time (seconds since the call started), for a
+	// challenge that already happened; default now.
+	AtS *float64 `json:"at_s,omitempty"`
+	// Note says what was asked, for the timeline (e.g. for "custom": "look up at the ceiling").
+	Note string `json:"note,omitempty"`
+}
+
+// ChallengeResponse is the answer to POST /api/interviews/{id}/challenge.
+type ChallengeResponse struct {
+	InterviewID string  `json:"interview_id"`
+	Step        string  `json:"step"`
+	AtS         float64 `json:"at_s"`
+	UntilS      float64 `json:"until_s"`
+	Detail      string  `json:"detail"`
+}
+
+func (req *ChallengeRequest) validate() (time.Duration, error) {
+	var errs []error
+	ok := false
+	for _, s := range challengeSteps {
+		ok = ok || req.Step == s
+	}
+	if !ok {
+		errs = append(errs, fmt.Errorf("step must be one of %s", strings.Join(challengeSteps, ", ")))
+	}
+	d := challengeDefault
+	if req.Seconds != nil {
+		sec := *req.Seconds
+		if math.IsNaN(sec) || sec < 1 || sec > challengeMax.Seconds() {
+			errs = append(errs, fmt.Errorf("seconds must be between 1 and %.0f", challengeMax.Seconds()))
+		} else {
+			d = time.Duration(sec * float64(time.Second)).Round(time.Millisecond)
+		}
+	}
+	if req.AtS != nil && (math.IsNaN(*req.AtS) || *req.AtS < 0) {
+		errs = append(errs, errors.New("at_s must be the call time in seconds (0 or more)"))
+	}
+	req.Note = strings.TrimSpace(req.Note)
+	if len(req.Note) > challengeNote {
+		errs = append(errs, fmt.Errorf("note is limited to %d characters", challengeNote))
+	}
+	return d, errors.Join(errs...)
+}
+
+// challenge records a liveness challenge window on a running call: what the interviewer's
+// socket "mark" does, for calls the bot only watches (WHEP, LiveKit) and hosted rooms alike.
+func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, ok := s.authorize(w, r, id, auth.RoleInterviewer); !ok {
+		return
+	}
+	var req ChallengeRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		return
+	}
+	d, err := req.validate()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, strings.ReplaceAll(err.Error(), "\n", "; "))
+		return
+	}
+	if _, err := s.opt.Store.GetInterview(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no interview with this id")
+		return
+	} else if err != nil {
+		s.opt.Log.Error("challenge: read interview", "interview_id", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "could not read the interview")
+		return
+	}
+	var call Call
+	ok := false
+	if s.opt.Calls != nil {
+		call, ok = s.opt.Calls.Call(id)
+	}
+	if !ok {
+		writeError(w, http.StatusConflict, "the interview has no running call: a challenge can only be marked while the bot is in the call")
+		return
+	}
+	now := call.Since(s.opt.Now())
+	from := now
+	if req.AtS != nil {
+		from = time.Duration(*req.AtS * float64(time.Second)).Round(time.Millisecond)
+		if from > now || from < now-challengePast {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("at_s must lie in the last %.0f s of the call (now %.1f s)", challengePast.Seconds(), now.Seconds()))
+			return
+		}
+	}
+	detail := fmt.Sprintf("The interviewer marked a liveness challenge (%s) for %s through the API.", req.Step, d)
+	if req.Note != "" {
+		detail = strings.TrimSuffix(detail, ".") + ": " + req.Note
+	}
+	call.Challenge(req.Step, detail, from, from+d)
+	writeJSON(w, http.StatusOK, ChallengeResponse{InterviewID: id, Step: req.Step,
+		AtS: seconds(from), UntilS: seconds(from + d), Detail: detail})
+}
+
+func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }

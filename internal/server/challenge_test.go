@@ -1,0 +1,170 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/server"
+	"github.com/integritybot/integritybot/internal/store"
+	"github.com/integritybot/integritybot/media/face"
+	"github.com/integritybot/integritybot/media/liveness"
+)
+
+// calls adapts bot.Sessions to server.Calls, as cmd/integritybot does.
+type calls struct{ ss *bot.Sessions }
+
+func (c calls) Call(id string) (server.Call, bool) {
+	s, ok := c.ss.Get(id)
+	if !ok {
+		return nil, false
+	}
+	return s, true
+}
+
+// fakeClock is the server's and the sessions' clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// newChallengeEnv is a server whose calls are the sessions of ss (no hosted room is
+// needed: a hosted room registers its session in the same set).
+func newChallengeEnv(t *testing.T, ss *bot.Sessions, clock *fakeClock) *env {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "ib.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &env{t: t, clock: clock.Now()}
+	e.signer = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), clock.Now)
+	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: e.signer, APIToken: apiToken,
+		PublicURL: "http://example.test", LinkTTL: time.Hour, ReportTTL: 24 * time.Hour,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now, Calls: calls{ss}}))
+	t.Cleanup(srv.Close)
+	e.srv = srv
+	return e
+}
+
+var (
+	facesOnce sync.Once
+	faces     *face.Analyzer
+	facesErr  error
+)
+
+// newFaces loads pigo's cascades once: embedded, else from the pigo module.
+func newFaces(t *testing.T) *face.Analyzer {
+	t.Helper()
+	facesOnce.Do(func() {
+		faces, facesErr = face.New(face.Config{})
+		if errors.Is(facesErr, face.ErrNoCascades) {
+			out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
+			if err == nil && len(bytes.TrimSpace(out)) > 0 {
+				faces, facesErr = face.New(face.Config{CascadeDir: filepath.Join(string(bytes.TrimSpace(out)), "cascade")})
+			}
+		}
+	})
+	if facesErr != nil {
+		t.Skipf("face cascades unavailable: %v", facesErr)
+	}
+	return faces.Fresh()
+}
+
+func TestChallenge(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC)}
+	ss := bot.NewSessions()
+	e := newChallengeEnv(t, ss, clock)
+	live := e.create()
+	idle := e.create()
+	cfg := bot.Config{Sessions: ss, NewAnalyzers: func() []bot.Analyzer {
+		fa := newFaces(t)
+		return []bot.Analyzer{fa, liveness.New(liveness.Config{}, fa)}
+	}}
+	sess := bot.NewSession(live.ID, report.Candidate{Name: "Jane Doe"}, clock.Now(), cfg, nil, nil, clock.Now)
+	clock.Add(20 * time.Second)
+	path := "/api/interviews/" + live.ID + "/challenge"
+
+	for _, tc := range []struct {
+		name, path, token, body string
+		want                    int
+	}{
+		{"no token", path, "", `{"step":"hand"}`, http.StatusUnauthorized},
+		{"candidate link", path, tokenOf(live.CandidateURL), `{"step":"hand"}`, http.StatusForbidden},
+		{"other interview's link", path, tokenOf(idle.InterviewerURL), `{"step":"hand"}`, http.StatusForbidden},
+		{"unknown step", path, apiToken, `{"step":"dance","seconds":5}`, http.StatusBadRequest},
+		{"no step", path, apiToken, `{"seconds":5}`, http.StatusBadRequest},
+		{"zero seconds", path, apiToken, `{"step":"hand","seconds":0}`, http.StatusBadRequest},
+		{"too long", path, apiToken, `{"step":"hand","seconds":31}`, http.StatusBadRequest},
+		{"negative at_s", path, apiToken, `{"step":"hand","at_s":-1}`, http.StatusBadRequest},
+		{"future at_s", path, apiToken, `{"step":"hand","at_s":25}`, http.StatusBadRequest},
+		{"unknown field", path, apiToken, `{"step":"hand","sconds":5}`, http.StatusBadRequest},
+		{"not JSON", path, apiToken, `step=hand`, http.StatusBadRequest},
+		{"unknown interview", "/api/interviews/nope/challenge", apiToken, `{"step":"hand"}`, http.StatusNotFound},
+		{"no running call", "/api/interviews/" + idle.ID + "/challenge", apiToken, `{"step":"hand"}`, http.StatusConflict},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := e.do("POST", tc.path, tc.token, tc.body)
+			if code != tc.want || out["error"] == "" {
+				t.Errorf("%d %v, want %d with an error", code, out, tc.want)
+			}
+		})
+	}
+
+	// Now (20 s into the call) with the API token, then one that already happened, with the
+	// interviewer's link.
+	code, out := e.do("POST", path, apiToken, `{"step":"turn_left","seconds":4}`)
+	if code != http.StatusOK || out["at_s"] != 20.0 || out["until_s"] != 24.0 || out["step"] != "turn_left" {
+		t.Fatalf("mark now: %d %v", code, out)
+	}
+	code, out = e.do("POST", path, tokenOf(live.InterviewerURL), `{"step":"custom","seconds":2.5,"at_s":12,"note":"look up"}`)
+	if code != http.StatusOK || out["at_s"] != 12.0 || out["until_s"] != 14.5 {
+		t.Fatalf("mark past: %d %v", code, out)
+	}
+
+	r := sess.Report(report.Live)
+	var marks []string
+	for _, ev := range r.Timeline {
+		if ev.Kind == "challenge" {
+			marks = append(marks, ev.Detail)
+		}
+	}
+	if len(marks) != 2 || !strings.Contains(marks[1], "look up") {
+		t.Errorf("timeline challenges: %q", marks)
+	}
+	var lv report.Check
+	for _, c := range r.Checks {
+		if c.ID == report.CheckLiveness {
+			lv = c
+		}
+	}
+	if len(lv.Evidence) != 2 || lv.Evidence[0].AtS != 20 {
+		t.Errorf("liveness check does not hold the marked windows: %+v", lv)
+	}
+
+	// Once the call has ended the session is gone: 409.
+	sess.End(context.Background(), report.Final)
+	if code, out := e.do("POST", path, apiToken, `{"step":"hand"}`); code != http.StatusConflict {
+		t.Errorf("after the end: %d %v", code, out)
+	}
+}
