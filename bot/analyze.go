@@ -101,6 +101,11 @@ func explainStill(r *report.Report) {
 		if !temporalChecks[c.ID] || c.Status != report.Unknown {
 			continue
 		}
+		if c.ID == report.CheckReplay && c.Summary != "" {
+			// The replay check looked at the one picture (a screen's or a print's edges
+			// around the face) and says itself that loops and moving photos need video.
+			continue
+		}
 		c.Summary = "Not checked: the input is a single still image, and " + stillReason + "."
 		c.NextStep = "Analyze a video recording of the candidate, or check this during a live call."
 		c.Evidence = append(c.Evidence, report.Evidence{AtS: 0, Kind: "still_image",

@@ -202,8 +202,8 @@ func TestSynthesize(t *testing.T) {
 // loops, moving photos and frozen pictures synthesized from three clips, and asserts
 // issue 6's replay targets: no genuine clip flagged (BPCER 0 %), every loop and moving
 // photo flagged (APCER 0 %, the target is 5 %), the frozen picture left to the camera
-// check, and the live still of the same person as the print and screen stills not
-// flagged. The print and screen stills are logged, not asserted: their cue is missing.
+// check, the corpus's print and screen stills flagged (warn or fail) and the live still
+// of the same person not flagged.
 func TestReplayTargets(t *testing.T) {
 	corpus := corpusDir(t)
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
@@ -280,8 +280,10 @@ func TestReplayTargets(t *testing.T) {
 		switch {
 		case o.Row.Attack == "frozen" && (st == report.Fail || st == report.Warn):
 			t.Errorf("%s: replay %s on a frozen picture; the camera check owns frozen video", o.Row.Path, st)
-		case o.Row.Label == LabelAttackStill:
-			t.Logf("%s (%s): replay %s", o.Row.Path, o.Row.Attack, st)
+		case o.Row.Label == LabelAttackStill && st != report.Warn && st != report.Fail:
+			t.Errorf("%s (%s): replay %s; want it flagged", o.Row.Path, o.Row.Attack, st)
+		case o.Row.Label == LabelGenuineStill && (st == report.Warn || st == report.Fail):
+			t.Errorf("%s: replay %s on the live still", o.Row.Path, st)
 		}
 	}
 }

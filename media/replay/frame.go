@@ -7,32 +7,35 @@ import (
 	"github.com/integritybot/integritybot/media"
 )
 
-// The frame cue (measured, NOT wired into Observe): the edges of a phone, tablet or
-// printout held up to the camera. Such an object is in front of the person it shows, so
-// its edges run straight and unbroken across places where a live person's own head and
-// shoulders would hide anything behind them; a door frame, shelf or picture behind a live
-// candidate is hidden by the head or shoulders where it passes them. The cue therefore
-// looks only where the body must be, in face widths (fw) and heights (fh) of the face box:
+// The frame cue: the edges of a phone, tablet or printout held up to the camera. Such an
+// object is in front of the person it shows, so its edges run straight and unbroken
+// across places where a live person's own head would hide anything behind it, and meet
+// in a corner close around the face, where a live head's outline is round. The cue looks
+// only near the face box, in face widths (fw) and heights (fh) of it, for two shapes:
 //
-//   - sides (a screen's bezel): a straight edge on each side of the face, 0.5-1.4 fw
-//     from its centre, unbroken from the top of the face box to 0.7 fh below it (at
-//     least 0.3 fh where the picture ends sooner); the two roughly parallel.
-//   - top (the top edge of a printout): a straight edge across the head, between 0.25 fh
-//     above the top of the face box (hair) and 0.05 fh into it, unbroken from 0.5 fw left
-//     of the box to 0.5 fw right of it (at least 0.2 fw, over the hair).
+//   - print (the top edge of a printout): a straight edge across the head, between
+//     0.25 fh above the top of the face box (hair) and 0.05 fh into it, unbroken from
+//     0.5 fw left of the box to 0.5 fw right of it (at least 0.2 fw, over the hair). A
+//     live head is round: its outline is not straight over two face widths.
+//   - screen (the corner of a display or its bezel): a straight edge above the head
+//     (0.2-0.8 fh above the box, over the middle 0.6 fw) and a straight side edge
+//     0.5-1.4 fw from the face centre that runs from it down to 0.3 fh below the box,
+//     the top edge continuing unbroken from the face centre out to the side edge, both
+//     up to cornerGap short of the corner (displays have rounded corners). A head's
+//     outline curves where a frame has a corner.
 //
 // Each line is searched at tilts up to ±0.2 (a hand-held object is rarely square to the
 // camera) on a grid of a 48th of the face width; a sample supports a line when the luma
 // steps by at least frameMinStep levels across it, within one grid step of it, with the
-// line's sign.
+// line's sign; a line holds when frameCover of its samples support it. Uniform black
+// borders of the picture (letterboxing) are left out first: their edges frame
+// everything.
 //
-// Why it is not wired in (REPLAY_MEASURE=1 go test -run TestMeasureFrame -v, issue 6):
-// the top rule separates the print still (cover 1.00) from the live still (0.42) and
-// every sample of the 19 genuine clips (at most 0.42), but the screen still's left bezel
-// is black against a black background and black on-screen hair over 40 % of its length
-// (sides 0.58, the same as genuine clips: up to 0.58, and the live still: 0.62), and one
-// side alone is not evidence (a split-screen divider and a studio backdrop edge reach
-// 0.90-1.00). Flagging only prints would be half a rule; see the README.
+// Measured (REPLAY_MEASURE=1 go test -run TestMeasureFrame -v, issue 6): print rule:
+// print still 1.00, live still 0.42, every sample (~1/s) of the 19 genuine clips ≤ 0.42;
+// corner rule (the weakest of top, side and join): screen still 1.00, live still and
+// genuine clips ≤ 0.60, print still 0.71. An earlier rule, a straight edge on both
+// sides of the face, did not separate (screen 0.58: its left bezel is black on black).
 const (
 	frameGrid    = 48  // grid steps per face width
 	frameSamples = 48  // samples along a line
@@ -40,18 +43,23 @@ const (
 	frameCover   = 0.9 // share of samples that must support a line
 	frameTilts   = 17  // tilts from -frameMaxTilt to +frameMaxTilt
 	frameMaxTilt = 0.2
-	// parallelTilt: the two side lines of a rigid rectangle differ in tilt by little more
-	// than perspective makes.
-	parallelTilt = 0.06
 	minFaceFrame = 40 // px: smaller faces give too coarse a grid
 
-	// Where the lines are searched, in face widths and heights of the face box.
-	sideNear, sideFar = 0.5, 1.4 // side bands, from the centre of the box
-	sideBelow         = 0.7      // sides run this far below the box ...
-	sideMinBelow      = 0.3      // ... and at least this far (the picture may end)
+	// The print rule, in face widths and heights of the face box.
 	topAbove, topInto = 0.25, 0.05
 	topWide           = 0.5 // the top line runs this far beyond the box on each side ...
 	topMinWide        = 0.2 // ... and at least this far (over the hair)
+
+	// The screen (corner) rule.
+	cornerHigh, cornerLow = 0.8, 0.2 // top line band, in fh above the top of the box
+	cornerSpan            = 0.3      // top line searched over the centre ± this, in fw
+	sideNear, sideFar     = 0.5, 1.4 // side band, in fw from the centre
+	cornerBelow           = 0.3      // the side runs from the top line to this far below the box
+	cornerGap             = 0.15     // left out at the corner (a rounded corner), in fw
+
+	// borderLuma: a row or column of the picture's edge no brighter than this anywhere
+	// is a black border.
+	borderLuma = 40
 )
 
 // edgeLine is the best-supported straight line of one search.
@@ -64,58 +72,146 @@ type edgeLine struct {
 
 // frameMeasure is one frame's measurement.
 type frameMeasure struct {
-	ok               bool // the lines could be searched (face found, big enough, room in the picture)
-	okSides, okTop   bool
-	left, right, top edgeLine
-	sides, topEdge   bool // the cue held
-	box              image.Rectangle
+	box             image.Rectangle
+	okTop, okCorner bool     // the rule could be measured (room in the picture)
+	top             edgeLine // the print rule's line
+	cornerTop       edgeLine // the screen rule's line above the head
+	cornerSide      edgeLine // its better-joined side line
+	cornerJoin      float64  // cover of the top line from the centre out to the side line
+	cornerRight     bool     // the side line is on the right of the picture
+	print, screen   bool     // the rule held
+}
+
+// cornerCover is the corner's weakest part.
+func (m frameMeasure) cornerCover() float64 {
+	return min(m.cornerTop.cover, m.cornerSide.cover, m.cornerJoin)
 }
 
 // frameDetector measures the frame cue; its buffer is reused (no allocation per call).
 type frameDetector struct {
 	prof [frameSamples][frameGrid * 2]float32 // luma step per sample and grid position
+	area image.Rectangle                      // the active picture: no edge outside it counts
+	// all: search the corner's sides even when its top line does not hold (to measure
+	// margins; otherwise skipped, saving most of the cost on most frames).
+	all bool
 }
 
 // measure searches f for the lines around box.
 func (d *frameDetector) measure(f *media.Frame, box image.Rectangle) frameMeasure {
 	m := frameMeasure{box: box}
-	fw, fh := float64(box.Dx()), float64(box.Dy())
-	if fw < minFaceFrame || fh < minFaceFrame {
+	if box.Dx() < minFaceFrame || box.Dy() < minFaceFrame {
 		return m
 	}
-	u := fw / frameGrid // px per grid step
-	W, H := float64(f.Width), float64(f.Height)
-	cx := float64(box.Min.X+box.Max.X) / 2
-	top, bottom := float64(box.Min.Y), float64(box.Max.Y)
-	// Sides: from the top of the face box down past the neck, as far as the picture goes
-	// (at least to sideMinBelow); each side's band clipped to the picture.
-	if y1 := min(bottom+sideBelow*fh, H-1); y1 >= bottom+sideMinBelow*fh {
-		lx0, lx1 := max(cx-sideFar*fw, 2*u), cx-sideNear*fw
-		rx0, rx1 := cx+sideNear*fw, min(cx+sideFar*fw, W-1-2*u)
-		if lx1-lx0 >= 2*u && rx1-rx0 >= 2*u {
-			m.okSides = true
-			m.left = d.search(f, true, lx0, lx1, top, y1, u)
-			m.right = d.search(f, true, rx0, rx1, top, y1, u)
-			m.left.pos, m.right.pos = (m.left.pos-cx)/fw, (m.right.pos-cx)/fw
-			m.sides = m.left.cover >= frameCover && m.right.cover >= frameCover &&
-				math.Abs(m.left.tilt-m.right.tilt) <= parallelTilt
-		}
-	}
-	// Top: across the head, at least over the hair at its sides.
-	ty0, ty1 := top-topAbove*fh, top+topInto*fh
-	x0, x1 := max(float64(box.Min.X)-topWide*fw, 0), min(float64(box.Max.X)+topWide*fw, W-1)
-	if ty0-2*u >= 0 && x0 <= float64(box.Min.X)-topMinWide*fw && x1 >= float64(box.Max.X)+topMinWide*fw {
-		m.okTop = true
-		m.top = d.search(f, false, ty0, ty1, x0, x1, u)
-		m.top.pos = (m.top.pos - top) / fh
-		m.topEdge = m.top.cover >= frameCover
-	}
-	m.ok = m.okSides || m.okTop
+	area := activeArea(f)
+	d.area = area
+	d.measureTop(f, area, &m)
+	d.measureCorner(f, area, &m)
 	return m
 }
 
+// measureTop applies the print rule: a straight edge across the head.
+func (d *frameDetector) measureTop(f *media.Frame, area image.Rectangle, m *frameMeasure) {
+	box := m.box
+	fw, fh := float64(box.Dx()), float64(box.Dy())
+	u := fw / frameGrid
+	top := float64(box.Min.Y)
+	ty0, ty1 := top-topAbove*fh, top+topInto*fh
+	x0 := max(float64(box.Min.X)-topWide*fw, float64(area.Min.X))
+	x1 := min(float64(box.Max.X)+topWide*fw, float64(area.Max.X-1))
+	if ty0-2*u < float64(area.Min.Y) || x0 > float64(box.Min.X)-topMinWide*fw || x1 < float64(box.Max.X)+topMinWide*fw {
+		return
+	}
+	m.okTop = true
+	m.top = d.search(f, false, ty0, ty1, x0, x1, u)
+	m.top.pos = (m.top.pos - top) / fh
+	m.print = m.top.cover >= frameCover
+}
+
+// measureCorner applies the screen rule: a straight line above the head and a side line
+// running from it down past the face, the two meeting.
+func (d *frameDetector) measureCorner(f *media.Frame, area image.Rectangle, m *frameMeasure) {
+	box := m.box
+	fw, fh := float64(box.Dx()), float64(box.Dy())
+	u := fw / frameGrid
+	cx := float64(box.Min.X+box.Max.X) / 2
+	top, bottom := float64(box.Min.Y), float64(box.Max.Y)
+	ty0, ty1 := max(top-cornerHigh*fh, float64(area.Min.Y)+2*u), top-cornerLow*fh
+	y1 := min(bottom+cornerBelow*fh, float64(area.Max.Y-1)-2*u)
+	if ty1-ty0 < 2*u || y1 < bottom {
+		return
+	}
+	t := d.search(f, false, ty0, ty1, cx-cornerSpan*fw, cx+cornerSpan*fw, u)
+	m.okCorner = true
+	m.cornerTop = t
+	m.cornerTop.pos = (t.pos - top) / fh
+	if t.cover < frameCover && !d.all {
+		return
+	}
+	gap := max(cornerGap*fw, 2*u)
+	for _, right := range []bool{false, true} {
+		x0, x1 := max(cx-sideFar*fw, float64(area.Min.X)+2*u), cx-sideNear*fw
+		if right {
+			x0, x1 = cx+sideNear*fw, min(cx+sideFar*fw, float64(area.Max.X-1)-2*u)
+		}
+		if x1-x0 < 2*u {
+			continue
+		}
+		yt := t.pos + t.tilt*((x0+x1)/2-cx) // the top line's y over the band
+		s := d.search(f, true, x0, x1, yt+gap, y1, u)
+		// The top line, from the centre out to the side line where it meets the top.
+		xs := s.pos + s.tilt*(yt-(yt+gap+y1)/2)
+		if right {
+			xs -= gap
+		} else {
+			xs += gap
+		}
+		join := d.lineCover(f, false, t.pos, t.tilt, cx, min(cx, xs), max(cx, xs), u)
+		if min(s.cover, join) > min(m.cornerSide.cover, m.cornerJoin) {
+			m.cornerSide, m.cornerJoin, m.cornerRight = s, join, right
+			m.cornerSide.pos = (s.pos - cx) / fw
+		}
+	}
+	m.screen = m.cornerCover() >= frameCover
+}
+
+// activeArea is the picture without uniform black borders (letterboxing, or a portrait
+// picture pillarboxed in a wide one: 34 % each side), up to 2/5 of each dimension on
+// each side.
+func activeArea(f *media.Frame) image.Rectangle {
+	r := image.Rect(0, 0, f.Width, f.Height)
+	for r.Min.Y < f.Height*2/5 && darkLine(f, false, r.Min.Y) {
+		r.Min.Y++
+	}
+	for r.Max.Y > f.Height*3/5 && darkLine(f, false, r.Max.Y-1) {
+		r.Max.Y--
+	}
+	for r.Min.X < f.Width*2/5 && darkLine(f, true, r.Min.X) {
+		r.Min.X++
+	}
+	for r.Max.X > f.Width*3/5 && darkLine(f, true, r.Max.X-1) {
+		r.Max.X--
+	}
+	return r
+}
+
+// darkLine reports whether row i (column i if vertical) is black: no sampled pixel
+// brighter than borderLuma.
+func darkLine(f *media.Frame, vertical bool, i int) bool {
+	n, stride, at := f.Width, 1, i*f.YStride
+	if vertical {
+		n, stride, at = f.Height, f.YStride, i
+	}
+	for k := 0; k < n; k += 4 {
+		if f.Y[at+k*stride] > borderLuma {
+			return false
+		}
+	}
+	return true
+}
+
 // search finds the best-supported straight line crossing the band [a0, a1) (x for a
-// vertical line, y for a horizontal one) and running along [b0, b1].
+// vertical line, y for a horizontal one) and running along [b0, b1]. The line's pos is
+// its position at the middle of the run, its tilt the change of a per unit of b.
 func (d *frameDetector) search(f *media.Frame, vertical bool, a0, a1, b0, b1, u float64) edgeLine {
 	n := min(int((a1-a0)/u)+1, len(d.prof[0]))
 	// Widen the band so that a tilted line stays inside it.
@@ -126,7 +222,7 @@ func (d *frameDetector) search(f *media.Frame, vertical bool, a0, a1, b0, b1, u 
 		b := b0 + (float64(k)+0.5)*(b1-b0)/frameSamples
 		for i := range n {
 			a := start + float64(i)*u
-			d.prof[k][i] = step(f, vertical, a, b, u)
+			d.prof[k][i] = d.step(f, vertical, a, b, u)
 		}
 	}
 	best := edgeLine{}
@@ -172,9 +268,44 @@ func (d *frameDetector) line(i int, tilt float64, n int, length, u float64) edge
 	return l
 }
 
+// lineCover is the share of frameSamples samples of the given line (at pos where
+// b = mid, with tilt) between b0 and b1 where the luma steps across it by frameMinStep,
+// within a grid step, with the majority's sign.
+func (d *frameDetector) lineCover(f *media.Frame, vertical bool, pos, tilt, mid, b0, b1, u float64) float64 {
+	if b1-b0 < u {
+		return 0
+	}
+	var up, down int
+	for k := range frameSamples {
+		b := b0 + (float64(k)+0.5)*(b1-b0)/frameSamples
+		a := pos + tilt*(b-mid)
+		var hi, lo float32
+		for q := -1.0; q <= 1; q++ {
+			v := d.step(f, vertical, a+q*u, b, u)
+			hi, lo = max(hi, v), min(lo, v)
+		}
+		if hi >= frameMinStep {
+			up++
+		}
+		if -lo >= frameMinStep {
+			down++
+		}
+	}
+	return float64(max(up, down)) / frameSamples
+}
+
 // step is the luma step across a line at (a, b): the mean of two pixels one grid step
-// beyond it minus the mean of two before it (a across the line, b along it).
-func step(f *media.Frame, vertical bool, a, b, u float64) float32 {
+// beyond it minus the mean of two before it (a across the line, b along it); 0 where
+// those pixels leave the active picture.
+func (d *frameDetector) step(f *media.Frame, vertical bool, a, b, u float64) float32 {
+	h := max(u/2, 1)
+	lo, hi, bl, bh := d.area.Min.X, d.area.Max.X, d.area.Min.Y, d.area.Max.Y
+	if !vertical {
+		lo, hi, bl, bh = bl, bh, lo, hi
+	}
+	if a-h-u < float64(lo) || a+h+u >= float64(hi) || b < float64(bl) || b >= float64(bh) {
+		return 0
+	}
 	px := func(a, b float64) int {
 		x, y := int(a), int(b)
 		if !vertical {
@@ -183,7 +314,6 @@ func step(f *media.Frame, vertical bool, a, b, u float64) float32 {
 		x, y = clampInt(x, f.Width), clampInt(y, f.Height)
 		return int(f.Y[y*f.YStride+x])
 	}
-	h := max(u/2, 1)
 	after := px(a+h, b) + px(a+h+u, b)
 	before := px(a-h, b) + px(a-h-u, b)
 	return float32(after-before) / 2

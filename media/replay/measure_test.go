@@ -3,8 +3,10 @@ package replay
 import (
 	"encoding/csv"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,8 +101,8 @@ func TestMeasure(t *testing.T) {
 
 // TestMeasureFrame prints the frame cue's lines (offset, tilt, cover, step) on the
 // corpus's print, screen and live stills and on every sample (about one a second) of
-// the 19 genuine clips, with each clip's closest approach to the thresholds. It runs
-// only with REPLAY_MEASURE=1:
+// the 19 genuine clips, with each clip's closest approach to each rule (the print
+// rule's line; the corner's weakest part). It runs only with REPLAY_MEASURE=1:
 //
 //	REPLAY_MEASURE=1 go test -run TestMeasureFrame -v ./media/replay
 func TestMeasureFrame(t *testing.T) {
@@ -119,11 +121,13 @@ func TestMeasureFrame(t *testing.T) {
 		filepath.Join(dir, "replay", "silentface_F2_screen_replay_upright.jpg"),
 		filepath.Join(dir, "photo", "silentface_T1_live_same_person_upright.jpg"),
 	}
+	var worstTop, worstCorner float64 // over the genuine clips and the live still
 	for _, p := range append(paths, genuine...) {
 		fa := faces.Fresh()
 		a := New(Config{}, fa)
-		var d frameDetector
-		var sides, top float64 // the clip's best support of each rule
+		d := frameDetector{all: true}
+		var top, corner float64 // the clip's best support of each rule
+		var glare float64       // the clip's largest glare share (see glareOf)
 		n, ok := 0, 0
 		var lines []string
 		var last time.Duration
@@ -136,21 +140,84 @@ func TestMeasureFrame(t *testing.T) {
 			last = f.PTS
 			n++
 			m := d.measure(f, a.faceBox(f))
-			if !m.ok {
+			if !m.okTop && !m.okCorner {
 				lines = append(lines, fmt.Sprintf("%5.1fs box %v not measured", f.PTS.Seconds(), m.box))
 				continue
 			}
 			ok++
-			if m.okSides {
-				sides = max(sides, min(m.left.cover, m.right.cover))
-			}
 			top = max(top, m.top.cover)
-			lines = append(lines, fmt.Sprintf("%5.1fs box %v L %s R %s T %s held sides %v top %v", f.PTS.Seconds(), m.box, m.left, m.right, m.top, m.sides, m.topEdge))
+			corner = max(corner, m.cornerCover())
+			g, p90 := glareOf(f, m.box)
+			glare = max(glare, g)
+			lines = append(lines, fmt.Sprintf("%5.1fs box %v print T %s held %v | screen T %s side(right %v) %s join %.2f held %v | glare %.4f p90 %d",
+				f.PTS.Seconds(), m.box, m.top, m.print, m.cornerTop, m.cornerRight, m.cornerSide, m.cornerJoin, m.screen, g, p90))
 		}
-		t.Logf("%-45s samples %d measured %d best sides %.2f top %.2f\n    %s", filepath.Base(p), n, ok, sides, top, strings.Join(lines, "\n    "))
+		if !strings.Contains(p, "_attack_") && !strings.Contains(p, "_replay_") {
+			worstTop, worstCorner = max(worstTop, top), max(worstCorner, corner)
+		}
+		t.Logf("%-45s samples %d measured %d best print %.2f corner %.2f glare %.4f\n    %s", filepath.Base(p), n, ok, top, corner, glare, strings.Join(lines, "\n    "))
+	}
+	t.Logf("genuine clips and live still: print rule at most %.2f, corner at most %.2f (threshold %.2f)", worstTop, worstCorner, frameCover)
+	// The stills again, scaled and mirrored: does the cue depend on one size or side?
+	for _, p := range paths {
+		src := loadFrames(t, p, 0)[0]
+		for _, v := range []struct {
+			name  string
+			scale float64
+			flip  bool
+		}{{"x0.5", 0.5, false}, {"x0.75", 0.75, false}, {"x1.5", 1.5, false}, {"mirrored", 1, true}} {
+			w, h := int(float64(src.Width)*v.scale), int(float64(src.Height)*v.scale)
+			f := crop(src, w, h, 0, 0, float64(src.Width), float64(src.Height))
+			if v.flip {
+				for y := range h {
+					slices.Reverse(f.Y[y*f.YStride : y*f.YStride+w])
+				}
+			}
+			fa := faces.Fresh()
+			a := New(Config{}, fa)
+			fa.Observe(f)
+			a.Observe(f)
+			d := frameDetector{all: true}
+			m := d.measure(f, a.faceBox(f))
+			t.Logf("%-45s %-8s box %v print %.2f corner %.2f (top %s side %s join %.2f) -> %s", filepath.Base(p), v.name, m.box, m.top.cover, m.cornerCover(), m.cornerTop, m.cornerSide, m.cornerJoin, a.Result(0).Status)
+		}
 	}
 }
 
 func (l edgeLine) String() string {
 	return fmt.Sprintf("%+.2f/%+.2f/%.2f/%3.0f", l.pos, l.tilt, l.cover, l.step)
+}
+
+// glareOf measures a candidate glare cue (not wired: see the README): the share of the
+// face box's pixels (its middle 80 %) at luma 240 or more, a specular highlight on glass,
+// counted only when the face itself is not clipped (its 90th percentile under 220); and
+// that percentile.
+func glareOf(f *media.Frame, box image.Rectangle) (share float64, p90 int) {
+	in := image.Rect(box.Min.X+box.Dx()/10, box.Min.Y+box.Dy()/10, box.Max.X-box.Dx()/10, box.Max.Y-box.Dy()/10).
+		Intersect(image.Rect(0, 0, f.Width, f.Height))
+	var hist [256]int
+	n := 0
+	for y := in.Min.Y; y < in.Max.Y; y++ {
+		for x := in.Min.X; x < in.Max.X; x++ {
+			hist[f.Y[y*f.YStride+x]]++
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	bright, acc := 0, 0
+	for v := 255; v >= 0; v-- {
+		if v >= 240 {
+			bright += hist[v]
+		}
+		acc += hist[v]
+		if acc*10 >= n && p90 == 0 {
+			p90 = v
+		}
+	}
+	if p90 >= 220 {
+		return 0, p90
+	}
+	return float64(bright) / float64(n), p90
 }

@@ -1,7 +1,7 @@
 // Package replay implements the "replay" check: is the candidate's video played back from
 // recorded material instead of a live camera?
 //
-// An Analyzer looks for two kinds of replay, each with evidence a person can verify:
+// An Analyzer looks for three kinds of replay, each with evidence a person can verify:
 //
 //   - loop: the same stretch of video recurring. Every frame gets a cheap signature
 //     (16×12 block means of the luma); ten times a second the newest frame is compared
@@ -9,6 +9,7 @@
 //     lag over at least Config.MinRun is a loop of that length. The matched stretch must
 //     itself change (someone moved): a person sitting still or a frozen picture matches
 //     itself at every lag and is not a loop (the camera check owns frozen video).
+//
 //   - photo_motion: a still photo moved by a virtual camera or a hand (pan, zoom). Twice
 //     a second the picture of half a second earlier is matched block by block against the
 //     current one (160 px wide); a similarity transform (shift, zoom, rotation) is fitted
@@ -18,9 +19,19 @@
 //     picture. A live face does not: eyes blink and the mouth moves. Rigid motion without
 //     any such change for Config.PhotoWindow is a finding.
 //
-// Not built yet: the per-picture cues of a screen or a print held to the camera (moiré,
-// a bezel or paper edges around the face, glare). A single still picture is therefore
-// unknown, as is video too short for the photo window.
+//   - screen and print (warn): a phone, tablet or printout held to the camera. At most
+//     twice a second the picture around the face box is searched for the straight edges
+//     such an object has and a live head does not: a corner of a frame around the face
+//     (a display's top edge above the head meeting a side edge that runs down past the
+//     face: screen) or a straight edge across the top of the head (a printout's edge:
+//     print); see frame.go. In video a rule must hold in two thirds of the looks over
+//     at least 2 s; a single still picture is its one look.
+//
+// Not built: glare (measured, see glareOf in the tests: the corpus's screen shows a face
+// that is itself clipped, so a highlight cannot be told apart), moiré and refresh banding
+// (not measured: one screen still, a 480×640 JPEG). Video too short
+// for the photo window and without a frame edge is unknown, as is a single picture
+// without one (a loop or a moving photo shows only in video).
 //
 // The Analyzer is pure: no goroutines and no wall clock; time comes from frame PTS. It is
 // not safe for concurrent use; the pipeline calls it from one goroutine.
@@ -109,6 +120,7 @@ type Analyzer struct {
 
 	loop   loopDetector
 	motion motionDetector
+	cues   cueTracker
 }
 
 // New returns an Analyzer. faces, if not nil, supplies face boxes (normally the session's
@@ -137,6 +149,7 @@ func (a *Analyzer) Observe(f *media.Frame) {
 		// A new size is a new picture: matches across the switch mean nothing.
 		a.loop.reset()
 		a.motion.reset()
+		a.cues.reset()
 	}
 	a.frames++
 	a.haveLast, a.lastPTS = true, f.PTS
@@ -154,6 +167,10 @@ func (a *Analyzer) Observe(f *media.Frame) {
 			// The moving photo was just found: this frame shows it.
 			s.snap = shot(f, box)
 		}
+	}
+	if a.cues.due(f.PTS) {
+		box := a.faceBox(f)
+		a.cues.observe(f, box, func() string { return shot(f, box) })
 	}
 }
 

@@ -14,9 +14,14 @@ const maxEvidence = 20
 
 // Evidence kinds.
 const (
-	kindLoop  = "loop"
-	kindPhoto = "photo_motion"
+	kindLoop   = "loop"
+	kindPhoto  = "photo_motion"
+	kindScreen = "screen"
+	kindPrint  = "print"
 )
+
+// cueKindNames are the evidence kinds of the frame cue's rules.
+var cueKindNames = [cueKinds]string{cuePrint: kindPrint, cueScreen: kindScreen}
 
 // Next steps: each asks for what a replay cannot do on demand.
 const (
@@ -39,6 +44,8 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 	if a.motion.qualifies(a.motion.span) {
 		photos = append(photos, a.motion.span)
 	}
+	still := video == 0
+	cues := a.cues.all(still)
 	switch {
 	case len(loops) > 0:
 		l := longestLoop(loops)
@@ -52,8 +59,20 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 		c.Confidence = 0.7 + 0.25*min(p.length().Seconds()/(3*a.cfg.PhotoWindow.Seconds()), 1)
 		c.Summary = photoSentence(p)
 		c.NextStep = nextPhoto
-	case a.frames == 1 || video == 0:
-		c.Summary = "Only a single picture: a loop or a moving photo shows only in video, and this check does not yet look for a screen or print in a single picture."
+	case len(cues) > 0:
+		s := slices.MaxFunc(cues, func(x, y cueSpan) int { return cmp.Compare(x.length(), y.length()) })
+		c.Status = report.Warn
+		c.Confidence = 0.6
+		if !still {
+			c.Confidence = 0.65 + 0.25*min(s.length().Seconds()/(5*cueMinSpan.Seconds()), 1)
+		}
+		c.Summary = cueSentence(s, still)
+		c.NextStep = nextFrame
+	case still && a.cues.looks == 0:
+		c.Summary = "Only a single picture, with no face to look around for the edges of a screen or print; a loop or a moving photo shows only in video."
+		c.NextStep = "Check for replayed video during the live call."
+	case still:
+		c.Summary = "Only a single picture: no edge of a screen or print was seen around the face; a loop or a moving photo shows only in video."
 		c.NextStep = "Check for replayed video during the live call."
 	case video < a.cfg.MinVideo:
 		c.Summary = fmt.Sprintf("Not enough video to check for replayed video: %s analyzed, %s needed.", secs(video), secs(a.cfg.MinVideo))
@@ -62,9 +81,9 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 		c.Status = report.Pass
 		// Longer video rules out longer loops; a minute is plenty for the photo cue too.
 		c.Confidence = 0.5 + 0.4*min(video.Seconds()/60, 1)
-		c.Summary = fmt.Sprintf("No looped video and no moving photo were seen in %s of video.", secs(video))
+		c.Summary = fmt.Sprintf("No looped video, no moving photo and no edge of a screen or print around the face were seen in %s of video.", secs(video))
 	}
-	c.Evidence = evidence(loops, photos)
+	c.Evidence = evidence(loops, photos, cues, still)
 	return c
 }
 
@@ -93,7 +112,7 @@ func photoDetail(p photoFinding) string {
 }
 
 // evidence builds the capped evidence list, in time order.
-func evidence(loops []loopFinding, photos []photoFinding) []report.Evidence {
+func evidence(loops []loopFinding, photos []photoFinding, cues []cueSpan, still bool) []report.Evidence {
 	var ev []report.Evidence
 	for _, l := range loops {
 		e := report.Range(l.from.Seconds(), l.to.Seconds(), kindLoop, loopDetail(l))
@@ -103,6 +122,11 @@ func evidence(loops []loopFinding, photos []photoFinding) []report.Evidence {
 	for _, p := range photos {
 		e := report.Range(p.from.Seconds(), p.to.Seconds(), kindPhoto, photoDetail(p))
 		e.Snapshot = p.snap
+		ev = append(ev, e)
+	}
+	for _, s := range cues {
+		e := report.Range(s.from.Seconds(), s.to.Seconds(), cueKindNames[s.kind], cueDetail(s, still))
+		e.Snapshot = s.snap
 		ev = append(ev, e)
 	}
 	slices.SortStableFunc(ev, func(x, y report.Evidence) int { return cmp.Compare(x.AtS, y.AtS) })
