@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/integritybot/integritybot/integrations"
 	"github.com/integritybot/integritybot/integrations/discord"
@@ -92,7 +94,7 @@ func (c *chat) start(srv *server.Server, interrupted []string) {
 	c.creator.srv = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	for _, id := range interrupted {
+	for _, id := range c.toSummarize(ctx, interrupted) {
 		if rep, err := c.st.GetReport(ctx, id); err == nil {
 			c.summary(ctx, rep)
 		}
@@ -112,6 +114,33 @@ func (c *chat) start(srv *server.Server, interrupted []string) {
 			}
 		})
 	}
+}
+
+// summaryCatchUp is how far back a start looks for interviews that ended without a queued
+// summary (a crash between storing the end and queueing it).
+const summaryCatchUp = 24 * time.Hour
+
+// toSummarize returns the interviews whose summary a start queues: the ones this start
+// marked interrupted, and those that ended in the last summaryCatchUp without a summary in
+// the outbox. Queueing is idempotent, so one found twice is posted once.
+func (c *chat) toSummarize(ctx context.Context, interrupted []string) []string {
+	if !c.outbox.Enabled() {
+		return nil
+	}
+	ids := slices.Clone(interrupted)
+	more, err := c.st.Unsummarized(ctx, time.Now().Add(-summaryCatchUp), 1000)
+	if err != nil {
+		c.log.Error("find interviews without a summary", "err", err)
+	}
+	for _, id := range more {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if n := len(ids) - len(interrupted); n > 0 {
+		c.log.Warn("queueing summaries that a crash left unqueued", "count", n)
+	}
+	return ids
 }
 
 // stop ends the worker and listeners; an attempt in flight stays queued for the next start.

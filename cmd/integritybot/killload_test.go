@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/config"
 	"github.com/integritybot/integritybot/internal/loadgen"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
@@ -90,7 +92,8 @@ func envInt(name string, def int) int {
 // TestKillUnderLoad kills the server (SIGKILL) while candidates are streaming and while
 // the chat tool is down with summaries queued, then restarts it and brings the chat tool
 // back: every interview's report still exists (the streaming ones marked interrupted,
-// with the video seen before the kill), and every summary is delivered exactly once.
+// with the video seen before the kill), and every summary is delivered exactly once, also
+// one whose queueing the crash prevented.
 // KILL_CALLS (default 3) sets the calls streaming at the kill; bench/capacity.md runs it
 // with 40.
 func TestKillUnderLoad(t *testing.T) {
@@ -170,6 +173,19 @@ func TestKillUnderLoad(t *testing.T) {
 	stopJoins()
 	wg.Wait()
 	_, _, refused := hook.snapshot()
+	// A crash can also fall between storing an interview's end and queueing its summary:
+	// take one ended interview's queued summary out of the store, as if it never was queued.
+	lost := done.Calls[0].InterviewID
+	db, err := sql.Open("sqlite", filepath.Join(data, config.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := db.Exec(`DELETE FROM outbox WHERE interview_id = ? AND kind = 'summary'`, lost); err != nil {
+		t.Fatal(err)
+	} else if n, _ := res.RowsAffected(); n == 0 {
+		t.Fatalf("no queued summary for %s", lost)
+	}
+	db.Close()
 
 	// Restart with the chat tool back up.
 	hook.up.Store(true)

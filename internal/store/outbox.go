@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
 )
 
 // OutboxState is the delivery state of an outbox entry.
@@ -274,4 +276,34 @@ func scanOutbox(rows *sql.Rows, op string) ([]OutboxEntry, error) {
 		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
 	return out, nil
+}
+
+// Unsummarized returns the interviews that ended (final or interrupted; an interrupted one
+// counts from its start) at or after since and
+// have no summary in the outbox, oldest first, at most limit. A crash between storing the
+// end of an interview and queueing its summary leaves such an interview; the server queues
+// their summaries at startup (enqueueing is idempotent, so a race with a live enqueue posts
+// once).
+func (s *Store) Unsummarized(ctx context.Context, since time.Time, limit int) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT i.id FROM interviews i
+		WHERE i.state IN (?1, ?2) AND COALESCE(i.ended_at, i.started_at, i.created_at) >= ?3
+		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.interview_id = i.id AND o.kind = ?4)
+		ORDER BY COALESCE(i.ended_at, i.started_at, i.created_at), i.id LIMIT ?5`),
+		string(report.Final), string(report.Interrupted), since.UnixNano(), "summary", limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: unsummarized: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: unsummarized: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: unsummarized: %w", err)
+	}
+	return ids, nil
 }

@@ -127,3 +127,60 @@ func testOutboxDueOrderAndStates(t *testing.T, db testDB) {
 		t.Errorf("outbox rows survived their interview: %d", len(es))
 	}
 }
+
+func TestUnsummarized(t *testing.T) { eachBackend(t, testUnsummarized) }
+
+// testUnsummarized: ended interviews without a summary in the outbox are found (a crash
+// between storing the end and queueing the summary); live ones, summarized ones, alerts-only
+// ones and ones that ended before since are not.
+func testUnsummarized(t *testing.T, db testDB) {
+	s := db.open(t)
+	ctx := t.Context()
+	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	old := now.Add(-48 * time.Hour)
+	for _, iv := range []struct {
+		id    string
+		state report.State
+		at    time.Time
+	}{
+		{"final-queued", report.Final, now},
+		{"final-lost", report.Final, now.Add(time.Minute)},
+		{"interrupted-lost", report.Interrupted, now},
+		{"alert-only", report.Final, now.Add(2 * time.Minute)},
+		{"live", report.Live, now},
+		{"final-old", report.Final, old},
+	} {
+		if err := s.CreateInterview(ctx, Interview{ID: iv.id, Candidate: report.Candidate{Name: iv.id}, CreatedAt: iv.at, State: report.Scheduled}); err != nil {
+			t.Fatal(err)
+		}
+		started, ended := iv.at, iv.at.Add(10*time.Minute)
+		endedAt := &ended
+		if iv.state != report.Final {
+			endedAt = nil // interrupted: the crash left no end time
+		}
+		if err := s.SetInterviewState(ctx, iv.id, iv.state, &started, endedAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range []OutboxEntry{
+		entry("final-queued", "fq/slack/summary", "summary", "", now),
+		entry("alert-only", "ao/slack/alert/camera", "alert", "camera", now),
+	} {
+		if _, err := s.Enqueue(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Unsummarized(ctx, now.Add(-24*time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"interrupted-lost", "final-lost", "alert-only"} // oldest end first (interrupted: its start)
+	if len(got) != len(want) {
+		t.Fatalf("Unsummarized = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("Unsummarized = %v, want %v", got, want)
+		}
+	}
+}
