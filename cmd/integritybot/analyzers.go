@@ -55,7 +55,9 @@ func newAnalyzers(cfg config.Config) func() []bot.Analyzer {
 			fa := faceProto.Fresh()
 			as = append(as, fa, faceswap.New(swapCfg, fa))
 			// The liveness check scores the room's challenges from the same detections.
-			as = append(as, liveness.New(liveness.Config{Interval: fc.Interval.D()}, fa))
+			// Passive: the pulse in the face skin and the blinks, as supporting evidence that
+			// never changes the check's status.
+			as = append(as, liveness.New(liveness.Config{Interval: fc.Interval.D(), Passive: true}, fa))
 			// The replay check reads the newest face box to look for a face that never moves
 			// by itself while the picture pans or zooms (a photo on a virtual camera).
 			as = append(as, replay.New(replay.Config{}, fa))

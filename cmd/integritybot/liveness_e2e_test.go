@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,8 @@ func TestLivenessEndToEnd(t *testing.T) {
 		t.Errorf("liveness passed on a looping clip that cannot follow prompts: %s", lv.Summary)
 	}
 	prompts := liveness.Sequence()
+	// The pulse and blink items are supporting evidence beside the prompts.
+	lv.Evidence = slices.DeleteFunc(lv.Evidence, func(ev report.Evidence) bool { return ev.Kind == "pulse" || ev.Kind == "blinks" })
 	if len(lv.Evidence) != len(prompts) {
 		t.Fatalf("%d liveness evidence items; want one per prompt (%d)", len(lv.Evidence), len(prompts))
 	}

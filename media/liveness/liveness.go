@@ -97,6 +97,10 @@ type Config struct {
 	Closer float64
 	// Keep is how much call time of looks the analyzer keeps (default 90s).
 	Keep time.Duration
+	// Passive adds two supporting evidence items after the prompts', never a change of status:
+	// the pulse in the face skin and the blinks (passive.go; ~20 µs per frame). Off by
+	// default: callers (and cmd/integritybot's end-to-end test) expect one item per prompt.
+	Passive bool
 }
 
 // DefaultConfig returns the defaults used for zero Config fields.
@@ -171,6 +175,8 @@ type Analyzer struct {
 	looks   []look
 	windows []window
 
+	passive passive // pulse and blinks: supporting evidence only (passive.go)
+
 	region image.Rectangle // where the face region's change is measured
 	patch  [patchN * patchN]float64
 	havePt bool
@@ -204,6 +210,9 @@ func (a *Analyzer) Observe(f *media.Frame) {
 	}
 	a.frames++
 	a.haveLast, a.lastPTS = true, f.PTS
+	if a.cfg.Passive {
+		a.passive.observe(f, a.faces) // every frame, before the looks' sampling (passive.go)
+	}
 	if a.called && f.PTS-a.lastCall < a.cfg.Interval*9/10 {
 		return
 	}

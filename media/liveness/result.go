@@ -20,6 +20,7 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 	if len(a.windows) == 0 {
 		c.Summary = "No liveness challenge was run; press Liveness check during the call."
 		c.NextStep = "Press Liveness check while the candidate is on camera: they are asked to turn their head to full profile, pass a hand across their face and come closer."
+		c.Evidence = append(c.Evidence, a.passive.evidence()...) // pulse, blinks (passive.go)
 		return c
 	}
 	end := max(now, a.lastPTS)
@@ -44,6 +45,7 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 		}
 	}
 	a.verdict(&c, byKind, judged)
+	c.Evidence = append(c.Evidence, a.passive.evidence()...) // pulse, blinks: never the status (passive.go)
 	return c
 }
 
