@@ -70,6 +70,12 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	} else if len(interrupted) > 0 {
 		log.Warn("interviews interrupted by the last shutdown", "count", len(interrupted))
 	}
+	stopBeat, err := heartbeat(ctx, st, cfg, log) // other nodes route this node's interviews here
+	if err != nil {
+		return err
+	}
+	// Deferred: runs after the rooms close (below), so other nodes may then take over at once.
+	defer stopBeat()
 	ch := newChat(cfg, st, log) // Slack, Discord, webhook: outbox and /integrity (chat.go)
 	defer ch.stop()
 	apiToken, generated, err := secret(ctx, st, "api_token", cfg.Auth.APIToken.Value())
@@ -140,6 +146,52 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return store.OpenConfig(ctx, store.Config{
 		Driver: cfg.Store.Driver, Path: cfg.DBPath(), DSN: cfg.Store.DSN.Value(), NodeID: nodeID(cfg),
 	})
+}
+
+// heartbeat renews this node's row in a shared PostgreSQL store (its id and server.node_url)
+// every store.HeartbeatEvery until ctx ends, so other nodes redirect requests for the live
+// interviews it runs here (internal/server/route.go). stop waits for the beating to end and
+// marks the node gone. SQLite: one node, nothing to do.
+func heartbeat(ctx context.Context, st *store.Store, cfg config.Config, log *slog.Logger) (stop func(), err error) {
+	if st.Driver() != store.DriverPostgres {
+		return func() {}, nil
+	}
+	url := cfg.NodeURL()
+	if cfg.Server.NodeURL == "" && cfg.Server.PublicURL != "" {
+		log.Warn("server.node_url is unset: other nodes send this node's interviews to server.public_url; set node_url if that is a shared load balancer", "node_url", url)
+	}
+	if err := st.Heartbeat(ctx, url); err != nil {
+		return nil, err
+	}
+	log.Info("node registered", "node_url", url)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(store.HeartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			bctx, bcancel := context.WithTimeout(ctx, store.HeartbeatEvery)
+			if err := st.Heartbeat(bctx, url); err != nil && ctx.Err() == nil {
+				log.Warn("heartbeat", "err", err)
+			}
+			bcancel()
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		if err := st.NodeStopped(sctx); err != nil {
+			log.Warn("mark node stopped", "err", err)
+		}
+	}, nil
 }
 
 // nodeID is server.node_id, else hostname:port of the listen address: stable across restarts

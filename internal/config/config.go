@@ -62,6 +62,11 @@ type Server struct {
 	// NodeID names this process among serve processes sharing a PostgreSQL store; empty means
 	// hostname:port of the listen address (stable across restarts). See store.go.
 	NodeID string `yaml:"node_id"`
+	// NodeURL is this process's own base URL, reachable by browsers and API clients, where
+	// other nodes sharing the PostgreSQL store redirect requests for the interviews it runs;
+	// empty means BaseURL. Set it when public_url is a load balancer shared by the nodes
+	// (see NodeURL and store.go).
+	NodeURL string `yaml:"node_url"`
 }
 
 // Auth configures the API token and link tokens.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"unicode"
@@ -20,17 +21,33 @@ type Store struct {
 	DSNFile string `yaml:"dsn_file"`
 }
 
-// Environment variables for the PostgreSQL DSN (the _FILE one names a file holding it).
+// Environment variables for the PostgreSQL DSN (the _FILE one names a file holding it), and
+// server.node_url (one config file for several nodes, each told its own URL).
 const (
 	EnvStoreDSN     = "INTEGRITYBOT_STORE_DSN"
 	EnvStoreDSNFile = "INTEGRITYBOT_STORE_DSN_FILE"
+	EnvNodeURL      = "INTEGRITYBOT_NODE_URL"
 )
+
+// NodeURL returns this node's own base URL, without a trailing slash: server.node_url when
+// set, else BaseURL. Other nodes redirect requests for this node's live interviews there, so
+// it must not be a load balancer that may send them back to another node (the redirect's loop
+// guard then stops after one hop, and the request is refused rather than routed).
+func (c Config) NodeURL() string {
+	if c.Server.NodeURL != "" {
+		return strings.TrimRight(c.Server.NodeURL, "/")
+	}
+	return c.BaseURL()
+}
 
 func defaultStore() Store { return Store{Driver: "sqlite"} }
 
 // applyStoreEnv sets the DSN from INTEGRITYBOT_STORE_DSN or the file named by
 // INTEGRITYBOT_STORE_DSN_FILE (not both), which override store.dsn and store.dsn_file.
 func applyStoreEnv(c *Config, get func(string) (string, bool)) error {
+	if v, ok := get(EnvNodeURL); ok {
+		c.Server.NodeURL = v
+	}
 	v, hasV := get(EnvStoreDSN)
 	file, hasFile := get(EnvStoreDSNFile)
 	switch {
@@ -62,8 +79,8 @@ func loadStoreDSN(c *Config) error {
 	return nil
 }
 
-// validateStore checks the store section and server.node_id. The DSN's value never appears
-// in a message.
+// validateStore checks the store section, server.node_id and server.node_url. The DSN's
+// value never appears in a message.
 func (c Config) validateStore(p *problems) {
 	s := c.Store
 	switch s.Driver {
@@ -84,5 +101,20 @@ func (c Config) validateStore(p *problems) {
 	}
 	if id := c.Server.NodeID; id != "" && (len(id) > 128 || strings.ContainsFunc(id, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) })) {
 		p.add("server.node_id", "must be at most 128 printable characters without spaces, got %q", id)
+	}
+	if u := c.Server.NodeURL; u != "" {
+		pu, err := url.Parse(u)
+		switch {
+		case err != nil:
+			p.add("server.node_url", "not a URL: %q", u)
+		case pu.Scheme != "http" && pu.Scheme != "https":
+			p.add("server.node_url", "want an http:// or https:// URL, got %q", u)
+		case pu.Host == "":
+			p.add("server.node_url", "has no host: %q", u)
+		case pu.RawQuery != "" || pu.Fragment != "" || pu.User != nil || pu.ForceQuery:
+			p.add("server.node_url", "must be a base URL without user, query or fragment: %q", u)
+		case s.Driver != "postgres":
+			p.add("server.node_url", "is for driver postgres (several nodes); with sqlite there is one node")
+		}
 	}
 }

@@ -51,6 +51,12 @@ func TestStoreConfig(t *testing.T) {
 		{"unknown key", "store: {driver: postgres, url: x}", nil, "", "store.url"},
 		{"node id", "server: {node_id: \"web-1\"}", nil, "", ""},
 		{"node id with space", "server: {node_id: \"web 1\"}", nil, "", "server.node_id"},
+		{"node url", "store: {driver: postgres, dsn: \"" + pgURL + "\"}\nserver: {node_url: \"http://10.0.0.7:8080/\"}", nil, pgURL, ""},
+		{"node url from env", "store: {driver: postgres, dsn: \"" + pgURL + "\"}", map[string]string{EnvNodeURL: "https://node-2.internal"}, pgURL, ""},
+		{"node url not http", "store: {driver: postgres, dsn: \"" + pgURL + "\"}\nserver: {node_url: \"ftp://x\"}", nil, "", "server.node_url: want an http"},
+		{"node url no host", "store: {driver: postgres, dsn: \"" + pgURL + "\"}\nserver: {node_url: \"http://\"}", nil, "", "server.node_url: has no host"},
+		{"node url with query", "store: {driver: postgres, dsn: \"" + pgURL + "\"}\nserver: {node_url: \"http://x/?a=1\"}", nil, "", "server.node_url: must be a base URL"},
+		{"node url with sqlite", "server: {node_url: \"http://10.0.0.7:8080\"}", nil, "", "server.node_url: is for driver postgres"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

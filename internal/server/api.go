@@ -176,6 +176,9 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "which interview? use /api/interviews/{id}/report")
 		return
 	}
+	if s.toOwner(w, r, id, routeRead) { // the live report is in the owner's memory
+		return
+	}
 	rep, err := s.report(r, id)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no interview with this id")
@@ -227,6 +230,9 @@ func (s *Server) endInterview(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.authorize(w, r, id, auth.RoleInterviewer); !ok {
 		return
 	}
+	if s.toOwner(w, r, id, routeAct) {
+		return
+	}
 	if rep, ok := s.opt.Rooms.End(r.Context(), id, "The interviewer ended the interview."); ok {
 		writeJSON(w, http.StatusOK, rep)
 		return
@@ -273,6 +279,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.admin {
 		writeError(w, http.StatusForbidden, "join the room with a candidate or interviewer link")
+		return
+	}
+	if s.toOwner(w, r, c.claims.InterviewID, routeWS) {
 		return
 	}
 	// Answer before the upgrade, so a page that probes with a plain GET learns why it cannot join.

@@ -98,6 +98,9 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.authorize(w, r, id, auth.RoleInterviewer); !ok {
 		return
 	}
+	if s.toOwner(w, r, id, routeAct) { // before reading the body: a 307 has it sent again
+		return
+	}
 	var req ChallengeRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()

@@ -124,6 +124,11 @@ func (s *Server) page(name string, roles ...auth.Role) http.Handler {
 			http.Error(w, "This link is not for this page.", http.StatusForbidden)
 			return
 		}
+		// A live room's pages load from the node that runs it (route.go); the report page
+		// reads the shared store, anywhere.
+		if name != web.Report && s.toOwner(w, r, c.InterviewID, routeRead) {
+			return
+		}
 		h.ServeHTTP(w, r)
 	})
 }

@@ -137,17 +137,20 @@ var ErrElsewhere = errors.New("store: interview runs on another node")
 // StartInterview records that the call of interview id started at at on this node
 // (Config.NodeID): the interview becomes live and pinned here. On PostgreSQL an interview live
 // on another node is refused with ErrElsewhere until that node's lease goes stale (its report
-// unsaved for Config.StaleAfter); then this node takes it over. ErrNotFound if there is no such
-// interview.
+// unsaved for Config.StaleAfter) or the node itself is dead (its heartbeat older than
+// Config.NodeStaleAfter, or it said it stopped: nodes.go); then this node takes it over.
+// ErrNotFound if there is no such interview.
 func (s *Store) StartInterview(ctx context.Context, id string, at time.Time) error {
-	cutoff := int64(math.MaxInt64) // SQLite: one node, nothing is elsewhere
+	cutoff, nodeCutoff := int64(math.MaxInt64), int64(0) // SQLite: one node, nothing is elsewhere
 	if s.d == dialectPostgres {
-		cutoff = s.now().Add(-s.staleAfter).UnixNano()
+		cutoff, nodeCutoff = s.now().Add(-s.staleAfter).UnixNano(), s.nodeCutoff()
 	}
 	res, err := s.w.ExecContext(ctx, s.q(`UPDATE interviews SET state = ?1, started_at = ?2, node_id = ?3
 		WHERE id = ?4 AND (state <> ?1 OR node_id = '' OR node_id = ?3 OR COALESCE(
-			(SELECT r.saved_at FROM reports r WHERE r.interview_id = interviews.id), started_at, created_at) < ?5)`),
-		string(report.Live), at.UnixNano(), s.node, id, cutoff)
+			(SELECT r.saved_at FROM reports r WHERE r.interview_id = interviews.id), started_at, created_at) < ?5
+			OR EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = interviews.node_id
+				AND (n.gone_at IS NOT NULL OR n.heartbeat_at < ?6)))`),
+		string(report.Live), at.UnixNano(), s.node, id, cutoff, nodeCutoff)
 	if err != nil {
 		return fmt.Errorf("store: start interview %s: %w", id, err)
 	}

@@ -65,6 +65,14 @@ var migrations = []string{
 	`ALTER TABLE interviews ADD COLUMN node_id TEXT NOT NULL DEFAULT '';
 	ALTER TABLE reports ADD COLUMN saved_at INTEGER;
 	ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;`,
+	// 4: the serve processes sharing the database (nodes.go): each one's own base URL, for
+	// sending requests to the node that runs an interview, and its heartbeat.
+	`CREATE TABLE nodes (
+		node_id      TEXT PRIMARY KEY,
+		url          TEXT NOT NULL,
+		heartbeat_at INTEGER NOT NULL,
+		gone_at      INTEGER
+	) STRICT;`,
 }
 
 // pgMigrations are migrations for PostgreSQL: the same schema with its types (BIGINT unix
@@ -118,6 +126,12 @@ var pgMigrations = []string{
 	`ALTER TABLE interviews ADD COLUMN node_id TEXT NOT NULL DEFAULT '';
 	ALTER TABLE reports ADD COLUMN saved_at BIGINT;
 	ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;`,
+	`CREATE TABLE nodes (
+		node_id      TEXT PRIMARY KEY,
+		url          TEXT NOT NULL,
+		heartbeat_at BIGINT NOT NULL,
+		gone_at      BIGINT
+	);`,
 }
 
 // schema returns the migrations of the store's dialect.

@@ -73,6 +73,10 @@ type Config struct {
 	// StaleAfter is when a live interview of another node counts as abandoned (PostgreSQL)
 	// [DefaultStaleAfter].
 	StaleAfter time.Duration
+	// NodeStaleAfter is when a node whose heartbeat stopped counts as dead (nodes.go): its
+	// live interviews are no longer routed to it, and another node may take them over
+	// (PostgreSQL) [DefaultNodeStaleAfter].
+	NodeStaleAfter time.Duration
 }
 
 // Store is a database of interviews, reports, outbox entries and settings. It is safe for
@@ -88,6 +92,7 @@ type Store struct {
 	node                   string
 	now                    func() time.Time
 	claimLease, staleAfter time.Duration
+	nodeStaleAfter         time.Duration
 }
 
 // Open opens (creating if needed) the SQLite database at path, creating its parent directory
@@ -98,7 +103,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // OpenConfig opens the database c describes and brings its schema up to date.
 func OpenConfig(ctx context.Context, c Config) (*Store, error) {
-	s := &Store{node: c.NodeID, now: c.Now, claimLease: c.ClaimLease, staleAfter: c.StaleAfter}
+	s := &Store{node: c.NodeID, now: c.Now, claimLease: c.ClaimLease, staleAfter: c.StaleAfter, nodeStaleAfter: c.NodeStaleAfter}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -107,6 +112,9 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 	}
 	if s.staleAfter <= 0 {
 		s.staleAfter = DefaultStaleAfter
+	}
+	if s.nodeStaleAfter <= 0 {
+		s.nodeStaleAfter = DefaultNodeStaleAfter
 	}
 	var err error
 	switch c.Driver {
