@@ -25,7 +25,7 @@ func TestEvalCameraTargets(t *testing.T) {
 	var out, errOut bytes.Buffer
 	// Synthesize with the same generator as `eval --synthesize`, 6 s per file to keep the
 	// test quick under -race; the command itself is checked by hand and by TestEvalCommandErrors.
-	if _, err := eval.Synthesize(ctx, filepath.Join(dir, "synth"), eval.SynthOptions{Corpus: corpus, Open: openInput, Duration: 6 * time.Second}); err != nil {
+	if _, err := eval.Synthesize(ctx, filepath.Join(dir, "synth"), eval.SynthOptions{Corpus: corpus, Open: openInput, Duration: 6 * time.Second, Swaps: -1, Hands: -1}); err != nil {
 		t.Fatal(err)
 	}
 	synth, err := eval.ReadLabels(filepath.Join(dir, "synth", "labels.csv"))

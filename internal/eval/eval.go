@@ -22,6 +22,10 @@ var targets = map[string]string{
 	"black": report.CheckCamera, "uniform": report.CheckCamera, "frozen": report.CheckCamera,
 	"fps_collapse": report.CheckCamera, "no_video": report.CheckCamera,
 	"face_swap": report.CheckFaceSwap,
+	// Synthesized re-renderings of a genuine face (swap.go).
+	"face_swap_lowres": report.CheckFaceSwap, "face_swap_enhanced": report.CheckFaceSwap,
+	// A swap rendering its face over a hand passed across it, during a liveness prompt (hand.go).
+	"hand_swap_over": report.CheckLiveness, "hand_swap_flash": report.CheckLiveness,
 	"two_faces": report.CheckFace,
 	// A looped clip and a moving photo are replays of recorded material (the replay
 	// check's loop and photo_motion cues); a resolution switch mid-stream is what a
@@ -120,7 +124,7 @@ func analyze(ctx context.Context, row Row, opt Options) Outcome {
 	if opt.Limit > 0 {
 		src = &limited{Source: src, limit: opt.Limit}
 	}
-	r, err := bot.Analyze(ctx, src, report.Candidate{}, opt.Config, nil)
+	r, err := bot.Analyze(ctx, src, report.Candidate{}, withChallenge(opt.Config, row), nil)
 	if err != nil {
 		o.Err = err.Error()
 		return o

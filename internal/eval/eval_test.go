@@ -78,7 +78,9 @@ func TestTargetCheck(t *testing.T) {
 		{"face_swap", report.CheckFaceSwap, true}, {"replay_print", report.CheckReplay, true},
 		{"replay_screen", report.CheckReplay, true}, {"two_faces", report.CheckFace, true},
 		{"loop", report.CheckReplay, true}, {"photo_motion", report.CheckReplay, true},
-		{"resolution_switch", report.CheckVirtualCamera, true}, {"mystery", "", false},
+		{"resolution_switch", report.CheckVirtualCamera, true},
+		{"face_swap_lowres", report.CheckFaceSwap, true}, {"face_swap_enhanced", report.CheckFaceSwap, true},
+		{"mystery", "", false},
 	} {
 		if c, ok := TargetCheck(tc.attack); c != tc.check || ok != tc.ok {
 			t.Errorf("TargetCheck(%q) = %q, %v; want %q, %v", tc.attack, c, ok, tc.check, tc.ok)
@@ -161,7 +163,7 @@ func open(ctx context.Context, path string) (media.Source, error) {
 func TestSynthesize(t *testing.T) {
 	corpus := corpusDir(t)
 	dir := t.TempDir()
-	rows, err := Synthesize(context.Background(), dir, SynthOptions{Corpus: corpus, Open: open, Sources: 1, Duration: 4 * time.Second, FPS: 10})
+	rows, err := Synthesize(context.Background(), dir, SynthOptions{Corpus: corpus, Open: open, Sources: 1, Duration: 4 * time.Second, FPS: 10, Swaps: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +213,7 @@ func TestReplayTargets(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	synth, err := Synthesize(ctx, dir, SynthOptions{Corpus: corpus, Open: open, Sources: 3, Duration: 6 * time.Second})
+	synth, err := Synthesize(ctx, dir, SynthOptions{Corpus: corpus, Open: open, Sources: 3, Duration: 6 * time.Second, Swaps: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

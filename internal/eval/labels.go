@@ -49,7 +49,7 @@ func (r Row) Group() string {
 }
 
 // Columns is the header this package writes; readers need only path and label.
-var Columns = []string{"path", "label", "attack", "person", "width_x_height", "duration_s", "fps", "codec", "content", "source", "licence_as_stated"}
+var Columns = []string{"path", "label", "attack", "person", "width_x_height", "duration_s", "fps", "codec", "content", "source", "licence_as_stated", ChallengeColumn}
 
 // ReadLabels reads a labels file. Paths in it are relative to the file's directory.
 func ReadLabels(path string) ([]Row, error) {

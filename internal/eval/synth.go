@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/face"
 	"github.com/integritybot/integritybot/media/ivf"
 	"github.com/integritybot/integritybot/media/vpx"
 	"github.com/integritybot/integritybot/media/y4m"
@@ -27,6 +28,14 @@ type SynthOptions struct {
 	Sources  int           // genuine clips to build from (default 2)
 	Duration time.Duration // length of each file (default 8 s; at most 10 s)
 	FPS      int           // frame rate of the files (default 15; fps_collapse uses 2)
+	// Swaps bounds the genuine clips SwapAttacks are made from (swap.go; default every
+	// clip with a face of SwapMinFace; negative: none). Faces is the face detector
+	// prototype they use (default: the embedded cascades, searching every frame).
+	Swaps int
+	Faces *face.Analyzer
+	// Hands bounds the clips the hand-across-the-face rows are made from (hand.go; default
+	// Sources; negative: none).
+	Hands int
 }
 
 func (o SynthOptions) withDefaults() SynthOptions {
@@ -91,6 +100,20 @@ func Synthesize(ctx context.Context, dir string, opt SynthOptions) ([]Row, error
 			}
 			rows = append(rows, row)
 		}
+	}
+	if opt.Swaps >= 0 {
+		swaps, err := synthSwaps(ctx, dir, opt, corpus)
+		if err != nil {
+			return nil, fmt.Errorf("synthesize: %w", err)
+		}
+		rows = append(rows, swaps...)
+	}
+	if opt.Hands >= 0 {
+		hands, err := synthHands(ctx, dir, opt, clips) // hand.go
+		if err != nil {
+			return nil, fmt.Errorf("synthesize: %w", err)
+		}
+		rows = append(rows, hands...)
 	}
 	f, err := os.Create(filepath.Join(dir, "labels.csv"))
 	if err != nil {

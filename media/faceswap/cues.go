@@ -10,8 +10,9 @@ import (
 // patchSize is the side of the square patch, in patch pixels, that the region around a
 // face is resampled to. The patch spans patchSpan face-box sides, so a face box is about
 // patchSize/patchSpan = 58 patch pixels wide: the face of a 640×480 webcam call (80-200 px)
-// is averaged over at most 4×4 frame pixels, which keeps the render-and-upscale softness of a
-// swapped face (it is rendered at 128-256 px) visible while the cost stays fixed.
+// is averaged over at most 4×4 frame pixels and the cost stays fixed. A face rendered at 128
+// px and upscaled is finer than the patch, so its softness shows only in part (see fine for
+// the frame-resolution measure, and README.md "Face-swap check" for what was measured).
 const (
 	patchSize = 128
 	patchSpan = 2.2
@@ -40,6 +41,7 @@ type cues struct {
 	noise   float64 // log median |Laplacian|, inner face vs outer ring
 	sat     float64 // chroma saturation of the inner face minus the contour band's
 	hfFlick float64 // log frame-to-frame change of the Laplacian, inner vs ring, over the same for luma
+	fine    float64 // native-resolution detail slope, inner face minus contour band (see fine)
 	faceU   float64 // mean chroma of the inner face (for temporal flicker of colour)
 	faceV   float64
 	ringU   float64
@@ -242,4 +244,56 @@ func abs32(x float32) float32 {
 		return -x
 	}
 	return x
+}
+
+// fineGrid is the number of grid steps across a face box at which fine measures its points.
+const fineGrid = 48
+
+// fine returns the native-resolution detail slope of the inner face against its contour
+// band: log of the 1-pixel Laplacian energy over the 2-pixel one, inner face minus band,
+// measured on the frame itself (not the patch) on a grid of points fineGrid per box side.
+// The patch averages a 200-pixel face over 3×3 frame pixels, which hides a face that was
+// rendered at 128 pixels and upscaled; at the frame's own resolution the upscaled face has
+// little 1-pixel detail for its 2-pixel detail, and a face enhancer's over-sharpened render
+// too much. The band (hair, ears, jaw, passed through from the camera) sets each clip's own
+// level, as for hfBand.
+func fine(f *media.Frame, box image.Rectangle) float64 {
+	s := float64(box.Dx())
+	cx, cy := float64(box.Min.X+box.Max.X)/2, float64(box.Min.Y+box.Max.Y)/2
+	step := max(1, s/fineGrid)
+	var e1, e2, n [5]float64
+	ys := f.YStride
+	for v := -0.7; v <= 0.75; v += step / s {
+		y := int(cy + v*s)
+		if y < 2 || y >= f.Height-2 {
+			continue
+		}
+		for u := -0.55; u <= 0.55; u += step / s {
+			x := int(cx + u*s)
+			if x < 2 || x >= f.Width-2 {
+				continue
+			}
+			r := math.Hypot(u/ellA, (v-ellDY)/ellB)
+			var m region
+			switch {
+			case r < innerMax:
+				m = regInner
+			case r >= bandMin && r < bandMax:
+				m = regBand
+			default:
+				continue
+			}
+			i := y*ys + x
+			c := 4 * int(f.Y[i])
+			l1 := int(f.Y[i-1]) + int(f.Y[i+1]) + int(f.Y[i-ys]) + int(f.Y[i+ys]) - c
+			l2 := int(f.Y[i-2]) + int(f.Y[i+2]) + int(f.Y[i-2*ys]) + int(f.Y[i+2*ys]) - c
+			e1[m] += float64(l1 * l1)
+			e2[m] += float64(l2 * l2)
+			n[m]++
+		}
+	}
+	if n[regInner] == 0 || n[regBand] == 0 {
+		return 0
+	}
+	return math.Log((e1[regInner]+n[regInner])/(e2[regInner]+n[regInner])) - math.Log((e1[regBand]+n[regBand])/(e2[regBand]+n[regBand]))
 }

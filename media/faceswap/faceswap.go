@@ -206,6 +206,10 @@ func (a *Analyzer) sample(f *media.Frame) {
 		a.p.load(f, d.Box, &a.p.y, true)
 		s.face = true
 		s.c = a.p.measure()
+		if a.trace != nil {
+			// For the cue tables of the tests only: it carries no weight (score.go).
+			s.c.fine = fine(f, d.Box)
+		}
 		// A face scoring over the threshold on its own is what a flagged window will show:
 		// snapshot it now, while the frame is valid (only the best of each second is kept).
 		if sc := score(s.c.hfBand, s.c.noise); a.win.wantsShot(f.PTS, sc) {

@@ -21,6 +21,12 @@ import (
 // colour and luma, the Laplacian ratio and the colour spread separated each swap from its
 // frame-aligned original but not from the other genuine clips (their level depends on the
 // backdrop and the lighting of each clip), so they carry no weight.
+//
+// A softer face (a 128-pixel render upscaled and pasted back, as roop and Deep-Live-Cam do)
+// lowers hfBand, which this one-sided score does not reward. Refits that add the swaps
+// synthesized that way (eval.SwapAttacks) and two-sided sharpness terms flagged 2-4 of 16
+// genuine sources leave-one-source-out, against a 5 % target, so the weights stay fitted on
+// the GHOST swaps alone (TestSyntheticSwaps; README.md "Face-swap check").
 const (
 	biasW   = -3.536
 	hfBandW = 11.06
