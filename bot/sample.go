@@ -30,6 +30,7 @@ type sampler struct {
 	firstFrom time.Duration // call time sampling was first turned on
 	lastUntil time.Duration // call time of the last sampled frame
 	keep      [][2]time.Duration
+	layers    layerCover
 }
 
 // challengeGrace extends a challenge's window as the liveness check does (network and
@@ -83,8 +84,20 @@ func (p *sampler) full(cfg *Config, pts, lag time.Duration) bool {
 	return true
 }
 
-// note is the coverage sentence for a report, or "" when every frame was analyzed.
+// note is the coverage sentences for a report, or "" when every frame was decoded and
+// analyzed.
 func (p *sampler) note(sampled int64, fps float64) string {
+	n := p.sampledNote(sampled, fps)
+	if l := p.layers.note(); l != "" {
+		if n != "" {
+			return n + " " + l
+		}
+		return l
+	}
+	return n
+}
+
+func (p *sampler) sampledNote(sampled int64, fps float64) string {
 	if sampled == 0 {
 		return ""
 	}

@@ -55,6 +55,10 @@ type Config struct {
 	SampleAfter time.Duration
 	SampleFPS   float64       // frames a second the sampled analyzers see under load [2.5]
 	SampleHold  time.Duration // how long the lag must stay low before full analysis resumes [3s]
+	// BaseLayer decides when a temporally layered video track (L1T3) is decoded at its base
+	// layer only: "auto" (or "") under the same lag signal as SampleAfter, "always", "never"
+	// (bot/layers.go).
+	BaseLayer LayerMode
 	// Sessions, when set, lists this session by interview id while it runs, so that the API
 	// can reach the call (POST /api/interviews/{id}/challenge).
 	Sessions *Sessions

@@ -41,7 +41,9 @@ const minPLIGap = 500 * time.Millisecond
 // VideoInput takes one video track's RTP packets. WriteRTP never blocks: it assembles frames
 // in the caller's goroutine and hands them to a decoder goroutine through a bounded queue;
 // frames that do not fit are dropped, counted into the report's coverage, and a keyframe is
-// requested so decoding can resume cleanly.
+// requested so decoding can resume cleanly. Of a temporally layered stream (L1T3) the
+// decoder may decode the base layer only (Config.BaseLayer); the frames it leaves are not
+// dropped frames, and the report's coverage note says when and why.
 type VideoInput struct {
 	s     *Session
 	kf    KeyframeRequester
@@ -59,6 +61,8 @@ type VideoInput struct {
 	lost      uint64
 
 	needKey atomic.Bool // set by the decoder on corruption; the writer acts on it
+	askKey  atomic.Bool // set by the decoder: upper layers wait for a keyframe to resume
+	layers  layerFilter // owned by the decoder goroutine
 	queue   chan encoded
 	done    chan struct{}
 	wg      sync.WaitGroup
@@ -67,7 +71,7 @@ type VideoInput struct {
 
 type encoded struct {
 	data []byte
-	pts  time.Duration
+	layerFrame
 }
 
 // AddVideo starts decoding a new video track of the candidate. The caller feeds it with
@@ -92,12 +96,13 @@ func (s *Session) AddH264(kf KeyframeRequester) (*VideoInput, error) {
 
 func (s *Session) addVideo(asm frameAssembler, dec frameDecoder, kf KeyframeRequester) *VideoInput {
 	v := &VideoInput{
-		s:     s,
-		kf:    kf,
-		clock: 90000,
-		asm:   asm,
-		queue: make(chan encoded, s.cfg.QueueSize),
-		done:  make(chan struct{}),
+		s:      s,
+		kf:     kf,
+		clock:  90000,
+		asm:    asm,
+		layers: newLayerFilter(&s.cfg),
+		queue:  make(chan encoded, s.cfg.QueueSize),
+		done:   make(chan struct{}),
 	}
 	v.wg.Add(1)
 	go v.decodeLoop(dec)
@@ -115,7 +120,8 @@ func (v *VideoInput) WriteRTP(pkt *rtp.Packet) {
 		if f.Keyframe {
 			v.lastKey = now
 		}
-		e := encoded{data: f.Data, pts: v.pts(f.Timestamp, now)}
+		e := encoded{data: f.Data, layerFrame: layerFrame{pts: v.pts(f.Timestamp, now), key: f.Keyframe,
+			layered: f.Layered, tid: f.TID, sync: f.LayerSync}}
 		select {
 		case v.queue <- e:
 		default:
@@ -132,7 +138,7 @@ func (v *VideoInput) WriteRTP(pkt *rtp.Packet) {
 }
 
 func (v *VideoInput) maybeRequestKeyframe(now time.Time) {
-	want := v.asm.WantKeyframe() || now.Sub(v.lastKey) >= v.s.cfg.KeyframeInterval
+	want := v.asm.WantKeyframe() || now.Sub(v.lastKey) >= v.s.cfg.KeyframeInterval || v.askKey.Load()
 	if !want || now.Sub(v.lastPLI) < minPLIGap || v.kf == nil {
 		return
 	}
@@ -167,6 +173,9 @@ func (v *VideoInput) decodeLoop(dec frameDecoder) {
 		case <-v.done:
 			return
 		case e := <-v.queue:
+			if !v.decodeLayer(e) {
+				continue
+			}
 			f, err := dec.Decode(e.data, e.pts)
 			if err != nil {
 				v.s.dropped.Add(1)
@@ -182,6 +191,26 @@ func (v *VideoInput) decodeLoop(dec frameDecoder) {
 			v.s.Observe(f)
 		}
 	}
+}
+
+// decodeLayer reports whether the decoder decodes e, and counts an upper layer frame it
+// leaves into coverage. The lag is measured as the sampled analysis measures it: how long
+// after its arrival time (PTS in call time) the frame reaches the decoder.
+func (v *VideoInput) decodeLayer(e encoded) bool {
+	if e.key {
+		v.askKey.Store(false)
+	}
+	lag := v.s.Since(v.s.now()) - e.pts
+	f := e.layerFrame
+	f.prompt = f.layered && f.tid > 0 && v.layers.mode != BaseLayerAlways && v.s.inPrompt(f.pts)
+	ok, newSpan := v.layers.decode(f, lag)
+	if !ok {
+		v.s.skipLayer(e.pts, newSpan, v.layers.baseFPS(e.pts))
+	}
+	if v.layers.stale(e.pts) {
+		v.askKey.Store(true)
+	}
+	return ok
 }
 
 // Close stops the decoder goroutine. Frames still queued are dropped.

@@ -20,6 +20,7 @@ func sessionConfig(cfg config.Config) bot.Config {
 		QueueSize: cfg.Interview.QueueSize, KeyframeInterval: cfg.Interview.KeyframeInterval.D(),
 		ReportInterval: cfg.Interview.ReportInterval.D(),
 		SampleAfter:    cfg.Interview.SampleAfter.D(), SampleFPS: cfg.Interview.SampleFPS,
+		BaseLayer: bot.LayerMode(cfg.Interview.BaseLayer),
 		Camera: camera.Config{
 			NoFramesAfter: c.NoFramesAfter.D(), FrozenAfter: c.FrozenAfter.D(), BlackAfter: c.BlackAfter.D(),
 			MinVideo: c.MinVideo.D(), MinWidth: c.MinWidth, MinHeight: c.MinHeight, MinFPS: c.MinFPS,

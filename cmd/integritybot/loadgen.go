@@ -18,13 +18,15 @@ import (
 const loadgenUsage = `Usage:
   integritybot loadgen --server URL --token TOKEN --calls N --duration D --video FILE.ivf
                        [--loss P] [--jitter D] [--loss-burst D] [--garbage P] [--switch FILE.ivf]
-                       [--ramp D] [--json]
-  integritybot loadgen --make-ivf OUT.ivf --from CLIP [--seconds S]
+                       [--ramp D] [--layers 3] [--json]
+  integritybot loadgen --make-ivf OUT.ivf --from CLIP [--seconds S] [--layers 3]
 
 Creates N interviews through the API, joins each as a candidate (pion, no browser) that sends
 the IVF's VP8/VP9 frames paced by their timestamps (looped), ends them and prints what each
 call sent and what its report says. The token defaults to $INTEGRITYBOT_API_TOKEN.
---make-ivf encodes a clip (anything ffmpeg reads) to 640×480@30 VP8, a keyframe every 2 s.
+--make-ivf encodes a clip (anything ffmpeg reads) to 640×480@30 VP8, a keyframe every 2 s;
+with --layers 3 in three temporal layers (a browser's L1T3; TIDs in OUT.ivf.layers), which
+loadgen --layers 3 then sends in the VP8 payload descriptor.
 
 `
 
@@ -47,6 +49,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	makeIVF := fs.String("make-ivf", "", "write an IVF `file` made from --from and exit")
 	from := fs.String("from", "", "video `clip` for --make-ivf")
 	seconds := fs.Float64("seconds", 0, "--make-ivf: at most this many seconds of the clip (0: all)")
+	layers := fs.Int("layers", 1, "VP8 temporal layers: --make-ivf encodes them, a run sends their TIDs (1: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,11 +57,11 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if *from == "" {
 			return errors.New("loadgen: --make-ivf needs --from CLIP")
 		}
-		n, err := loadgen.MakeIVF(ctx, *from, *makeIVF, loadgen.MakeOptions{MaxDuration: time.Duration(*seconds * float64(time.Second))})
+		n, err := loadgen.MakeIVF(ctx, *from, *makeIVF, loadgen.MakeOptions{MaxDuration: time.Duration(*seconds * float64(time.Second)), Layers: *layers})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s: %d frames, 640×480 VP8 at 30 fps\n", *makeIVF, n)
+		fmt.Fprintf(stdout, "wrote %s: %d frames, 640×480 VP8 at 30 fps, %d temporal layer(s)\n", *makeIVF, n, max(*layers, 1))
 		return nil
 	}
 	if *video == "" {
@@ -77,7 +80,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	res, err := loadgen.Run(ctx, loadgen.Options{
 		Server: *server, Token: *token, Calls: *calls, Duration: *duration, Clip: clip,
-		Loss: *loss, Jitter: *jitter, LossBurst: *burst, Ramp: *ramp, Garbage: *garbage, Switch: other,
+		Loss: *loss, Jitter: *jitter, LossBurst: *burst, Ramp: *ramp, Garbage: *garbage, Switch: other, Layers: *layers,
 		Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

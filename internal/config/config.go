@@ -121,6 +121,10 @@ type Interview struct {
 	// SampleFPS is how many frames a second the face, face-swap, replay and liveness checks
 	// see while sampling.
 	SampleFPS float64 `yaml:"sample_fps"`
+	// BaseLayer: auto, always or never decode only the base temporal layer of a candidate
+	// who sends temporal layers (L1T3); auto does so while frames reach the decoder more than
+	// SampleAfter late (bot.Config.BaseLayer).
+	BaseLayer string `yaml:"base_layer"`
 }
 
 // Camera holds the thresholds of the camera check.
@@ -180,6 +184,7 @@ func Default() Config {
 	c.Interview.ReportInterval = Duration(2 * time.Second)
 	c.Interview.SampleAfter = Duration(150 * time.Millisecond)
 	c.Interview.SampleFPS = 2.5
+	c.Interview.BaseLayer = "auto"
 	c.Camera = Camera{
 		NoFramesAfter: Duration(3 * time.Second),
 		FrozenAfter:   Duration(2 * time.Second),

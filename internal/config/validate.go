@@ -49,6 +49,11 @@ func (c Config) Validate() error {
 	if c.Interview.SampleFPS < 0 || c.Interview.SampleFPS > 60 {
 		p.add("interview.sample_fps", "must be between 0 (default 5) and 60, got %g", c.Interview.SampleFPS)
 	}
+	switch c.Interview.BaseLayer {
+	case "", "auto", "always", "never":
+	default:
+		p.add("interview.base_layer", "must be auto, always or never, got %q", c.Interview.BaseLayer)
+	}
 	if c.Interview.QueueSize < 1 {
 		p.add("interview.queue_size", "must be at least 1, got %d", c.Interview.QueueSize)
 	}

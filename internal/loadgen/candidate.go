@@ -18,6 +18,7 @@ import (
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/integritybot/integritybot/media/rtpframe"
 	"github.com/integritybot/integritybot/media/vpx"
 )
 
@@ -302,10 +303,7 @@ func (c *candidate) startVideo() {
 
 func (c *candidate) sendVideo() {
 	defer c.wg.Done()
-	var payloader rtp.Payloader = &codecs.VP8Payloader{EnablePictureID: true}
-	if c.clip.Codec == vpx.VP9 {
-		payloader = &codecs.VP9Payloader{}
-	}
+	payload := c.payloader()
 	seq := uint16(c.rng.Uint32())
 	tsBase := c.rng.Uint32()
 	start := time.Now()
@@ -346,7 +344,7 @@ func (c *candidate) sendVideo() {
 		}
 		ts := tsBase + uint32(at*90000/time.Second)
 		c.burst.Store(c.opt.LossBurst > 0 && at >= burstFrom && at < burstTo)
-		payloads := payloader.Payload(1200, data)
+		payloads := payload(data, f.Layer)
 		for k, p := range payloads {
 			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: ts,
 				Marker: k == len(payloads)-1}, Payload: p}
@@ -370,6 +368,20 @@ func (c *candidate) sendVideo() {
 		}
 		i = next
 	}
+}
+
+// payloader returns the function that splits a frame into RTP payloads: pion's payloaders,
+// or for temporal layers rtpframe.VP8Packetizer, which writes the TID (pion's does not).
+func (c *candidate) payloader() func(data []byte, l rtpframe.Layer) [][]byte {
+	if c.opt.Layers > 1 && c.clip.Codec == vpx.VP8 {
+		pz := &rtpframe.VP8Packetizer{PictureID: uint16(c.rng.Uint32())}
+		return func(data []byte, l rtpframe.Layer) [][]byte { return pz.Payload(1200, data, l) }
+	}
+	var p rtp.Payloader = &codecs.VP8Payloader{EnablePictureID: true}
+	if c.clip.Codec == vpx.VP9 {
+		p = &codecs.VP9Payloader{}
+	}
+	return func(data []byte, _ rtpframe.Layer) [][]byte { return p.Payload(1200, data) }
 }
 
 func (c *candidate) close() {

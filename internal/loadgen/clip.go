@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/media/ivf"
+	"github.com/integritybot/integritybot/media/rtpframe"
 	"github.com/integritybot/integritybot/media/vpx"
 	"github.com/integritybot/integritybot/media/y4m"
 )
@@ -24,6 +25,8 @@ type Clip struct {
 	Frames        []Frame
 	// Period is how long one pass through the clip lasts (last PTS + one frame).
 	Period time.Duration
+	// Layers is the number of temporal layers (1: none), from the IVF's layer file.
+	Layers int
 }
 
 // Frame is one compressed frame of a Clip.
@@ -31,7 +34,17 @@ type Frame struct {
 	Data     []byte
 	PTS      time.Duration // from the IVF time base, first frame at 0
 	Keyframe bool
+	Layer    rtpframe.Layer // temporal layer; zero for a clip without layers
 }
+
+// A layer file sits beside an IVF made with temporal layers (MakeOptions.Layers), at the
+// IVF's path plus LayersSuffix, because IVF has no field for a frame's temporal layer: the
+// 4 bytes "IBTL", then one byte per IVF frame in file order: bits 0–1 the TID, bit 6 set
+// for a frame no later frame references, bit 7 the layer sync flag (VP8 Y bit).
+const (
+	LayersSuffix = ".layers"
+	layersMagic  = "IBTL"
+)
 
 // maxClipBytes bounds what LoadIVF keeps in memory.
 const maxClipBytes = 512 << 20
@@ -48,7 +61,50 @@ func LoadIVF(path string) (*Clip, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %s: %w", path, err)
 	}
+	b, err := os.ReadFile(path + LayersSuffix)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return c, nil
+	case err != nil:
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	if err := c.setLayers(b); err != nil {
+		return nil, fmt.Errorf("loadgen: %s%s: %w", path, LayersSuffix, err)
+	}
 	return c, nil
+}
+
+// setLayers reads a layer file's contents into the clip's frames.
+func (c *Clip) setLayers(b []byte) error {
+	if len(b) < len(layersMagic) || string(b[:len(layersMagic)]) != layersMagic {
+		return errors.New("not a layer file")
+	}
+	b = b[len(layersMagic):]
+	if len(b) != len(c.Frames) {
+		return fmt.Errorf("%d entries for %d frames", len(b), len(c.Frames))
+	}
+	c.Layers = 1
+	for i, v := range b {
+		l := rtpframe.Layer{TID: v & 3, NonRef: v&0x40 != 0, Sync: v&0x80 != 0}
+		if c.Frames[i].Keyframe && l.TID != 0 {
+			return fmt.Errorf("frame %d: a keyframe in layer %d", i, l.TID)
+		}
+		c.Frames[i].Layer = l
+		c.Layers = max(c.Layers, int(l.TID)+1)
+	}
+	return nil
+}
+
+// layerByte is one frame's entry in a layer file.
+func layerByte(l rtpframe.Layer) byte {
+	v := l.TID & 3
+	if l.NonRef {
+		v |= 0x40
+	}
+	if l.Sync {
+		v |= 0x80
+	}
+	return v
 }
 
 func readIVF(r io.Reader) (*Clip, error) {
@@ -61,7 +117,7 @@ func readIVF(r io.Reader) (*Clip, error) {
 			return nil, errors.New("file ends inside the header")
 		}
 	}
-	c := &Clip{Width: int(binary.LittleEndian.Uint16(h[12:])), Height: int(binary.LittleEndian.Uint16(h[14:]))}
+	c := &Clip{Width: int(binary.LittleEndian.Uint16(h[12:])), Height: int(binary.LittleEndian.Uint16(h[14:])), Layers: 1}
 	switch string(h[8:12]) {
 	case "VP80":
 		c.Codec = vpx.VP8
@@ -139,6 +195,9 @@ type MakeOptions struct {
 	KeyframeEvery time.Duration
 	MaxDuration   time.Duration // 0: the whole clip
 	Codec         vpx.Codec
+	// Layers is the number of VP8 temporal layers (2 or 3, as a browser's L1T2/L1T3; 0 or
+	// 1: none). Each frame's layer goes to a layer file beside the IVF (LayersSuffix).
+	Layers int
 }
 
 func (o MakeOptions) withDefaults() MakeOptions {
@@ -157,6 +216,7 @@ func (o MakeOptions) withDefaults() MakeOptions {
 	if o.Codec == 0 {
 		o.Codec = vpx.VP8
 	}
+	o.Layers = max(o.Layers, 1)
 	return o
 }
 
@@ -193,7 +253,7 @@ func encodeY4M(r io.Reader, out string, opt MakeOptions) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("loadgen: make ivf: %w", err)
 	}
-	enc, err := vpx.NewEncoder(opt.Codec, opt.Width, opt.Height, opt.FPS, opt.BitrateKbps)
+	enc, err := vpx.NewTemporalEncoder(opt.Codec, opt.Width, opt.Height, opt.FPS, opt.BitrateKbps, opt.Layers)
 	if err != nil {
 		return 0, fmt.Errorf("loadgen: make ivf: %w", err)
 	}
@@ -209,6 +269,7 @@ func encodeY4M(r io.Reader, out string, opt MakeOptions) (int, error) {
 		return 0, err
 	}
 	keyEvery := max(1, int(opt.KeyframeEvery*time.Duration(opt.FPS)/time.Second))
+	layers := []byte(layersMagic)
 	n := 0
 	for i := 0; ; i++ {
 		fr, err := src.Next()
@@ -227,6 +288,7 @@ func encodeY4M(r io.Reader, out string, opt MakeOptions) (int, error) {
 			if err := w.WriteFrame(p.Data, uint64(i)); err != nil {
 				return n, err
 			}
+			layers = append(layers, layerByte(rtpframe.Layer{TID: p.TID, Sync: p.LayerSync, NonRef: p.NonRef}))
 			n++
 		}
 	}
@@ -235,6 +297,15 @@ func encodeY4M(r io.Reader, out string, opt MakeOptions) (int, error) {
 	}
 	if n == 0 {
 		return 0, errors.New("loadgen: make ivf: the clip has no frames")
+	}
+	// A stale layer file from an earlier run must not describe the new IVF.
+	if err := os.Remove(out + LayersSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return n, fmt.Errorf("loadgen: make ivf: %w", err)
+	}
+	if opt.Layers > 1 {
+		if err := os.WriteFile(out+LayersSuffix, layers, 0o644); err != nil {
+			return n, fmt.Errorf("loadgen: make ivf: %w", err)
+		}
 	}
 	return n, w.Close()
 }

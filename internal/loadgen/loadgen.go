@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/media/vpx"
 )
 
 // Options configure Run.
@@ -39,6 +40,10 @@ type Options struct {
 	// Switch, when set, alternates with Clip pass by pass (e.g. another resolution: a
 	// resolution switch at every loop). It must have Clip's codec.
 	Switch *Clip
+	// Layers > 1 sends the clip's temporal layers in the VP8 payload descriptor (TID, Y,
+	// TL0PICIDX), as a browser sending scalabilityMode L1T3 does; the clip must have been
+	// made with that many (MakeOptions.Layers). 0 or 1 sends no layer information.
+	Layers int
 	// Ramp is the time between two calls' starts [100ms]; a real server does not get all
 	// its interviews in the same millisecond.
 	Ramp time.Duration
@@ -127,6 +132,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	if opt.Switch != nil && opt.Switch.Codec != opt.Clip.Codec {
 		return nil, errors.New("loadgen: the clips to switch between have different codecs")
+	}
+	if err := checkLayers(&opt); err != nil {
+		return nil, err
 	}
 	a := &api{base: opt.Server, token: opt.Token, hc: opt.HTTPClient}
 	res := &Result{Calls: make([]Call, opt.Calls)}
@@ -288,6 +296,9 @@ func pct(a, b int64) float64 { return float64(int64(float64(a)*10000/float64(b)+
 // drops). It returns the frames sent.
 func Join(ctx context.Context, opt Options, id, candToken string) (int64, error) {
 	opt = opt.withDefaults()
+	if err := checkLayers(&opt); err != nil {
+		return 0, err
+	}
 	a := &api{base: opt.Server, token: opt.Token, hc: opt.HTTPClient}
 	c, err := dialCandidate(ctx, a, id, candToken, opt.Clip, &opt, 1)
 	if err != nil {
@@ -307,4 +318,21 @@ func Join(ctx context.Context, opt Options, id, candToken string) (int64, error)
 	}
 	c.close()
 	return c.framesSent.Load(), nil
+}
+
+// checkLayers makes sure the clips carry the temporal layers asked for.
+func checkLayers(opt *Options) error {
+	if opt.Layers <= 1 {
+		return nil
+	}
+	for _, c := range []*Clip{opt.Clip, opt.Switch} {
+		if c == nil {
+			continue
+		}
+		if c.Codec != vpx.VP8 || c.Layers != opt.Layers {
+			return fmt.Errorf("loadgen: %d temporal layers asked for, but the %s clip has %d (make it with --make-ivf ... --layers %d)",
+				opt.Layers, c.Codec, c.Layers, opt.Layers)
+		}
+	}
+	return nil
 }

@@ -41,6 +41,16 @@ type Frame struct {
 	// Width and Height come from keyframe headers; 0 for other frames.
 	Width, Height     int
 	FirstSeq, LastSeq uint16
+	// Layered reports that the payload descriptor carried a temporal layer index (VP8 T=1,
+	// RFC 7741 §4.2; VP9 L=1, RFC 9628 §4.2): the sender uses temporal scalability
+	// (scalabilityMode L1T2/L1T3). TID is then the frame's temporal layer, 0 the base layer;
+	// it is 0 when Layered is false.
+	Layered bool
+	TID     uint8
+	// LayerSync is VP8's Y bit (RFC 7741 §4.2): the frame depends only on base layer
+	// (TID 0) frames, so a receiver that skipped upper layer frames can decode it. Always
+	// false for VP9, whose U bit (switching up point) promises something else.
+	LayerSync bool
 }
 
 // Stats counts what an Assembler has seen. Every pushed packet is counted in
@@ -63,6 +73,7 @@ type slot struct {
 	marker    bool
 	start     bool  // first packet of a frame
 	pictureID int32 // -1 if absent
+	layer     layer
 	ts        uint32
 	data      []byte // codec payload, reused
 }
@@ -131,13 +142,12 @@ func (a *Assembler) Push(pkt *rtp.Packet) []Frame {
 	a.stats.Packets++
 	var (
 		payload []byte
-		start   bool
-		pid     int32 = -1
+		d       = desc{pid: -1}
 	)
 	padding := len(pkt.Payload) == 0
 	if !padding {
 		var ok bool
-		payload, start, pid, ok = a.depacketize(pkt.Payload)
+		payload, d, ok = a.depacketize(pkt.Payload)
 		if !ok {
 			// The data is unusable, so the sequence number stays missing and
 			// its frame is lost.
@@ -161,40 +171,62 @@ func (a *Assembler) Push(pkt *rtp.Packet) []Frame {
 		a.stats.Padding++
 	}
 	*s = slot{
-		ext: ext, present: true, padding: padding, marker: pkt.Marker, start: start,
-		pictureID: pid, ts: pkt.Timestamp, data: append(s.data[:0], payload...),
+		ext: ext, present: true, padding: padding, marker: pkt.Marker, start: d.start,
+		pictureID: d.pid, layer: d.layer, ts: pkt.Timestamp, data: append(s.data[:0], payload...),
 	}
 	a.assemble()
 	return a.out
 }
 
-// depacketize strips the payload descriptor; start reports the first packet
-// of a frame (of its first spatial layer for VP9).
-func (a *Assembler) depacketize(b []byte) (payload []byte, start bool, pid int32, ok bool) {
-	pid = -1
+// layer is the temporal layer information of a packet's payload descriptor.
+type layer struct {
+	layered bool // the descriptor carried a temporal layer index
+	tid     uint8
+	sync    bool // VP8 Y
+}
+
+// desc is what the assembler reads from one packet's payload descriptor.
+type desc struct {
+	start bool  // first packet of a frame (of its first spatial layer for VP9)
+	pid   int32 // picture ID, -1 if absent
+	layer
+}
+
+// depacketize strips the payload descriptor and returns what it said.
+func (a *Assembler) depacketize(b []byte) (payload []byte, d desc, ok bool) {
+	d.pid = -1
 	switch a.codec {
 	case vpx.VP8:
 		p, err := a.vp8.Unmarshal(b)
 		if err != nil || len(p) == 0 {
-			return nil, false, -1, false
+			return nil, d, false
 		}
 		if a.vp8.I == 1 {
-			pid = int32(a.vp8.PictureID)
+			d.pid = int32(a.vp8.PictureID)
 		}
-		return p, a.vp8.S == 1 && a.vp8.PID == 0, pid, true
+		// pion reads TID and Y whenever T or K is set; only T=1 makes TID meaningful.
+		if a.vp8.X == 1 && a.vp8.T == 1 {
+			d.layer = layer{layered: true, tid: a.vp8.TID, sync: a.vp8.Y == 1}
+		}
+		d.start = a.vp8.S == 1 && a.vp8.PID == 0
+		return p, d, true
 	case vpx.VP9:
 		// pion appends to these slices without resetting them.
 		a.vp9.PDiff, a.vp9.PGTID, a.vp9.PGU = a.vp9.PDiff[:0], a.vp9.PGTID[:0], a.vp9.PGU[:0]
 		p, err := a.vp9.Unmarshal(b)
 		if err != nil || len(p) == 0 {
-			return nil, false, -1, false
+			return nil, d, false
 		}
 		if a.vp9.I {
-			pid = int32(a.vp9.PictureID)
+			d.pid = int32(a.vp9.PictureID)
 		}
-		return p, a.vp9.B && (!a.vp9.L || a.vp9.SID == 0), pid, true
+		if a.vp9.L {
+			d.layer = layer{layered: true, tid: a.vp9.TID}
+		}
+		d.start = a.vp9.B && (!a.vp9.L || a.vp9.SID == 0)
+		return p, d, true
 	}
-	return nil, false, -1, false
+	return nil, d, false
 }
 
 // admit places seq in the window and returns its extended sequence number,

@@ -187,6 +187,7 @@ func (a *Assembler) emit(first, last int64) {
 	f := Frame{
 		Data: buf, Timestamp: fs.ts,
 		FirstSeq: uint16(first), LastSeq: uint16(last),
+		Layered: fs.layer.layered, TID: fs.layer.tid, LayerSync: fs.layer.sync,
 	}
 	f.Width, f.Height, f.Keyframe = vpx.FrameSize(a.codec, buf)
 	if a.waitKey && !f.Keyframe {

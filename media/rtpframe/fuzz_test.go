@@ -26,6 +26,15 @@ func FuzzAssembler(f *testing.F) {
 		f.Add(uint8(c), all, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9})
 		f.Add(uint8(c), []byte{}, []byte{0, 3, 1, 2, 7, 7, 0x40, 0x81, 0xc2, 0xff})
 	}
+	// VP8 with the full temporal layer descriptor (VP8Packetizer), and VP9 with layer indices.
+	for _, seed := range [][]byte{
+		{0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0x90, 0xe0, 0x81, 0x23, 0x07, 0xa0, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a},
+		{0x80, 96, 0, 2, 0, 0, 0, 2, 0, 0, 0, 1, 0x80, 0xf0, 0x81, 0x24, 0x07, 0x65, 1, 2, 3},
+		{0x80, 96, 0, 3, 0, 0, 0, 3, 0, 0, 0, 1, 0xac, 0x80, 0x05, 0x50, 0x07, 1, 2, 3},
+	} {
+		f.Add(uint8(1), seed, []byte{})
+		f.Add(uint8(2), seed, []byte{})
+	}
 	f.Fuzz(func(t *testing.T, codec uint8, raw []byte, ops []byte) {
 		c := vpx.VP8
 		if codec%2 == 0 {

@@ -49,7 +49,48 @@ void ib_dec_free(ib_dec *d) {
 	free(d);
 }
 
-ib_enc *ib_enc_new(int vp9, int w, int h, int fps, int kbps, vpx_codec_err_t *err) {
+// Temporal layer patterns (libvpx examples/vpx_temporal_svc_encoder.c, layering modes 1
+// and 3: one reference buffer per layer, no prediction within a layer above the base).
+// LAST holds the newest base layer frame, GOLDEN the newest TID 1 frame of the 3-layer
+// pattern. A base layer frame references and updates LAST only, so it never depends on
+// an upper layer frame: a receiver may skip every TID > 0 frame.
+#define IB_NO_GA (VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF | VP8_EFLAG_NO_UPD_GF | VP8_EFLAG_NO_UPD_ARF)
+static const int ib_tl2_ids[2] = {0, 1};
+static const vpx_enc_frame_flags_t ib_tl2_flags[2] = {
+	IB_NO_GA,
+	IB_NO_GA | VP8_EFLAG_NO_UPD_LAST,
+};
+static const int ib_tl3_ids[4] = {0, 2, 1, 2};
+static const vpx_enc_frame_flags_t ib_tl3_flags[4] = {
+	IB_NO_GA,
+	IB_NO_GA | VP8_EFLAG_NO_UPD_LAST,
+	VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF | VP8_EFLAG_NO_UPD_ARF | VP8_EFLAG_NO_UPD_LAST,
+	VP8_EFLAG_NO_REF_LAST | VP8_EFLAG_NO_REF_ARF | VP8_EFLAG_NO_UPD_LAST | VP8_EFLAG_NO_UPD_GF |
+		VP8_EFLAG_NO_UPD_ARF,
+};
+
+static void ib_enc_layers(vpx_codec_enc_cfg_t *cfg, int layers, int kbps) {
+	cfg->ts_number_layers = layers;
+	cfg->ts_periodicity = layers == 3 ? 4 : 2;
+	if (layers == 3) {
+		for (int i = 0; i < 4; i++) cfg->ts_layer_id[i] = ib_tl3_ids[i];
+		cfg->ts_rate_decimator[0] = 4;
+		cfg->ts_rate_decimator[1] = 2;
+		cfg->ts_rate_decimator[2] = 1;
+		// Cumulative bitrates, as WebRTC splits them: 40 %, 60 %, 100 %.
+		cfg->ts_target_bitrate[0] = kbps * 4 / 10;
+		cfg->ts_target_bitrate[1] = kbps * 6 / 10;
+		cfg->ts_target_bitrate[2] = kbps;
+	} else {
+		for (int i = 0; i < 2; i++) cfg->ts_layer_id[i] = ib_tl2_ids[i];
+		cfg->ts_rate_decimator[0] = 2;
+		cfg->ts_rate_decimator[1] = 1;
+		cfg->ts_target_bitrate[0] = kbps * 6 / 10;
+		cfg->ts_target_bitrate[1] = kbps;
+	}
+}
+
+ib_enc *ib_enc_new(int vp9, int w, int h, int fps, int kbps, int layers, vpx_codec_err_t *err) {
 	vpx_codec_iface_t *iface = vp9 ? vpx_codec_vp9_cx() : vpx_codec_vp8_cx();
 	vpx_codec_enc_cfg_t cfg;
 	*err = vpx_codec_enc_config_default(iface, &cfg, 0);
@@ -76,12 +117,18 @@ ib_enc *ib_enc_new(int vp9, int w, int h, int fps, int kbps, vpx_codec_err_t *er
 	cfg.kf_mode = VPX_KF_AUTO;
 	cfg.kf_min_dist = 0;
 	cfg.kf_max_dist = fps * 10;
+	if (layers > 1) {
+		ib_enc_layers(&cfg, layers, kbps);
+		// Keyframes only when asked, so that the layer pattern restarts with each of them.
+		cfg.kf_mode = VPX_KF_DISABLED;
+	}
 
 	ib_enc *e = calloc(1, sizeof(ib_enc));
 	if (e == NULL) {
 		*err = VPX_CODEC_MEM_ERROR;
 		return NULL;
 	}
+	e->layers = layers > 1 ? layers : 1;
 	*err = vpx_codec_enc_init(&e->ctx, iface, &cfg, 0);
 	if (*err != VPX_CODEC_OK) {
 		free(e);
@@ -110,8 +157,31 @@ ib_enc *ib_enc_new(int vp9, int w, int h, int fps, int kbps, vpx_codec_err_t *er
 
 vpx_codec_err_t ib_enc_frame(ib_enc *e, int64_t pts, int force_kf) {
 	e->iter = NULL;
-	return vpx_codec_encode(&e->ctx, e->img, pts, 1, force_kf ? VPX_EFLAG_FORCE_KF : 0,
-	                        VPX_DL_REALTIME);
+	vpx_enc_frame_flags_t flags = force_kf ? VPX_EFLAG_FORCE_KF : 0;
+	e->tid = 0;
+	e->sync = 0;
+	e->nonref = 0;
+	if (e->layers > 1) {
+		if (force_kf) {
+			e->phase = 0; // a keyframe is a base layer frame; the pattern restarts
+		}
+		int n = e->layers == 3 ? 4 : 2;
+		int i = e->phase % n;
+		e->tid = e->layers == 3 ? ib_tl3_ids[i] : ib_tl2_ids[i];
+		if (!force_kf) {
+			flags |= e->layers == 3 ? ib_tl3_flags[i] : ib_tl2_flags[i];
+		}
+		// The frames right after a base layer frame reference only LAST (the base layer):
+		// layer sync points. The last frame of the 3-layer pattern references GOLDEN (TID 1).
+		e->sync = e->tid > 0 && !(e->layers == 3 && i == 3);
+		e->nonref = e->tid == e->layers - 1;
+		vpx_codec_err_t err = vpx_codec_control(&e->ctx, VP8E_SET_TEMPORAL_LAYER_ID, e->tid);
+		if (err != VPX_CODEC_OK) {
+			return err;
+		}
+		e->phase = (i + 1) % n;
+	}
+	return vpx_codec_encode(&e->ctx, e->img, pts, 1, flags, VPX_DL_REALTIME);
 }
 
 int ib_enc_next(ib_enc *e, const uint8_t **data, size_t *n, int *key) {

@@ -19,6 +19,13 @@ type Packet struct {
 	Data     []byte // owned by the caller
 	Keyframe bool
 	PTS      time.Duration // PTS of the input frame
+	// TID is the frame's temporal layer (0 for the base layer, and for every frame of an
+	// encoder without temporal layers); LayerSync reports that it references only base
+	// layer frames (the VP8 payload descriptor's Y bit); NonRef that no later frame
+	// references it (the N bit).
+	TID       uint8
+	LayerSync bool
+	NonRef    bool
 }
 
 // Encoder encodes I420 frames to VP8 or VP9 with WebRTC-like realtime
@@ -35,14 +42,27 @@ type Encoder struct {
 // NewEncoder returns an encoder for width×height pictures at fps frames per
 // second and bitrateKbps kilobits per second. Close releases it.
 func NewEncoder(c Codec, width, height, fps, bitrateKbps int) (*Encoder, error) {
+	return NewTemporalEncoder(c, width, height, fps, bitrateKbps, 1)
+}
+
+// NewTemporalEncoder is NewEncoder with layers temporal layers (VP8 only; 1, 2 or 3), as a
+// browser encodes with scalabilityMode L1T2 or L1T3. With 3 layers the frames' TIDs repeat
+// 0, 2, 1, 2 (libvpx's vpx_temporal_svc_encoder.c, layering mode 3): the base layer is a
+// quarter of the frame rate and references base layer frames only, so a receiver may skip
+// every TID > 0 frame and still decode it. The pattern restarts at every forced keyframe;
+// the encoder makes no keyframe by itself.
+func NewTemporalEncoder(c Codec, width, height, fps, bitrateKbps, layers int) (*Encoder, error) {
 	if !c.valid() {
 		return nil, fmt.Errorf("vpx: new encoder: %w", ErrUnknownCodec)
 	}
 	if width <= 0 || height <= 0 || width > 16384 || height > 16384 || fps <= 0 || bitrateKbps <= 0 {
 		return nil, fmt.Errorf("vpx: new encoder: invalid parameters %dx%d %d fps %d kbps", width, height, fps, bitrateKbps)
 	}
+	if layers < 1 || layers > 3 || layers > 1 && c != VP8 {
+		return nil, fmt.Errorf("vpx: new encoder: %d temporal layers with %s (1 to 3, more than 1 for VP8 only)", layers, c)
+	}
 	var cerr C.vpx_codec_err_t
-	e := C.ib_enc_new(boolInt(c == VP9), C.int(width), C.int(height), C.int(fps), C.int(bitrateKbps), &cerr)
+	e := C.ib_enc_new(boolInt(c == VP9), C.int(width), C.int(height), C.int(fps), C.int(bitrateKbps), C.int(layers), &cerr)
 	if e == nil {
 		return nil, fmt.Errorf("vpx: new %s encoder: %s", c, C.GoString(C.vpx_codec_err_to_string(cerr)))
 	}
@@ -74,9 +94,12 @@ func (e *Encoder) Encode(f *media.Frame, forceKeyframe bool) ([]Packet, error) {
 	)
 	for C.ib_enc_next(e.e, &data, &n, &key) != 0 {
 		out = append(out, Packet{
-			Data:     C.GoBytes(unsafe.Pointer(data), C.int(n)),
-			Keyframe: key != 0,
-			PTS:      f.PTS,
+			Data:      C.GoBytes(unsafe.Pointer(data), C.int(n)),
+			Keyframe:  key != 0,
+			PTS:       f.PTS,
+			TID:       uint8(e.e.tid),
+			LayerSync: e.e.sync != 0,
+			NonRef:    e.e.nonref != 0,
 		})
 	}
 	return out, nil

@@ -98,7 +98,9 @@ function toggle(button, kind, offText, onText) {
 }
 
 function newRoom() {
-  room = new Room({ token, role: 'candidate', onState, onMessage });
+  // Temporal layers: under load the server decodes only the base layer (every 4th frame)
+  // while the interviewer still gets every frame.
+  room = new Room({ token, role: 'candidate', onState, onMessage, scalabilityMode: 'L1T3' });
   // Signaling only (no media, nothing sent) so the notice can show the real retention period.
   room.connect();
 }

@@ -53,9 +53,12 @@ export class Room {
    * @param {(msg:object)=>void} [o.onMessage]  every server message, after the room handled it
    * @param {(state:string, detail:string)=>void} [o.onState]
    */
-  constructor({ token, role, onMessage, onState }) {
+  constructor({ token, role, onMessage, onState, scalabilityMode }) {
     this.token = token;
     this.role = role;
+    // e.g. 'L1T3': temporal layers, so that a busy server can decode only the base layer
+    // while the other side still receives every frame (README "Capacity").
+    this.scalabilityMode = scalabilityMode || '';
     this.onMessage = onMessage || (() => {});
     this.onStateCb = onState || (() => {});
     this.state = document.body.dataset.state || 'joining';
@@ -262,7 +265,7 @@ export class Room {
       if (s === 'connected') {
         this.attempt = 0;
         this.setState('connected', 'Connected.');
-        this.preferResolution();
+        this.preferResolution().then(() => this.preferLayers());
       } else if (s === 'failed') {
         // Start over on a fresh socket: the server treats it as a rejoin.
         if (this.ws) { const ws = this.ws; ws.close(); }
@@ -279,6 +282,7 @@ export class Room {
         else pc.addTransceiver(kind, { direction: 'recvonly' });
       }
       await this.preferResolution();
+      await this.preferLayers();
       const offer = await pc.createOffer();
       if (this.pc !== pc) return;
       await pc.setLocalDescription(offer);
@@ -317,6 +321,27 @@ export class Room {
         await s.setParameters(p);
       } catch (e) {
         console.warn('integritybot: could not set degradationPreference:', e.message);
+      }
+    }
+  }
+
+  /**
+   * Asks the video encoder for this.scalabilityMode (WebRTC-SVC, RTCRtpEncodingParameters.
+   * scalabilityMode); if the browser refuses, the video goes out as before without a word:
+   * layers are an optimisation.
+   */
+  async preferLayers() {
+    const mode = this.scalabilityMode;
+    if (!this.pc || !mode || !scalabilitySupported(mode)) return;
+    for (const s of this.pc.getSenders()) {
+      if (!s.track || s.track.kind !== 'video') continue;
+      try {
+        const p = s.getParameters();
+        if (!p.encodings || p.encodings.length !== 1 || p.encodings[0].scalabilityMode === mode) continue;
+        p.encodings[0].scalabilityMode = mode;
+        await s.setParameters(p);
+      } catch (e) {
+        console.info('integritybot: no temporal layers (' + mode + '):', e.message);
       }
     }
   }
@@ -430,6 +455,22 @@ export function showLocal(stream) {
   const hasVideo = stream.getVideoTracks().length > 0;
   const off = $('local-off');
   if (off) off.hidden = hasVideo;
+}
+
+/**
+ * Reports whether the browser may encode VP8 or VP9 with scalability mode `mode`: false only
+ * when its capabilities list scalability modes without this one. Chromium 156 lists none
+ * yet accepts L1T3 in setParameters; an unsupported mode makes setParameters throw.
+ */
+function scalabilitySupported(mode) {
+  try {
+    const caps = RTCRtpSender.getCapabilities && RTCRtpSender.getCapabilities('video');
+    const vpx = caps ? caps.codecs.filter((c) => /^video\/VP[89]$/i.test(c.mimeType)) : [];
+    if (!vpx.some((c) => Array.isArray(c.scalabilityModes))) return true;
+    return vpx.some((c) => Array.isArray(c.scalabilityModes) && c.scalabilityModes.includes(mode));
+  } catch {
+    return true;
+  }
 }
 
 /** Installs window.integritybot for tests; fields read through to the live room. */
