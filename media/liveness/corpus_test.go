@@ -130,9 +130,10 @@ func TestCorpusChallenges(t *testing.T) {
 	}
 	for _, j := range all {
 		o := j.out
-		t.Logf("%-38s %5.1f–%5.1f %-10s %-12s → %-14s lost %.1fs flips %d score %.0f/%.0f width %.0f/%.0f (%.2f×) motion %.0f (base %.0f) shift %.2f",
+		t.Logf("%-38s %5.1f–%5.1f %-10s %-12s → %-14s lost %.1fs flips %d score %.0f/%.0f width %.0f/%.0f (%.2f×) motion %.1f (base %.1f) chroma %.1f (base %.1f) flash %d/%d shift %.2f",
 			filepath.Base(j.clip), j.from, j.until, j.step, j.event, o.kind, o.lostFor.Seconds(), o.flips,
-			o.scoreMin, o.baseScore, o.widthMax, o.baseWidth, o.widthMax/max(o.baseWidth, 1), o.motionMax, o.baseMotion, o.shift)
+			o.scoreMin, o.baseScore, o.widthMax, o.baseWidth, o.widthMax/max(o.baseWidth, 1), o.motionMax, o.baseMotion,
+			o.chromaMax, o.baseChroma, o.flash.peak, o.flash.frames, o.shift)
 		if want, ok := wantKind(j); ok && !want[o.kind] && j.miss == "" {
 			t.Errorf("%s %.1f–%.1f %s during %s: judged %s, want one of %v", j.clip, j.from, j.until, j.step, j.event, o.kind, keys(want))
 		}

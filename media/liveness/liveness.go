@@ -12,7 +12,9 @@
 //   - a face that stays frontal-detected, with a steady score, through "turn to full profile"
 //     or through a hand moving over it is suspicious: a photo does not turn, and a real-time
 //     face swap renders its face over the hand or keeps a frontal face through the turn;
-//   - a face that flashes in and out many times in one prompt is what failing swappers show;
+//   - a face that flashes in and out many times in one prompt is what failing swappers show,
+//     and so is, under a hand, the face region flashing between two pictures from frame to
+//     frame (flash.go: the session hands this check every frame of a prompt);
 //   - "come closer" must make the face box grow;
 //   - nothing changing at all is "did not respond in time".
 //
@@ -92,6 +94,12 @@ type Config struct {
 	// which the head or a hand counts as moving there (default 10; a talking head measures
 	// 1-4 on the corpus webcam clips).
 	Motion float64
+	// Chroma is the mean change of the face region's chroma between two looks (Cb plus Cr
+	// levels) from which something counts as moving over the face under a "hand" prompt
+	// (default 6): a drawn hand of the face's own skin tone under a rendered face changed the
+	// luma by only 8-10 levels but the chroma by 6.8-27; without a hand, below 10 luma
+	// levels, the chroma changed by at most 5.4 (README "Liveness check").
+	Chroma float64
 	// Closer is how much wider than before the prompt the face box must get for "come
 	// closer" (default 1.2).
 	Closer float64
@@ -110,6 +118,7 @@ func DefaultConfig() Config {
 		Grace:    1500 * time.Millisecond,
 		MinLost:  400 * time.Millisecond,
 		Motion:   10,
+		Chroma:   6,
 		Closer:   1.2,
 		Keep:     90 * time.Second,
 	}
@@ -129,6 +138,9 @@ func (c Config) withDefaults() Config {
 	if c.Motion <= 0 {
 		c.Motion = d.Motion
 	}
+	if c.Chroma <= 0 {
+		c.Chroma = d.Chroma
+	}
 	if c.Closer <= 1 {
 		c.Closer = d.Closer
 	}
@@ -144,7 +156,11 @@ type look struct {
 	face   bool
 	box    image.Rectangle
 	score  float32
-	motion float64 // mean change of the face region since the previous look; -1 when unknown
+	motion float64 // mean change of the face region's luma since the previous look; -1 when unknown
+	// chroma is the same region's change of chroma (Cb + Cr, blocks.go); -1 when unknown.
+	// A hand of the face's own skin tone changes the luma of the region little, but it
+	// covers hair and background around the face, whose colour differs.
+	chroma float64
 }
 
 // window is one challenge: a prompt and the call time it ran.
@@ -178,8 +194,10 @@ type Analyzer struct {
 	passive passive // pulse and blinks: supporting evidence only (passive.go)
 
 	region image.Rectangle // where the face region's change is measured
-	patch  [patchN * patchN]float64
+	patch  blocks
 	havePt bool
+
+	flash flash // frame-by-frame flashing of the region during prompts (flash.go)
 }
 
 // New returns the check reading the face check's detections from faces, which must observe
@@ -212,6 +230,9 @@ func (a *Analyzer) Observe(f *media.Frame) {
 	a.haveLast, a.lastPTS = true, f.PTS
 	if a.cfg.Passive {
 		a.passive.observe(f, a.faces) // every frame, before the looks' sampling (passive.go)
+	}
+	if a.active(f.PTS) {
+		a.flash.observe(f, a.region, a.cfg.Keep) // every frame of a prompt (flash.go)
 	}
 	if a.called && f.PTS-a.lastCall < a.cfg.Interval*9/10 {
 		return
@@ -267,11 +288,12 @@ func (a *Analyzer) sample(f *media.Frame) {
 			a.lastCall = last
 		}
 	}
-	l := look{at: f.PTS, motion: -1}
+	l := look{at: f.PTS}
 	if d != nil {
 		l.face, l.box, l.score = true, d.Box, d.Score
 	}
-	l.motion = a.measure(f, d)
+	c := a.measure(f, d)
+	l.motion, l.chroma = c.luma, c.chroma
 	a.looks = append(a.looks, l)
 	if old := a.looks[0].at; f.PTS-old > a.cfg.Keep {
 		i := 0

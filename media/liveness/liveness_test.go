@@ -288,16 +288,8 @@ func TestText(t *testing.T) {
 	}
 }
 
+// BenchmarkObserve is the cost per frame outside prompts: the looks five times a second
+// (benchObserve in flash_test.go).
 func BenchmarkObserve(b *testing.B) {
-	ff := &fakeFaces{}
-	a := New(Config{}, ff)
-	f := frame(0, still(0))
-	for i := range 512 {
-		ff.dets = append(ff.dets, face.Detection{PTS: time.Duration(i) * 200 * time.Millisecond, Box: frontal, Score: 40})
-	}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		f.PTS = time.Duration(i) * time.Second / 30
-		a.Observe(f)
-	}
+	benchObserve(b, false)
 }

@@ -14,45 +14,26 @@ import (
 const patchN = 12
 
 // measure returns how much the face region changed since the previous look (mean absolute
-// difference of block means, in luma levels), or -1 when there is no previous look of the
-// same region. Outside challenge windows the region follows the face; inside one (and a
-// second before it) it stays put, so a hand or a turn shows as change of a fixed region.
-func (a *Analyzer) measure(f *media.Frame, d *face.Detection) float64 {
+// difference of block means: luma and chroma), each -1 when there is no previous
+// look of the same region. Outside challenge windows the region follows the face; inside one
+// (and a second before it) it stays put, so a hand or a turn shows as change of a fixed region.
+func (a *Analyzer) measure(f *media.Frame, d *face.Detection) change {
 	if d != nil && !a.active(f.PTS) && moved(a.region, d.Box) {
 		a.region = grow(d.Box, 1.4).Intersect(image.Rect(0, 0, f.Width, f.Height))
 		a.havePt = false
 	}
-	if a.region.Dx() < patchN || a.region.Dy() < patchN {
-		return -1
+	var p blocks
+	// Every second row and column: the mean of a block needs no more.
+	if !sampleBlocks(f, a.region, 2, &p) {
+		a.havePt = false
+		return change{luma: -1, chroma: -1}
 	}
-	var p [patchN * patchN]float64
-	r := a.region
-	for gy := range patchN {
-		y0, y1 := r.Min.Y+gy*r.Dy()/patchN, r.Min.Y+(gy+1)*r.Dy()/patchN
-		for gx := range patchN {
-			x0, x1 := r.Min.X+gx*r.Dx()/patchN, r.Min.X+(gx+1)*r.Dx()/patchN
-			sum, n := 0, 0
-			// Every second row and column: the mean of a block needs no more.
-			for y := y0; y < y1; y += 2 {
-				row := f.Y[y*f.YStride:]
-				for x := x0; x < x1; x += 2 {
-					sum += int(row[x])
-					n++
-				}
-			}
-			p[gy*patchN+gx] = float64(sum) / float64(max(n, 1))
-		}
-	}
-	change := -1.0
+	c := change{luma: -1, chroma: -1}
 	if a.havePt {
-		s := 0.0
-		for i := range p {
-			s += math.Abs(p[i] - a.patch[i])
-		}
-		change = s / float64(len(p))
+		c = diff(&a.patch, &p)
 	}
 	a.patch, a.havePt = p, true
-	return change
+	return c
 }
 
 // active reports whether at is inside a challenge window, or a second before one.

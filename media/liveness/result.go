@@ -149,14 +149,20 @@ func (a *Analyzer) detail(w window) string {
 	case kindResponded:
 		s = a.respondedDetail(w, after, found)
 	case kindFlicker:
-		s = fmt.Sprintf("the face vanished and came back %d times (%s); an honest turn loses it once, a face swap failing at an angle flashes.", o.flips, found)
+		s = flickerDetail(o, found)
 	case kindFrontal:
 		what := "the head area moved"
 		if w.step == Hand {
 			what = "something moved over the face region"
 		}
-		s = fmt.Sprintf("%s (change up to %.0f luma levels at %s s, %.0f before the prompt; face centre moved %.2f face widths), yet a frontal face was %s with scores %.0f–%.0f (%.0f before).",
-			what, o.motionMax, fmtS(o.motionMaxAt), o.baseMotion, o.shift, found, o.scoreMin, o.scoreMax, o.baseScore)
+		change := fmt.Sprintf("change up to %.0f luma levels at %s s, %.0f before the prompt", o.motionMax, fmtS(o.motionMaxAt), o.baseMotion)
+		if w.step == Hand && o.motionMax < a.cfg.Motion {
+			// A hand of the face's own skin tone: its colour against hair and background.
+			change = fmt.Sprintf("colour change up to %.0f chroma levels at %s s, %.0f before the prompt; luma only %.0f levels",
+				o.chromaMax, fmtS(o.chromaMaxAt), o.baseChroma, o.motionMax)
+		}
+		s = fmt.Sprintf("%s (%s; face centre moved %.2f face widths), yet a frontal face was %s with scores %.0f–%.0f (%.0f before).",
+			what, change, o.shift, found, o.scoreMin, o.scoreMax, o.baseScore)
 		if w.step == Hand {
 			s += " A real face is hidden by a hand; a face drawn over the video is not."
 		} else {
@@ -166,6 +172,9 @@ func (a *Analyzer) detail(w window) string {
 		s = observedDetail(o, after, found)
 	case kindNoResponse:
 		s = fmt.Sprintf("nothing changed in time: a face was %s, the face region changed by at most %.0f luma levels", found, max(o.motionMax, 0))
+		if w.step == Hand {
+			s += fmt.Sprintf(" and %.0f chroma levels", max(o.chromaMax, 0))
+		}
 		if o.widthMax > 0 {
 			s += fmt.Sprintf(" and the face box was at most %.0f px wide (%.0f px before)", o.widthMax, o.baseWidth)
 		}
@@ -207,4 +216,15 @@ func observedDetail(o outcome, after func(time.Duration) string, found string) s
 		s += fmt.Sprintf("; detector scores %.0f–%.0f (%.0f before), box up to %.0f px wide (%.0f px before)", o.scoreMin, o.scoreMax, o.baseScore, o.widthMax, o.baseWidth)
 	}
 	return s + fmt.Sprintf("; the face region changed by up to %.0f luma levels. Custom prompts are described, not judged.", max(o.motionMax, 0))
+}
+
+// flickerDetail describes a face that flashed: lost and found between the looks, or the
+// face region flashing between two pictures from frame to frame.
+func flickerDetail(o outcome, found string) string {
+	if o.flips >= flickerFlips {
+		return fmt.Sprintf("the face vanished and came back %d times (%s); an honest turn loses it once, a face swap failing at an angle flashes.", o.flips, found)
+	}
+	f := o.flash
+	return fmt.Sprintf("the face region flashed between two pictures from %s s to %s s: at %s s %d of its %d blocks jumped by %.0f luma levels on average and were back where they had been within %d frames, with %d or more blocks doing so in %d frames (a face was %s). A hand passing over a face changes it once, finger by finger; a face swap that loses the face under the hand flashes between its face and the hand.",
+		fmtS(f.from), fmtS(f.until), fmtS(f.at), f.peak, patchN*patchN, f.away, flashLag, flashSome, f.frames, found)
 }

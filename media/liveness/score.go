@@ -45,8 +45,12 @@ type outcome struct {
 	baseScore    float64 // median score before the sequence
 	baseWidth    float64 // median face width before the sequence
 	widthMax     float64
-	motionMax    float64 // largest change of the face region between two looks
-	baseMotion   float64 // median change before the sequence
+	motionMax    float64  // largest change of the face region between two looks
+	baseMotion   float64  // median change before the sequence
+	flash        flashRun // frames in which many blocks of the region came back (flash.go)
+	chromaMax    float64  // largest change of the region's chroma between two looks
+	chromaMaxAt  time.Duration
+	baseChroma   float64
 	shift        float64 // largest move of the face centre, in face widths
 	respondAt    time.Duration
 	responded    bool
@@ -79,6 +83,7 @@ func (a *Analyzer) judge(w window) outcome {
 	}
 	a.baseline(w, &o)
 	a.measureWindow(w, in, &o)
+	o.flash = a.flash.strongest(w.from, end)
 	switch {
 	case o.faces == 0 && o.baseFaces == 0:
 		o.kind = kindNoFace
@@ -96,7 +101,12 @@ func (a *Analyzer) judge(w window) outcome {
 		o.unrecognised = true
 		a.judgeTurn(&o)
 	}
-	if o.flips >= flickerFlips && o.faces > 0 && w.step != Closer {
+	if o.flips >= flickerFlips && o.faces > 0 && w.step != Closer || w.step == Hand && o.flash.flashes() && o.faces > 0 {
+		// A face flashing in and out between the looks, or under a hand the region's picture
+		// flashing between two states from frame to frame (flash.go), overrides what the looks
+		// showed: a look that lands on a "hand in front" frame of a flashing swap is a live
+		// hand. The frame-by-frame rule judges hand prompts only: a partial head turn on a
+		// corpus webcam clip brought 20 blocks back within 3 frames under a turn prompt.
 		o.kind = kindFlicker
 	}
 	if !o.responded && o.kind != kindFlicker && o.lastAt < w.until-2*a.cfg.Interval {
@@ -132,6 +142,11 @@ func (a *Analyzer) judgeHand(o *outcome) {
 	case o.motionMax >= a.cfg.Motion:
 		o.kind = kindFrontal
 		o.respondAt = o.motionMaxAt
+	case o.chromaMax >= a.cfg.Chroma:
+		// Something of another colour than the face moved over its region (a hand of the
+		// face's own skin tone covers hair and background): a hand, the face not hidden.
+		o.kind = kindFrontal
+		o.respondAt = o.chromaMaxAt
 	default:
 		o.kind = kindNoResponse
 	}
@@ -161,7 +176,7 @@ func (a *Analyzer) baseline(w window, o *outcome) {
 			start = x.from
 		}
 	}
-	var scores, widths, motions []float64
+	var scores, widths, motions, chromas []float64
 	for _, l := range a.looks {
 		if l.at < start-4*time.Second || l.at >= start || a.inWindow(l.at) {
 			continue
@@ -169,6 +184,7 @@ func (a *Analyzer) baseline(w window, o *outcome) {
 		o.baseLooks++
 		if l.motion >= 0 {
 			motions = append(motions, l.motion)
+			chromas = append(chromas, l.chroma)
 		}
 		if l.face {
 			o.baseFaces++
@@ -177,6 +193,7 @@ func (a *Analyzer) baseline(w window, o *outcome) {
 		}
 	}
 	o.baseScore, o.baseWidth, o.baseMotion = median(scores), median(widths), median(motions)
+	o.baseChroma = median(chromas)
 }
 
 // measureWindow fills o from the looks in one window.
@@ -188,6 +205,9 @@ func (a *Analyzer) measureWindow(w window, in []look, o *outcome) {
 	for _, l := range in {
 		if l.motion > o.motionMax {
 			o.motionMax, o.motionMaxAt = l.motion, l.at
+		}
+		if l.chroma > o.chromaMax {
+			o.chromaMax, o.chromaMaxAt = l.chroma, l.at
 		}
 		if !l.face {
 			if prevFace {
