@@ -112,3 +112,23 @@ func explainStill(r *report.Report) {
 			Detail: "The input is one still image; " + stillReason + "."})
 	}
 }
+
+// WithChallenge returns cfg whose analyzers are told, as each session creates them, that the
+// candidate was asked to do step from call time from until until: a challenge in a recording
+// (the interviewer asked out loud at a known time), scored as in a live call.
+func WithChallenge(cfg Config, step string, from, until time.Duration) Config {
+	inner := cfg.NewAnalyzers
+	if inner == nil {
+		return cfg
+	}
+	cfg.NewAnalyzers = func() []Analyzer {
+		as := inner()
+		for _, a := range as {
+			if c, ok := a.(Challenger); ok {
+				c.Challenge(step, from, until)
+			}
+		}
+		return as
+	}
+	return cfg
+}

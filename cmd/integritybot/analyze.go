@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,8 +31,11 @@ func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	asJSON := fset.Bool("json", false, "print report JSON v1 instead of text (an array for several inputs)")
 	claimsPath := fset.String("claims", "", "JSON `file` with the candidate's claims: {name, claimed_location, claimed_timezone}")
 	cfgPath := fset.String("config", "", "YAML configuration `file` (default: embedded defaults)")
+	var challenges challengeFlags
+	fset.Var(&challenges, "challenge", "a liveness challenge asked at a known time, `STEP@FROM-UNTIL` in seconds of the recording\n"+
+		"(STEP: turn_left, turn_right, hand, closer, custom; e.g. hand@12-17); repeatable")
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: integritybot analyze [--json] [--claims FILE] [--config FILE] INPUT...")
+		fmt.Fprintln(stderr, "Usage: integritybot analyze [--json] [--claims FILE] [--config FILE] [--challenge STEP@FROM-UNTIL]... INPUT...")
 		fmt.Fprintln(stderr, "Analyzes recordings (Y4M, IVF VP8/VP9, JPEG/PNG; MP4, WebM, MKV, MPEG, GIF, ... through ffmpeg)")
 		fmt.Fprintln(stderr, "with the same checks as a live call and prints one report per input.")
 		fset.PrintDefaults()
@@ -58,6 +62,9 @@ func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	bcfg := recordingConfig(cfg)
+	for _, c := range challenges {
+		bcfg = bot.WithChallenge(bcfg, c.step, c.from, c.until)
+	}
 	showProgress := isTerminal(stderr)
 
 	var reports []*report.Report
@@ -202,4 +209,35 @@ func offline(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 		return evalCmd(ctx, args, stdout, stderr)
 	}
 	return analyzeCmd(ctx, args, stdout, stderr)
+}
+
+// challengeFlags are the --challenge windows of analyze.
+type challengeFlags []challengeWindow
+
+type challengeWindow struct {
+	step        string
+	from, until time.Duration
+}
+
+func (c *challengeFlags) String() string { return fmt.Sprint(len(*c)) + " challenge(s)" }
+
+// Set parses STEP@FROM-UNTIL (seconds).
+func (c *challengeFlags) Set(v string) error {
+	step, span, ok := strings.Cut(v, "@")
+	a, b, ok2 := strings.Cut(span, "-")
+	if !ok || !ok2 {
+		return fmt.Errorf("%q is not STEP@FROM-UNTIL, e.g. hand@12-17", v)
+	}
+	switch step {
+	case "turn_left", "turn_right", "hand", "closer", "custom":
+	default:
+		return fmt.Errorf("step %q is not one of turn_left, turn_right, hand, closer, custom", step)
+	}
+	from, err1 := strconv.ParseFloat(a, 64)
+	until, err2 := strconv.ParseFloat(b, 64)
+	if err1 != nil || err2 != nil || from < 0 || until <= from || until-from > 30 {
+		return fmt.Errorf("%q: FROM and UNTIL are seconds of the recording, 0 ≤ FROM < UNTIL ≤ FROM+30", span)
+	}
+	*c = append(*c, challengeWindow{step, time.Duration(from * float64(time.Second)), time.Duration(until * float64(time.Second))})
+	return nil
 }

@@ -209,3 +209,37 @@ func benchClip(b *testing.B, path string, w, h, fps, seconds int) string {
 	writeClip(b, path, w, h, fps, fps*seconds, true)
 	return "synthetic"
 }
+
+// TestAnalyzeChallenge: --challenge scores a prompt asked at a known time of a recording,
+// as in a live call; a malformed window is refused with the format.
+func TestAnalyzeChallenge(t *testing.T) {
+	for _, bad := range []string{"hand", "hand@3", "smile@1-2", "hand@2-1", "hand@1-40", "hand@x-2"} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"analyze", "--challenge", bad, "x.y4m"}, &out, &errOut)
+		if err == nil || !strings.Contains(errOut.String()+err.Error(), "STEP@FROM-UNTIL") && !strings.Contains(errOut.String()+err.Error(), "step") {
+			t.Errorf("--challenge %q: %v %q; want a refusal naming the format", bad, err, errOut.String())
+		}
+	}
+	clip := filepath.Join(corpusDir(t), "genuine", "grid_bbaf2n.mpg")
+	needTool(t, "ffmpeg")
+	var out, errOut bytes.Buffer
+	// The window plus its 1.5 s of grace must end inside the 3 s clip to be judged.
+	if err := run(context.Background(), []string{"analyze", "--json", "--challenge", "hand@0.3-1.3", clip}, &out, &errOut); err != nil {
+		t.Fatalf("analyze: %v\n%s", err, errOut.String())
+	}
+	var r report.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range r.Checks {
+		if c.ID != report.CheckLiveness {
+			continue
+		}
+		if c.Status == report.Unknown || len(c.Evidence) == 0 || !strings.Contains(c.Evidence[0].Detail, "hand across the face") {
+			t.Fatalf("liveness %s %q %+v; want the hand prompt scored", c.Status, c.Summary, c.Evidence)
+		}
+		t.Logf("liveness %s: %s", c.Status, c.Evidence[0].Detail)
+		return
+	}
+	t.Fatal("no liveness check in the report")
+}
