@@ -48,7 +48,9 @@ func layeredStream(t *testing.T, n int) []*rtp.Packet {
 // TestVideoInputBaseLayer feeds one real L1T3 stream to a session that decodes every frame
 // and to one that decodes the base layer only: the second decodes a quarter of the frames
 // once it has measured the base layer's rate, drops none, asks for no more keyframes than
-// the first, covers the same video time, and its report says what it did.
+// the first, covers the same video time, and its report says what it did. /metrics' counts
+// (bot.Stats) agree: every frame received is decoded, dropped or layer-skipped, and the
+// session counts as decoding the base layer only while it does (not once its video closed).
 func TestVideoInputBaseLayer(t *testing.T) {
 	const n = 120
 	pkts := layeredStream(t, n)
@@ -56,7 +58,8 @@ func TestVideoInputBaseLayer(t *testing.T) {
 	requests := map[bot.LayerMode]int64{}
 	for _, mode := range []bot.LayerMode{bot.BaseLayerNever, bot.BaseLayerAlways} {
 		clk := newClock()
-		s := bot.NewSession("t", report.Candidate{}, clk.now(), bot.Config{QueueSize: 256, BaseLayer: mode}, nil, nil, clk.now)
+		stats := bot.NewStats()
+		s := bot.NewSession("t", report.Candidate{}, clk.now(), bot.Config{QueueSize: 256, BaseLayer: mode, Stats: stats}, nil, nil, clk.now)
 		kf := &plis{}
 		in, err := s.AddVideo(vpx.VP8, kf)
 		if err != nil {
@@ -74,10 +77,25 @@ func TestVideoInputBaseLayer(t *testing.T) {
 			!strings.Contains(s.Report(report.Live).Coverage.Note, skipped) && time.Now().Before(deadline); {
 			time.Sleep(5 * time.Millisecond)
 		}
+		wantOn := 0
+		if mode == bot.BaseLayerAlways {
+			wantOn = 1
+		}
+		if live := stats.Snapshot(); live.BaseOnly != wantOn {
+			t.Errorf("%s: %d sessions decoding the base layer only, want %d", mode, live.BaseOnly, wantOn)
+		}
 		in.Close()
+		if live := stats.Snapshot(); live.BaseOnly != 0 {
+			t.Errorf("%s: video closed, still %d sessions decoding the base layer only", mode, live.BaseOnly)
+		}
 		requests[mode] = kf.n.Load()
 		results[mode] = s.Report(report.Live)
 		s.Close()
+		st := stats.Snapshot()
+		if st.FramesLayerSkipped != int64(n)-want || st.FramesDecoded+st.FramesDropped+st.FramesLayerSkipped != n || st.BaseOnly != 0 {
+			t.Errorf("%s: stats decoded %d + dropped %d + layer-skipped %d (want %d skipped, %d in all), base-only %d after close",
+				mode, st.FramesDecoded, st.FramesDropped, st.FramesLayerSkipped, int64(n)-want, n, st.BaseOnly)
+		}
 	}
 	all, base := results[bot.BaseLayerNever].Coverage, results[bot.BaseLayerAlways].Coverage
 	t.Logf("every layer: %+v; base layer: %+v; keyframe requests %v", all, base, requests)

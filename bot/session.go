@@ -111,6 +111,8 @@ type Session struct {
 	sampled   atomic.Int64 // decoded frames only the camera check saw
 	dropped   atomic.Int64
 	videoNano atomic.Int64
+	layerSkip atomic.Int64 // upper temporal layer frames received and not decoded (layers.go)
+	baseOnly  atomic.Bool  // decoding the base temporal layer only now
 
 	wg   sync.WaitGroup
 	stop chan struct{}

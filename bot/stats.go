@@ -23,6 +23,12 @@ type StatsSnapshot struct {
 	FramesAnalyzed int64 // frames every analyzer saw
 	FramesSampled  int64 // decoded frames only the camera check saw (sampled analysis under load)
 	FramesDropped  int64 // lost in transit, dropped at a full queue, or undecodable
+	// FramesLayerSkipped counts upper temporal layer frames (L1T3) received and left
+	// undecoded: base-layer-only decoding under load, or an upper layer waiting for a sync
+	// frame after it. Neither decoded nor dropped (the interviewer got them): frames received
+	// = decoded + dropped + layer-skipped.
+	FramesLayerSkipped int64
+	BaseOnly           int // sessions decoding the base temporal layer only now
 	// AnalyzerSeconds is CPU-ish (wall) time spent in each analyzer's Observe, by check id.
 	AnalyzerSeconds map[string]float64
 	AnalyzerFrames  map[string]int64
@@ -64,6 +70,9 @@ func (st *Stats) Snapshot() StatsSnapshot {
 	out.AnalyzerFrames = copyMap(st.ended.AnalyzerFrames)
 	for s := range st.live {
 		s.addTo(&out)
+		if s.baseOnly.Load() {
+			out.BaseOnly++
+		}
 	}
 	out.Active = len(st.live)
 	return out
@@ -90,6 +99,7 @@ func (s *Session) addTo(out *StatsSnapshot) {
 	out.FramesAnalyzed += s.analyzed.Load()
 	out.FramesSampled += s.sampled.Load()
 	out.FramesDropped += s.dropped.Load()
+	out.FramesLayerSkipped += s.layerSkip.Load()
 	if out.AnalyzerSeconds == nil {
 		out.AnalyzerSeconds, out.AnalyzerFrames = map[string]float64{}, map[string]int64{}
 	}

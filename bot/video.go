@@ -204,7 +204,9 @@ func (v *VideoInput) decodeLayer(e encoded) bool {
 	f := e.layerFrame
 	f.prompt = f.layered && f.tid > 0 && v.layers.mode != BaseLayerAlways && v.s.inPrompt(f.pts)
 	ok, newSpan := v.layers.decode(f, lag)
+	v.s.baseOnly.Store(v.layers.on)
 	if !ok {
+		v.s.layerSkip.Add(1)
 		v.s.skipLayer(e.pts, newSpan, v.layers.baseFPS(e.pts))
 	}
 	if v.layers.stale(e.pts) {
@@ -218,5 +220,6 @@ func (v *VideoInput) Close() {
 	v.once.Do(func() {
 		close(v.done)
 		v.wg.Wait()
+		v.s.baseOnly.Store(false) // a call without video decodes no layer (Stats.BaseOnly)
 	})
 }

@@ -161,6 +161,19 @@ func runCall(t *testing.T, e *e2e, candOpt chrome.Options) *report.Report {
 // runCallFor is runCall with the candidate staying length.
 func runCallFor(t *testing.T, e *e2e, candOpt chrome.Options, length time.Duration) *report.Report {
 	t.Helper()
+	rep, _ := runCallSent(t, e, candOpt, length)
+	return rep
+}
+
+// sentLayers is the scalability mode of the candidate page's video sender, as set
+// (getParameters) and as its encoder reports it (outbound-rtp stats; "" if not reported).
+type sentLayers struct{ Param, Stats string }
+
+// runCallSent is runCallFor that also reads the candidate's sentLayers once the interviewer
+// sees video (zero without media).
+func runCallSent(t *testing.T, e *e2e, candOpt chrome.Options, length time.Duration) (*report.Report, sentLayers) {
+	t.Helper()
+	var sent sentLayers
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var links server.CreateResponse
@@ -204,6 +217,14 @@ func runCallFor(t *testing.T, e *e2e, candOpt chrome.Options, length time.Durati
 		if err := interviewer.WaitFor(wctx, `document.getElementById('checks').textContent.toLowerCase().includes('camera')`, 200*time.Millisecond); err != nil {
 			t.Fatalf("interviewer page shows no live checks: %v", err)
 		}
+		v, err := cand.Eval(wctx, `(async () => {
+			const s = window.integritybot.pc.getSenders().find((x) => x.track && x.track.kind === 'video');
+			const out = [...(await s.getStats()).values()].find((r) => r.type === 'outbound-rtp');
+			return { Param: s.getParameters().encodings[0].scalabilityMode || '', Stats: (out && out.scalabilityMode) || '' };
+		})()`)
+		if err != nil || json.Unmarshal(v, &sent) != nil {
+			t.Fatalf("candidate video sender: %v %s", err, v)
+		}
 	}
 	time.Sleep(time.Until(joined.Add(length))) // the call itself: the candidate stays on camera
 	if err := interviewer.Click(ctx, "#end-interview"); err != nil {
@@ -231,7 +252,7 @@ func runCallFor(t *testing.T, e *e2e, candOpt chrome.Options, length time.Durati
 		t.Fatalf("report page: %v %v", err, resp.Status)
 	}
 	resp.Body.Close()
-	return &rep
+	return &rep, sent
 }
 
 func dumpOnFail(t *testing.T, name string, p *chrome.Page) {
@@ -288,9 +309,13 @@ func TestEndToEndChromium(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rep := runCall(t, e, tc.opt)
+			rep, sent := runCallSent(t, e, tc.opt, callLength)
 			c := cameraOf(t, rep)
-			t.Logf("camera %s (%.2f): %s; coverage %+v", c.Status, c.Confidence, c.Summary, rep.Coverage)
+			t.Logf("camera %s (%.2f): %s; coverage %+v; sent %+v", c.Status, c.Confidence, c.Summary, rep.Coverage, sent)
+			// candidate.js asks for temporal layers, and Chromium encodes them (README "Capacity").
+			if tc.decoded && (sent.Param != "L1T3" || sent.Stats != "L1T3") {
+				t.Fatalf("candidate sends scalabilityMode %+v; want L1T3", sent)
+			}
 			if c.Status != tc.status {
 				t.Fatalf("camera = %s (%s) %+v; want %s", c.Status, c.Summary, c.Evidence, tc.status)
 			}

@@ -123,10 +123,29 @@ func TestLoadgen(t *testing.T) {
 		fmt.Sprintf("integritybot_frames_total{stage=\"decoded\"} %d\n", tot.FramesDecoded),
 		`integritybot_analyzer_seconds_total{check="face"}`,
 		"integritybot_outbox_depth 0\n",
+		// One temporal layer: nothing to skip, no call decoding the base layer only.
+		"integritybot_frames_total{stage=\"layer_skipped\"} 0\n",
+		"integritybot_interviews_base_layer_only 0\n",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, grepPrefix(string(body), "integritybot_"))
 		}
+	}
+	// received = decoded + dropped + layer_skipped (the help text's promise).
+	stage := func(s string) int64 {
+		var v int64
+		for _, l := range strings.Split(string(body), "\n") {
+			if rest, ok := strings.CutPrefix(l, `integritybot_frames_total{stage="`+s+`"} `); ok {
+				if _, err := fmt.Sscan(rest, &v); err == nil {
+					return v
+				}
+			}
+		}
+		t.Errorf("/metrics lacks frames_total{stage=%q}", s)
+		return -1
+	}
+	if r, d, x, l := stage("received"), stage("decoded"), stage("dropped"), stage("layer_skipped"); r != d+x+l || r < tot.FramesDecoded {
+		t.Errorf("/metrics frames received %d != decoded %d + dropped %d + layer_skipped %d", r, d, x, l)
 	}
 }
 

@@ -29,8 +29,8 @@ type collector struct {
 	outbox func() integrations.OutboxStats
 	depth  outboxDepth
 
-	active, sessions, frames, analyzerSec, analyzerFrames *prometheus.Desc
-	delivered, retries, failed, queued                    *prometheus.Desc
+	active, baseOnly, sessions, frames, analyzerSec, analyzerFrames *prometheus.Desc
+	delivered, retries, failed, queued                              *prometheus.Desc
 }
 
 func newCollector(stats *bot.Stats, outbox func() integrations.OutboxStats, depth outboxDepth) *collector {
@@ -38,10 +38,13 @@ func newCollector(stats *bot.Stats, outbox func() integrations.OutboxStats, dept
 		return prometheus.NewDesc("integritybot_"+name, help, labels, nil)
 	}
 	return &collector{stats: stats, outbox: outbox, depth: depth,
-		active:   d("interviews_active", "Interviews with a running bot session."),
+		active: d("interviews_active", "Interviews with a running bot session."),
+		baseOnly: d("interviews_base_layer_only", "Interviews whose bot decodes only the base temporal layer of "+
+			"the candidate's video now (L1T3 under load, or interview.base_layer: always)."),
 		sessions: d("interviews_started_total", "Bot sessions started."),
-		frames: d("frames_total", "Candidate video frames by stage: received (decoded + dropped), decoded, "+
-			"analyzed (by every check), sampled (camera check only, under load), dropped (lost, queue full, undecodable).", "stage"),
+		frames: d("frames_total", "Candidate video frames by stage: received (decoded + dropped + layer_skipped), decoded, "+
+			"analyzed (by every check), sampled (camera check only, under load), dropped (lost, queue full, undecodable), "+
+			"layer_skipped (upper temporal layer frames left undecoded; the interviewer got them).", "stage"),
 		analyzerSec:    d("analyzer_seconds_total", "Time spent in each check's per-frame analysis.", "check"),
 		analyzerFrames: d("analyzer_frames_total", "Frames each check analyzed.", "check"),
 		delivered:      d("notifier_deliveries_total", "Summaries and alerts posted to Slack, Discord or the webhook."),
@@ -62,13 +65,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, l...)
 	}
 	gauge(c.active, float64(s.Active))
+	gauge(c.baseOnly, float64(s.BaseOnly))
 	counter(c.sessions, float64(s.Sessions))
 	decoded := s.FramesDecoded
-	counter(c.frames, float64(decoded+s.FramesDropped), "received")
+	counter(c.frames, float64(decoded+s.FramesDropped+s.FramesLayerSkipped), "received")
 	counter(c.frames, float64(decoded), "decoded")
 	counter(c.frames, float64(s.FramesAnalyzed), "analyzed")
 	counter(c.frames, float64(s.FramesSampled), "sampled")
 	counter(c.frames, float64(s.FramesDropped), "dropped")
+	counter(c.frames, float64(s.FramesLayerSkipped), "layer_skipped")
 	for id, sec := range s.AnalyzerSeconds {
 		counter(c.analyzerSec, sec, id)
 		counter(c.analyzerFrames, float64(s.AnalyzerFrames[id]), id)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/store"
 )
 
@@ -16,8 +17,10 @@ import (
 // their own origin (room.js: location.host), so the room then connects to the owner. A
 // WebSocket handshake is not redirected (browsers do not follow redirects on WebSocket:
 // https://websockets.spec.whatwg.org/#websocket-opening-handshake fails on any status but 101):
-// it gets 409 with the owner's URL. An owner whose heartbeat is stale, or which said it
-// stopped, is dead: this node serves the request, and its room takes the interview over.
+// it gets 409 with the owner's URL, which a browser cannot read: room.js asks GET /api/where
+// (where) before it reconnects and loads its page from the owner. An owner whose heartbeat is
+// stale, or which said it stopped, is dead: this node serves the request, and its room takes
+// the interview over.
 
 // hopParam is the query parameter a redirect adds (the owner's node id): a request that
 // carries it was redirected once already and is never redirected again, so two nodes that
@@ -46,12 +49,8 @@ const (
 // dead or unknown, or an error reading the owner (the handler then reads the interview and
 // answers as usual).
 func (s *Server) toOwner(w http.ResponseWriter, r *http.Request, id string, kind routeKind) bool {
-	st := s.opt.Store
-	if st == nil || st.Driver() != store.DriverPostgres || id == "" {
-		return false
-	}
-	o, err := st.InterviewOwner(r.Context(), id)
-	if err != nil || !o.Live || o.Node == "" || o.Node == st.NodeID() || !o.Alive || o.URL == "" {
+	o, ok := s.otherOwner(r, id)
+	if !ok {
 		return false
 	}
 	log := s.opt.Log.With("interview_id", id, "owner", o.Node)
@@ -81,4 +80,48 @@ func ownerURL(base string, u *url.URL, node string) string {
 	q := u.Query()
 	q.Set(hopParam, node)
 	return strings.TrimRight(base, "/") + u.EscapedPath() + "?" + q.Encode()
+}
+
+// otherOwner returns the owner of interview id when another live node runs it (see toOwner for
+// when it does not).
+func (s *Server) otherOwner(r *http.Request, id string) (store.Owner, bool) {
+	st := s.opt.Store
+	if st == nil || st.Driver() != store.DriverPostgres || id == "" {
+		return store.Owner{}, false
+	}
+	o, err := st.InterviewOwner(r.Context(), id)
+	if err != nil || !o.Live || o.Node == "" || o.Node == st.NodeID() || !o.Alive || o.URL == "" {
+		return store.Owner{}, false
+	}
+	return o, true
+}
+
+// whereResponse answers GET /api/where: where the room of the link's interview runs.
+type whereResponse struct {
+	// Here is true when this node serves the room (it runs it, nobody does yet, or its owner
+	// is dead and this node takes it over on join).
+	Here bool `json:"here"`
+	// Node and OwnerURL name the node that runs it when that is another one: the page goes
+	// to OwnerURL + its own path, with ib_owner=Node (the loop guard).
+	Node     string `json:"node,omitempty"`
+	OwnerURL string `json:"owner_url,omitempty"`
+}
+
+// where answers a room page (room.js) before it (re)opens its websocket after a failure: a
+// failed WebSocket handshake's 409 body is not readable by a browser, this answer is. Same
+// auth as the websocket: the candidate or interviewer link token (?token= or bearer).
+func (s *Server) where(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.authorize(w, r, "", auth.RoleCandidate, auth.RoleInterviewer)
+	if !ok {
+		return
+	}
+	if c.admin {
+		writeError(w, http.StatusForbidden, "ask with a candidate or interviewer link")
+		return
+	}
+	if o, ok := s.otherOwner(r, c.claims.InterviewID); ok {
+		writeJSON(w, http.StatusOK, whereResponse{Node: o.Node, OwnerURL: o.URL})
+		return
+	}
+	writeJSON(w, http.StatusOK, whereResponse{Here: true})
 }

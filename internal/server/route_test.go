@@ -16,6 +16,7 @@ import (
 
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/chrome"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
@@ -190,6 +191,20 @@ func TestRouteToOwner(t *testing.T) {
 		assertWSRefused(t, b, cand, a.srv.URL)
 	})
 
+	t.Run("where", func(t *testing.T) {
+		// The page asks before it reconnects: b names a, a says here; a report link or
+		// none is refused.
+		assertWhere(t, b, cand, "a", a.srv.URL)
+		assertWhere(t, b, iv, "a", a.srv.URL)
+		assertWhere(t, a, cand, "", "")
+		if code, _, body := call(t, noFollow, "GET", b.srv.URL+"/api/where?token="+rep, ""); code != http.StatusForbidden {
+			t.Fatalf("where with a report link: %d %s; want 403", code, body)
+		}
+		if code, _, body := call(t, noFollow, "GET", b.srv.URL+"/api/where", ""); code != http.StatusUnauthorized {
+			t.Fatalf("where without a token: %d %s; want 401", code, body)
+		}
+	})
+
 	t.Run("loop guard", func(t *testing.T) {
 		// Already redirected once, yet not at the owner: a page is served here, an action
 		// refused, never a second redirect.
@@ -225,6 +240,26 @@ func TestRouteToOwner(t *testing.T) {
 		t.Fatalf("interviewer page on a after the takeover: %d %q; want 307 to b", code, loc)
 	}
 	assertWSRefused(t, a, cand, b.srv.URL)
+	assertWhere(t, a, cand, "b", b.srv.URL)
+	assertWhere(t, b, cand, "", "")
+}
+
+// assertWhere asks n where token's room runs (GET /api/where, as room.js does before it
+// reconnects) and wants owner's node and URL, or "here" when node is "".
+func assertWhere(t *testing.T, n *clusterNode, token, node, owner string) {
+	t.Helper()
+	code, _, body := call(t, noFollow, "GET", n.srv.URL+"/api/where?token="+token, "")
+	var out struct {
+		Here     bool   `json:"here"`
+		Node     string `json:"node"`
+		OwnerURL string `json:"owner_url"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); code != http.StatusOK || err != nil {
+		t.Fatalf("where on %s: %d %v %s", n.srv.URL, code, err, body)
+	}
+	if out.Here != (node == "") || out.Node != node || out.OwnerURL != owner {
+		t.Fatalf("where on %s: %s; want node %q owner_url %q", n.srv.URL, body, node, owner)
+	}
 }
 
 // assertWSRefused dials the websocket on n and wants 409 with a JSON error naming owner.
@@ -254,5 +289,57 @@ func TestRouteSQLiteIsLocal(t *testing.T) {
 		if code, loc, _ := call(t, noFollow, "GET", e.srv.URL+path, ""); code != http.StatusOK {
 			t.Fatalf("GET %s: %d %q; want 200", path, code, loc)
 		}
+	}
+	assertWhere(t, &clusterNode{srv: e.srv}, tokenOf(links.CandidateURL), "", "")
+}
+
+// TestRoomGoesToOwner drives room.js in headless Chromium against two Servers over one
+// PostgreSQL store. The interview runs on a; a candidate page served by b (its ib_owner
+// names another node, so b serves it) gets 409 on its websocket, asks GET /api/where and
+// loads itself from a, where it joins. A page whose ib_owner already names a stays on b
+// (room.js's loop guard) and says so.
+func TestRoomGoesToOwner(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	if _, err := chrome.Available(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	clock := &sharedClock{t: time.Now()}
+	signer := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)
+	a := newClusterNode(t, dsn, "a", clock, signer)
+	b := newClusterNode(t, dsn, "b", clock, signer)
+	links := (&env{t: t, srv: b.srv}).create()
+	cand := tokenOf(links.CandidateURL)
+	join(t, a, tokenOf(links.InterviewerURL)) // the interview now runs on a
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	br, err := chrome.Launch(ctx, chrome.Options{FakeDevices: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+
+	moved, err := br.Open(ctx, b.srv.URL+"/c/"+cand+"?ib_owner=old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := a.srv.URL + "/c/" + cand + "?ib_owner=a"
+	if err := moved.WaitFor(ctx, `location.href === '`+want+`' && !!window.integritybot && !!window.integritybot.welcome`, 100*time.Millisecond); err != nil {
+		t.Fatalf("candidate page served by b did not join on a (%s): %v\n%s", want, err, strings.Join(moved.Console(), "\n"))
+	}
+
+	stay, err := br.Open(ctx, b.srv.URL+"/c/"+cand+"?ib_owner=a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(strings.Join(stay.Console(), "\n"), "already sent to server a") {
+		if ctx.Err() != nil {
+			t.Fatalf("page already sent to a: no loop guard message\n%s", strings.Join(stay.Console(), "\n"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var href string
+	if v, err := stay.Eval(ctx, `location.href`); err != nil || json.Unmarshal(v, &href) != nil || !strings.HasPrefix(href, b.srv.URL) {
+		t.Fatalf("page already sent to a left b: %s %v", v, err)
 	}
 }

@@ -105,6 +105,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/interviews/{id}/challenge", s.challenge)
 	s.mux.HandleFunc("GET /api/interviews/{id}/ws", s.serveWS)
 	s.mux.HandleFunc("GET /api/ws", s.serveWS)
+	s.mux.HandleFunc("GET /api/where", s.where) // route.go: where the room runs, for room.js
 	for pattern, h := range s.opt.Handlers {
 		s.mux.Handle(pattern, h)
 	}

@@ -123,10 +123,14 @@ export class Room {
     ws.onerror = () => { /* onclose follows */ };
   }
 
-  /** The socket closed before a welcome: find out if the link is bad (no retry) or the server is away. */
+  /**
+   * The socket closed before a welcome: find out if the link is bad (no retry), the room runs
+   * on another server (go there), or the server is away.
+   */
   async probeLink(ev) {
     try {
       const res = await fetch(`/api/ws?token=${encodeURIComponent(this.token)}`, { cache: 'no-store' });
+      if (res.status === 409 && await this.goToOwner()) return;
       if ([401, 403, 404, 410].includes(res.status)) {
         let text = '';
         try { text = (await res.json()).error || ''; } catch { /* not JSON */ }
@@ -142,7 +146,45 @@ export class Room {
     this.attempt++;
     const delay = Math.min(10000, 500 * 2 ** Math.min(this.attempt - 1, 5)) * (0.8 + Math.random() * 0.4);
     this.setState('joining', `${why} Reconnecting in ${Math.ceil(delay / 1000)} s…`);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryTimer = setTimeout(() => this.reconnect(), delay);
+  }
+
+  /** After a failure: asks where the room runs before opening the websocket again. */
+  async reconnect() {
+    if (this.ended || this.failed) return;
+    if (await this.goToOwner()) return;
+    this.connect();
+  }
+
+  /**
+   * With several servers (README "Beyond one machine") the room runs on one of them, and a
+   * browser cannot read why a WebSocket handshake failed (the 409 naming the owner). So the
+   * page asks GET /api/where; when another server runs the room, it loads this page there
+   * (same path and query, ib_owner=that node) and connects from there. Loop guard, as
+   * route.go's: a page already sent to that node (its ib_owner names it) is not sent again;
+   * it stays and retries with backoff. Returns true when the page is leaving.
+   */
+  async goToOwner() {
+    let w;
+    try {
+      const res = await fetch(`/api/where?token=${encodeURIComponent(this.token)}`, { cache: 'no-store' });
+      if (!res.ok) return false;
+      w = await res.json();
+    } catch {
+      return false; // server unreachable: retry
+    }
+    if (!w || w.here || !w.node || !w.owner_url || this.ended || this.failed) return false;
+    const q = new URLSearchParams(location.search);
+    if (q.get('ib_owner') === w.node) {
+      console.warn('integritybot: already sent to server ' + w.node + ' and still not there; retrying here');
+      this.lastError = 'The interview runs on another server that this page cannot reach.';
+      return false;
+    }
+    q.set('ib_owner', w.node);
+    this.setState('joining', 'The interview runs on another server; moving there…');
+    clearTimeout(this.retryTimer);
+    location.assign(w.owner_url.replace(/\/+$/, '') + location.pathname + '?' + q.toString());
+    return true;
   }
 
   fail(message) {
