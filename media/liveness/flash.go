@@ -40,6 +40,14 @@ const (
 	// hand prompts are judged by this rule (score.go).
 	flashPeak   = 18
 	flashFrames = 3
+	// flashMaxInterval: the rule is judged only at 20 frames a second or more (the mean
+	// interval of the frames, flashSmooth-weighted). At 15 fps a live hand's fingers cross a
+	// block and are gone within flashLag frames, bringing back as many blocks at once as a
+	// flashing swap: a drawn live hand at 15 fps (eval --synthesize, hand_live_2) brought back
+	// 19. Calls run at 25-30 fps, and the bot decodes every frame during a prompt even when it
+	// decodes only the base temporal layer otherwise (bot/layers.go).
+	flashMaxInterval = 55 * time.Millisecond
+	flashSmooth      = 0.2
 )
 
 // flashRun is a stretch of frames in which many blocks came back.
@@ -61,16 +69,48 @@ type flash struct {
 	n      int                                    // frames in hist (up to flashLag+1)
 	next   int                                    // where the next frame goes
 	last   time.Duration                          // the newest frame's time
+	dt     time.Duration                          // smoothed frame interval (0: not known yet)
 
 	run  flashRun   // the stretch going on (frames 0 when none)
 	done []flashRun // finished stretches, the newest last
+	// slow are the stretches of frames too far apart to judge (below 20 fps), newest last.
+	slow []span
+}
+
+// span is a stretch of call time.
+type span struct{ from, until time.Duration }
+
+// skipSlow records that the frame at t was too slow to judge.
+func (s *flash) skipSlow(t, keep time.Duration) {
+	if n := len(s.slow); n > 0 && t-s.slow[n-1].until <= flashGap {
+		s.slow[n-1].until = t
+	} else {
+		s.slow = append(s.slow, span{t, t})
+	}
+	for len(s.slow) > 0 && t-s.slow[0].until > keep {
+		s.slow = s.slow[1:]
+	}
+}
+
+// slowIn reports whether frames between from and to were too far apart to judge.
+func (s *flash) slowIn(from, to time.Duration) bool {
+	for _, r := range s.slow {
+		if r.until >= from && r.from <= to {
+			return true
+		}
+	}
+	return false
 }
 
 // observe adds f's region r. Called on every frame inside a prompt window (and a second
 // before it), where the region stays fixed; keep is how long finished stretches are kept.
 func (s *flash) observe(f *media.Frame, r image.Rectangle, keep time.Duration) {
 	if r != s.region || f.PTS-s.last > flashGap {
-		s.region, s.n = r, 0 // a new region, or frames missing: start again
+		s.region, s.n, s.dt = r, 0, 0 // a new region, or frames missing: start again
+	} else if d := f.PTS - s.last; s.dt == 0 {
+		s.dt = d
+	} else {
+		s.dt += time.Duration(flashSmooth * float64(d-s.dt))
 	}
 	s.last = f.PTS
 	// Raw means: taking off the frame's median block (against a camera's exposure stepping)
@@ -82,6 +122,10 @@ func (s *flash) observe(f *media.Frame, r image.Rectangle, keep time.Duration) {
 	}
 	s.next = (s.next + 1) % len(s.hist)
 	s.n = min(s.n+1, len(s.hist))
+	if s.dt > flashMaxInterval {
+		s.skipSlow(f.PTS, keep)
+		return
+	}
 	if s.n < 3 {
 		return
 	}

@@ -9,13 +9,19 @@ import (
 	"github.com/integritybot/integritybot/media/face"
 )
 
-// handPrompt runs one "hand" prompt at 5-10 s over 14 s of at and returns the check.
+// handPrompt runs one "hand" prompt at 5-10 s over 14 s of at, at 15 fps, and returns the check.
 func handPrompt(t *testing.T, at func(time.Duration) scene, paint func(*testing.T, time.Duration, []byte, []byte)) report.Check {
+	t.Helper()
+	return handPromptAt(t, fps, at, paint)
+}
+
+// handPromptAt is handPrompt at rate frames a second.
+func handPromptAt(t *testing.T, rate int, at func(time.Duration) scene, paint func(*testing.T, time.Duration, []byte, []byte)) report.Check {
 	t.Helper()
 	ff := &fakeFaces{}
 	a := New(Config{}, ff)
 	a.Challenge(Hand, 5*time.Second, 10*time.Second)
-	for ts := time.Duration(0); ts < 14*time.Second; ts += time.Second / fps {
+	for ts := time.Duration(0); ts < 14*time.Second; ts += time.Second / time.Duration(rate) {
 		sc := at(ts)
 		if sc.face {
 			ff.dets = append(ff.dets, face.Detection{PTS: ts, Box: sc.box, Score: sc.score, Faces: 1})
@@ -43,21 +49,29 @@ func handAt(ts time.Duration) int {
 
 func TestFlashingSwap(t *testing.T) {
 	// A swap that keeps a frontal face found and flashes: two frames its face over the
-	// hand, two frames the hand, at 15 fps. Every look (five a second) finds a face, some
+	// hand, two frames the hand, at 30 fps. Every look (five a second) finds a face, some
 	// on "hand" frames: the looks alone would read a face barely touched.
-	flashing := func(ts time.Duration) scene {
-		sc := still(ts)
-		n := int(ts * fps / time.Second)
-		if x := handAt(ts); x > 0 && (n/2)%2 == 1 {
-			sc.hand = x
+	flashingAt := func(rate int) func(time.Duration) scene {
+		return func(ts time.Duration) scene {
+			sc := still(ts)
+			n := int(ts * time.Duration(rate) / time.Second)
+			if x := handAt(ts); x > 0 && (n/2)%2 == 1 {
+				sc.hand = x
+			}
+			return sc
 		}
-		return sc
 	}
-	c := handPrompt(t, flashing, nil)
+	c := handPromptAt(t, 30, flashingAt(30), nil)
 	if c.Status != report.Warn || c.Evidence[0].Kind != kindFlicker || !strings.Contains(c.Evidence[0].Detail, "flashed between two pictures") {
 		t.Fatalf("%s %q %+v; want a face_flicker warning for the region flashing", c.Status, c.Summary, c.Evidence)
 	}
 	checkSnapshot(t, c.Evidence[0].Snapshot)
+	// At 15 fps flashing is not judged (a live hand's fingers flash as much there); this
+	// swap is still flagged, as a face that stayed frontal under the hand.
+	c = handPromptAt(t, 15, flashingAt(15), nil)
+	if c.Evidence[0].Kind == kindFlicker || c.Status != report.Warn {
+		t.Fatalf("15 fps: %s %+v; want flashing not judged, the prompt still flagged", c.Status, c.Evidence[0])
+	}
 
 	// The same hand, not flashing: a live hand hides the face while it passes.
 	live := func(ts time.Duration) scene {
@@ -70,6 +84,12 @@ func TestFlashingSwap(t *testing.T) {
 	}
 	if c := handPrompt(t, live, nil); c.Status != report.Pass || c.Evidence[0].Kind != kindResponded {
 		t.Fatalf("live hand: %s %q; want pass, responded", c.Status, c.Summary)
+	} else if !strings.Contains(c.Evidence[0].Detail, "was not looked for: the video ran below 20 frames a second") {
+		t.Fatalf("live hand at 15 fps: %q; want it to say flashing was not looked for", c.Evidence[0].Detail)
+	}
+	if c := handPromptAt(t, 30, live, nil); c.Status != report.Pass || c.Evidence[0].Kind != kindResponded ||
+		strings.Contains(c.Evidence[0].Detail, "not looked for") {
+		t.Fatalf("live hand at 30 fps: %s %+v; want pass, responded, flashing looked for", c.Status, c.Evidence[0])
 	}
 }
 

@@ -189,6 +189,15 @@ func (a *Analyzer) respondedDetail(w window, after func(time.Duration) string, f
 	if o.back {
 		back = "and was found again at " + fmtS(o.backAt) + " s"
 	}
+	d := a.respondedWhat(w, o, after, found, back)
+	if w.step == Hand && o.flashSlow {
+		d += " Flashing between the face and the hand (a face swap losing the face) was not looked for: the video ran below 20 frames a second."
+	}
+	return d
+}
+
+// respondedWhat is the sentence of respondedDetail without the frame-rate caveat.
+func (a *Analyzer) respondedWhat(w window, o outcome, after func(time.Duration) string, found, back string) string {
 	switch {
 	case w.step == Closer && o.baseWidth > 0 && o.widthMax >= a.cfg.Closer*o.baseWidth:
 		return fmt.Sprintf("the face box grew from %.0f px to %.0f px wide (%.2f×) %s, as a face coming closer does.",

@@ -48,6 +48,7 @@ type outcome struct {
 	motionMax    float64  // largest change of the face region between two looks
 	baseMotion   float64  // median change before the sequence
 	flash        flashRun // frames in which many blocks of the region came back (flash.go)
+	flashSlow    bool     // frames came too slowly (< 20 fps) to look for flashing
 	chromaMax    float64  // largest change of the region's chroma between two looks
 	chromaMaxAt  time.Duration
 	baseChroma   float64
@@ -84,6 +85,7 @@ func (a *Analyzer) judge(w window) outcome {
 	a.baseline(w, &o)
 	a.measureWindow(w, in, &o)
 	o.flash = a.flash.strongest(w.from, end)
+	o.flashSlow = a.flash.slowIn(w.from, end)
 	switch {
 	case o.faces == 0 && o.baseFaces == 0:
 		o.kind = kindNoFace
