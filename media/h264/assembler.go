@@ -6,30 +6,6 @@ import (
 	"github.com/integritybot/integritybot/media/rtpframe"
 )
 
-const (
-	// ringSize bounds the packets held at once, and so the largest access unit.
-	ringSize = 512
-	// maxHoldPackets and maxHoldTicks bound how long an incomplete access unit is held once
-	// a newer one is complete (reordering, NACK repairs), as in media/rtpframe.
-	maxHoldPackets = 64
-	maxHoldTicks   = 90000 / 10 // 100 ms at the 90 kHz video clock
-	// resyncAfter consecutive packets older than the window mean the sender restarted its
-	// sequence numbers.
-	resyncAfter = 64
-	extBase     = 1 << 20
-)
-
-// slot holds one received packet.
-type slot struct {
-	ext       int64
-	present   bool
-	padding   bool
-	marker    bool
-	startLike bool // begins with an AUD, SEI or SPS: the first packet of an access unit
-	ts        uint32
-	data      []byte // RTP payload, reused
-}
-
 // Assembler turns the RTP packets of one H.264 stream (one SSRC) into complete Annex-B
 // access units. It is not safe for concurrent use.
 //
@@ -38,29 +14,22 @@ type slot struct {
 // before it was received and ended the previous one (marker, other timestamp, padding), or
 // when it opens with an AUD, SEI or SPS. An access unit is complete when its packets are
 // all present. After loss nothing is returned until an IDR access unit, and WantKeyframe
-// turns true so the caller sends a PLI. Like media/rtpframe it drops duplicates, treats
-// empty payloads as padding, and holds an incomplete unit up to 100 ms / 64 packets.
+// turns true so the caller sends a PLI. It shares media/rtpframe's reorder Window with the
+// VP8/VP9 assembler, so it drops duplicates, treats empty payloads as padding, and holds an
+// incomplete unit up to 100 ms / 64 packets the same way.
 type Assembler struct {
-	ring [ringSize]slot
-
-	started  bool
-	highest  int64
-	next     int64
-	consumed bool // something was consumed or given up; next is final
-	clean    bool // next is known to start an access unit
-	lateRun  int
-	waitKey  bool
-	haveLast bool
-	lastTS   uint32
-	lostTS   uint32
-	lostOK   bool
-	highTS   uint32
-	stats    rtpframe.Stats
-	out      []rtpframe.Frame
+	w       rtpframe.Window[struct{}]
+	waitKey bool
+	stats   rtpframe.Stats
+	out     []rtpframe.Frame
 }
 
 // NewAssembler returns an Assembler that waits for an IDR access unit before returning any.
-func NewAssembler() *Assembler { return &Assembler{waitKey: true} }
+func NewAssembler() *Assembler {
+	a := &Assembler{waitKey: true}
+	a.w.Init(&a.stats, true, a.emit, a.lose)
+	return a
+}
 
 // WantKeyframe reports whether the assembler is dropping access units until an IDR.
 func (a *Assembler) WantKeyframe() bool { return a.waitKey }
@@ -85,26 +54,12 @@ func (a *Assembler) Push(pkt *rtp.Packet) []rtpframe.Frame {
 		a.stats.Malformed++
 		return nil
 	}
-	ext, ok := a.admit(pkt.SequenceNumber)
-	if !ok {
+	// RTP H.264 has no start flag: the window infers starts from the packets around, and
+	// uses startLike when the packet before is missing.
+	if !a.w.Put(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, !padding && startLike(pkt.Payload),
+		struct{}{}, pkt.Payload) {
 		return nil
 	}
-	s := &a.ring[ext&(ringSize-1)]
-	if s.present && s.ext == ext {
-		a.stats.Duplicates++
-		return nil
-	}
-	if ext == a.highest {
-		a.highTS = pkt.Timestamp
-	}
-	if padding {
-		a.stats.Padding++
-	}
-	*s = slot{
-		ext: ext, present: true, padding: padding, marker: pkt.Marker, ts: pkt.Timestamp,
-		startLike: !padding && startLike(pkt.Payload), data: append(s.data[:0], pkt.Payload...),
-	}
-	a.assemble()
 	return a.out
 }
 
@@ -131,70 +86,4 @@ func startLike(p []byte) bool {
 		t = p[3] & 0x1f
 	}
 	return t == naluAUD || t == naluSEI || t == naluSPS
-}
-
-// admit places seq in the window and returns its extended sequence number, or false if the
-// packet is too old to use.
-func (a *Assembler) admit(seq uint16) (int64, bool) {
-	if !a.started {
-		a.started = true
-		a.highest = extBase + int64(seq)
-		a.next = a.highest
-		return a.highest, true
-	}
-	ext := a.highest + int64(int16(seq-uint16(a.highest)))
-	switch {
-	case ext < a.next && !a.consumed && a.highest-ext < ringSize:
-		a.next = ext // reordered at the very start: widen the window backwards
-	case ext < a.next:
-		a.stats.Duplicates++
-		a.lateRun++
-		if a.lateRun >= resyncAfter {
-			a.resync()
-			return a.admit(seq)
-		}
-		return 0, false
-	case ext-a.next >= ringSize:
-		a.giveUp(ext-ringSize+1, false)
-	}
-	a.lateRun = 0
-	if ext > a.highest {
-		a.highest = ext
-	}
-	return ext, true
-}
-
-// resync forgets all state except counters; the next packet starts over.
-func (a *Assembler) resync() {
-	if a.next <= a.highest {
-		a.giveUp(a.highest+1, false)
-	}
-	for i := range a.ring {
-		a.ring[i].present = false
-	}
-	a.started, a.consumed, a.clean, a.lateRun, a.haveLast = false, false, false, 0, false
-	a.waitKey = true
-}
-
-func (a *Assembler) at(i int64) *slot {
-	s := &a.ring[i&(ringSize-1)]
-	if s.present && s.ext == i {
-		return s
-	}
-	return nil
-}
-
-// isStart reports whether packet i certainly begins an access unit.
-func (a *Assembler) isStart(i int64) bool {
-	s := a.at(i)
-	if s == nil || s.padding {
-		return false
-	}
-	if i == a.next && a.clean {
-		return true
-	}
-	if p := a.at(i - 1); p != nil {
-		return p.padding || p.marker || p.ts != s.ts
-	}
-	return s.startLike
 }

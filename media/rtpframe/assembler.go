@@ -65,17 +65,10 @@ type Stats struct {
 	Malformed      uint64 // payloads the depacketizer rejected
 }
 
-// slot holds one received packet.
-type slot struct {
-	ext       int64 // extended sequence number
-	present   bool
-	padding   bool
-	marker    bool
-	start     bool  // first packet of a frame
+// meta is what the Assembler keeps per packet beside the codec payload.
+type meta struct {
 	pictureID int32 // -1 if absent
 	layer     layer
-	ts        uint32
-	data      []byte // codec payload, reused
 }
 
 // Assembler turns the RTP packets of one VP8 or VP9 stream (one SSRC) into
@@ -93,31 +86,22 @@ type slot struct {
 // until a keyframe. A gap that picture IDs show held no frame (lost padding)
 // is not a loss.
 type Assembler struct {
-	codec vpx.Codec
-	ring  [ringSize]slot
-
-	started   bool
-	highest   int64 // highest extended sequence number received
-	next      int64 // first sequence number not yet consumed
-	consumed  bool  // something was consumed or given up; next is final
-	lateRun   int
-	waitKey   bool
-	haveLast  bool // lastTS and lastPID describe the last consumed frame
-	lastTS    uint32
-	lastPID   int32
-	lostTS    uint32 // timestamp of the last frame counted lost
-	lostValid bool
-	highestTS uint32 // timestamp of the packet with the highest sequence number
-	stats     Stats
-	vp8       codecs.VP8Packet
-	vp9       codecs.VP9Packet
-	out       []Frame
+	codec   vpx.Codec
+	w       Window[meta]
+	waitKey bool
+	lastPID int32 // picture ID of the last consumed frame (valid while w.haveLast)
+	stats   Stats
+	vp8     codecs.VP8Packet
+	vp9     codecs.VP9Packet
+	out     []Frame
 }
 
 // New returns an Assembler for codec c (vpx.VP8 or vpx.VP9) that waits for a
 // keyframe before returning frames.
 func New(c vpx.Codec) *Assembler {
-	return &Assembler{codec: c, waitKey: true}
+	a := &Assembler{codec: c, waitKey: true}
+	a.w.Init(&a.stats, false, a.emit, a.lose)
+	return a
 }
 
 // WantKeyframe reports whether the assembler is dropping frames until a
@@ -155,26 +139,9 @@ func (a *Assembler) Push(pkt *rtp.Packet) []Frame {
 			return nil
 		}
 	}
-	ext, ok := a.admit(pkt.SequenceNumber)
-	if !ok {
+	if !a.w.Put(pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, d.start, meta{d.pid, d.layer}, payload) {
 		return nil
 	}
-	s := &a.ring[ext&(ringSize-1)]
-	if s.present && s.ext == ext {
-		a.stats.Duplicates++
-		return nil
-	}
-	if ext == a.highest {
-		a.highestTS = pkt.Timestamp
-	}
-	if padding {
-		a.stats.Padding++
-	}
-	*s = slot{
-		ext: ext, present: true, padding: padding, marker: pkt.Marker, start: d.start,
-		pictureID: d.pid, layer: d.layer, ts: pkt.Timestamp, data: append(s.data[:0], payload...),
-	}
-	a.assemble()
 	return a.out
 }
 
@@ -227,49 +194,4 @@ func (a *Assembler) depacketize(b []byte) (payload []byte, d desc, ok bool) {
 		return p, d, true
 	}
 	return nil, d, false
-}
-
-// admit places seq in the window and returns its extended sequence number,
-// or false if the packet is too old to use.
-func (a *Assembler) admit(seq uint16) (int64, bool) {
-	if !a.started {
-		a.started = true
-		a.highest = extBase + int64(seq)
-		a.next = a.highest
-		return a.highest, true
-	}
-	ext := a.highest + int64(int16(seq-uint16(a.highest)))
-	switch {
-	case ext < a.next && !a.consumed && a.highest-ext < ringSize:
-		// Reordered at the very start: nothing was consumed, so widen the
-		// window backwards.
-		a.next = ext
-	case ext < a.next:
-		a.stats.Duplicates++
-		a.lateRun++
-		if a.lateRun >= resyncAfter {
-			a.resync()
-			return a.admit(seq)
-		}
-		return 0, false
-	case ext-a.next >= ringSize:
-		a.giveUp(ext-ringSize+1, -1)
-	}
-	a.lateRun = 0
-	if ext > a.highest {
-		a.highest = ext
-	}
-	return ext, true
-}
-
-// resync forgets all state except counters; the next packet starts over.
-func (a *Assembler) resync() {
-	if a.next <= a.highest {
-		a.giveUp(a.highest+1, -1)
-	}
-	for i := range a.ring {
-		a.ring[i].present = false
-	}
-	a.started, a.consumed, a.lateRun, a.haveLast = false, false, 0, false
-	a.waitKey = true
 }

@@ -365,13 +365,18 @@ func TestGarbage(t *testing.T) {
 
 // checkInvariants verifies the window bookkeeping.
 func checkInvariants(a *Assembler) error {
-	if a.started && a.highest-a.next >= ringSize {
+	return checkWindow(&a.w)
+}
+
+// checkWindow verifies a Window's bookkeeping.
+func checkWindow[M any](w *Window[M]) error {
+	if w.started && w.highest-w.next >= ringSize {
 		return errors.New("window larger than the ring")
 	}
-	for i := range a.ring {
-		s := &a.ring[i]
-		if s.present && (s.ext < a.next || s.ext > a.highest) {
-			return fmt.Errorf("slot %d holds %d outside [%d, %d]", i, s.ext, a.next, a.highest)
+	for i := range w.ring {
+		s := &w.ring[i]
+		if s.present && (s.ext < w.next || s.ext > w.highest) {
+			return fmt.Errorf("slot %d holds %d outside [%d, %d]", i, s.ext, w.next, w.highest)
 		}
 	}
 	return nil
