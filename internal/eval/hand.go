@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +65,7 @@ func synthHands(ctx context.Context, dir string, opt SynthOptions, clips []Row) 
 		}
 		dets := handTrack(proto.Fresh(), frames, opt.FPS)
 		h := liveness.NewHandPass(uint64(i+1), image.Rectangle{}, from, until, "")
-		if h.Face = handBox(dets, h.Start-time.Second, h.Start); h.Face.Empty() {
+		if h.Face = liveness.MedianFace(dets, h.Start-time.Second, h.Start); h.Face.Empty() {
 			continue // no face to draw on
 		}
 		for _, mode := range append([]string{liveness.HandOver}, HandAttacks...) {
@@ -89,33 +88,9 @@ func handTrack(fa *face.Analyzer, frames []*media.Frame, fps int) []face.Detecti
 		c.PTS = time.Duration(i) * time.Second / time.Duration(fps)
 		fa.Observe(&c)
 		buf = fa.Recent(buf[:0], 4)
-		for _, d := range buf {
-			if d.PTS == c.PTS && d.Rank == 0 {
-				out = append(out, d)
-			}
-		}
+		out = liveness.MainFaces(out, buf, c.PTS)
 	}
 	return out
-}
-
-// handBox is the median face box of the detections from from to to (zero if none).
-func handBox(dets []face.Detection, from, to time.Duration) image.Rectangle {
-	var xs, ys, ws []int
-	for _, d := range dets {
-		if d.PTS >= from && d.PTS <= to {
-			xs = append(xs, (d.Box.Min.X+d.Box.Max.X)/2)
-			ys = append(ys, (d.Box.Min.Y+d.Box.Max.Y)/2)
-			ws = append(ws, d.Box.Dx())
-		}
-	}
-	if len(ws) == 0 {
-		return image.Rectangle{}
-	}
-	for _, s := range [][]int{xs, ys, ws} {
-		slices.Sort(s)
-	}
-	x, y, w := xs[len(xs)/2], ys[len(ys)/2], ws[len(ws)/2]
-	return image.Rect(x-w/2, y-w/2, x+w/2, y+w/2)
 }
 
 // writeHand draws h on copies of frames (the swap follows the newest detection) and writes

@@ -1,67 +1,19 @@
 package blink
 
 import (
-	"bytes"
 	"cmp"
-	"context"
-	"errors"
 	"image"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/corpustest"
+	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
-	"github.com/integritybot/integritybot/media/file"
 )
-
-var (
-	protoOnce sync.Once
-	proto     *face.Analyzer
-	protoErr  error
-)
-
-// newFaces returns a fresh face check with pupils on (as integritybot runs it), loading
-// pigo's cascades once per test binary: the embedded copy, else the pigo module's.
-func newFaces(t testing.TB) *face.Analyzer {
-	t.Helper()
-	protoOnce.Do(func() {
-		proto, protoErr = face.New(face.Config{Pupils: true})
-		if errors.Is(protoErr, face.ErrNoCascades) {
-			out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-			if err != nil || len(bytes.TrimSpace(out)) == 0 {
-				return
-			}
-			proto, protoErr = face.New(face.Config{Pupils: true, CascadeDir: filepath.Join(string(bytes.TrimSpace(out)), "cascade")})
-		}
-	})
-	if protoErr != nil {
-		t.Skipf("face cascades unavailable: %v", protoErr)
-	}
-	return proto.Fresh()
-}
-
-// corpusDir returns the shared corpus (../shared/corpus beside the repository, or
-// $INTEGRITYBOT_CORPUS), or skips the test naming it.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("INTEGRITYBOT_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "labels.csv")); err != nil {
-		t.Skipf("corpus not found at %s (set INTEGRITYBOT_CORPUS to the directory holding labels.csv)", dir)
-	}
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not installed (make deps-test installs it)")
-	}
-	return dir
-}
 
 // scored is one look's blink score (the smaller eye's) for the measurement's table.
 type scored struct {
@@ -75,24 +27,12 @@ type scored struct {
 // than half a second old), its pupils on the frame they were found in.
 func watch(t *testing.T, path string) (*Detector, []scored) {
 	t.Helper()
-	src, err := file.Open(context.Background(), path, file.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	fa := newFaces(t)
+	fa := corpustest.Faces(t, face.Config{Pupils: true}) // as integritybot runs it
 	d := New(Config{})
 	var scores []scored
 	d.trace = func(at time.Duration, l, r, ref float32) { scores = append(scores, scored{at, l, r, ref}) }
 	var buf []face.Detection
-	for {
-		f, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	corpustest.EachFrame(t, path, 0, func(f *media.Frame) {
 		fa.Observe(f)
 		buf = fa.Recent(buf[:0], 4)
 		var box image.Rectangle
@@ -107,14 +47,14 @@ func watch(t *testing.T, path string) (*Detector, []scored) {
 			}
 		}
 		d.Add(f, box, l, r)
-	}
+	})
 	return d, scores
 }
 
 // TestCorpusBlinks checks two GRID clips whose frames were looked at one by one: a woman
 // who blinks once at 0.84–0.92 s (grid_brbk7n), a man who does not blink (grid_swiz3n).
 func TestCorpusBlinks(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 	for _, tc := range []struct {
 		clip string
 		want []time.Duration
@@ -145,7 +85,7 @@ func TestMeasure(t *testing.T) {
 	if os.Getenv("BLINK_MEASURE") == "" {
 		t.Skip("set BLINK_MEASURE=1 (and BLINK_ATTACKS=DIR) to measure")
 	}
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 	paths, _ := filepath.Glob(filepath.Join(dir, "genuine", "*"))
 	if a := os.Getenv("BLINK_ATTACKS"); a != "" {
 		more, _ := filepath.Glob(filepath.Join(a, "*.y4m"))

@@ -1,56 +1,22 @@
 package faceswap
 
 import (
-	"bytes"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/media/face"
 )
 
-var (
-	protoOnce sync.Once
-	proto     *face.Analyzer
-	protoErr  error
-)
-
-// newFaces returns a fresh face analyzer (default config), loading pigo's cascades once per
-// test binary: from the embedded copy, else from the pigo module (a clone built without make).
+// newFaces returns a fresh face analyzer (default config), pigo's cascades loaded once per
+// test binary (internal/corpustest), or skips the test.
 func newFaces(t testing.TB) *face.Analyzer {
 	t.Helper()
-	protoOnce.Do(func() {
-		proto, protoErr = face.New(face.Config{})
-		if errors.Is(protoErr, face.ErrNoCascades) {
-			out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-			if err != nil || len(bytes.TrimSpace(out)) == 0 {
-				return
-			}
-			proto, protoErr = face.New(face.Config{CascadeDir: filepath.Join(string(bytes.TrimSpace(out)), "cascade")})
-		}
-	})
-	if protoErr != nil {
-		t.Skipf("face cascades unavailable: %v", protoErr)
-	}
-	return proto.Fresh()
+	return corpustest.Faces(t, face.Config{})
 }
 
 // corpusDir returns the shared corpus (../shared/corpus beside the repository, or
-// $INTEGRITYBOT_CORPUS), or skips the test naming it.
+// $INTEGRITYBOT_CORPUS), or skips the test naming it; it also skips without ffmpeg.
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("INTEGRITYBOT_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "labels.csv")); err != nil {
-		t.Skipf("corpus not found at %s (set INTEGRITYBOT_CORPUS to the directory holding labels.csv)", dir)
-	}
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not installed (make deps-test installs it)")
-	}
-	return dir
+	return corpustest.Dir(t)
 }

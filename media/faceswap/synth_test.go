@@ -1,50 +1,26 @@
 package faceswap
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/internal/eval"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
 )
 
-var (
-	everyOnce  sync.Once
-	everyProto *face.Analyzer
-	everyErr   error
-)
-
 // swapFaces returns a fresh face analyzer searching every frame, for eval.Swapper (a
-// real-time swapper detects the face on every frame).
+// real-time swapper detects the face on every frame), or skips the test.
 func swapFaces(t testing.TB) *face.Analyzer {
 	t.Helper()
-	everyOnce.Do(func() {
-		cfg := face.Config{Interval: time.Millisecond}
-		everyProto, everyErr = face.New(cfg)
-		if errors.Is(everyErr, face.ErrNoCascades) {
-			out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-			if err != nil || len(bytes.TrimSpace(out)) == 0 {
-				return
-			}
-			cfg.CascadeDir = filepath.Join(string(bytes.TrimSpace(out)), "cascade")
-			everyProto, everyErr = face.New(cfg)
-		}
-	})
-	if everyErr != nil {
-		t.Skipf("face cascades unavailable: %v", everyErr)
-	}
-	return everyProto.Fresh()
+	return corpustest.Faces(t, face.Config{Interval: time.Millisecond})
 }
 
 // analyzeSwapped re-renders the first limit of path with style (eval.Swapper, as `integritybot
@@ -57,7 +33,7 @@ func analyzeSwapped(t testing.TB, path string, style eval.SwapStyle, limit time.
 	a := New(Config{}, fa)
 	var ss []sample
 	a.trace = func(s sample) { ss = append(ss, s) }
-	eachFrame(t, path, limit, func(f *media.Frame) {
+	corpustest.EachFrame(t, path, limit, func(f *media.Frame) {
 		g, _ := sw.Frame(f)
 		fa.Observe(g)
 		a.Observe(g)

@@ -1,23 +1,16 @@
 package liveness
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
-	"github.com/integritybot/integritybot/media/ffmpeg"
 )
 
 // What the person in a corpus clip did during an annotated span (see annotations).
@@ -81,7 +74,7 @@ type judged struct {
 // annotated windows of that clip, as a session does, and returns each window's outcome.
 func runAnnotations(t testing.TB, dir, clip string, limit time.Duration, cfg Config) []judged {
 	t.Helper()
-	fa := newFaces(t)
+	fa := corpustest.Faces(t, face.Config{})
 	a := New(cfg, fa)
 	var mine []annotation
 	for _, an := range annotations {
@@ -90,7 +83,7 @@ func runAnnotations(t testing.TB, dir, clip string, limit time.Duration, cfg Con
 			a.Challenge(an.step, dur(an.from), dur(an.until))
 		}
 	}
-	eachFrame(t, filepath.Join(dir, clip), limit, func(f *media.Frame) {
+	corpustest.EachFrame(t, filepath.Join(dir, clip), limit, func(f *media.Frame) {
 		fa.Observe(f)
 		a.Observe(f)
 	})
@@ -113,7 +106,7 @@ func dur(s float64) time.Duration { return time.Duration(s * float64(time.Second
 // first 11 s) and asserts the windows whose right answer is clear. Run with -v for the
 // numbers behind each threshold and the confusion table of README "Liveness check".
 func TestCorpusChallenges(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 	clips := []string{"genuine/headtrackr_capture5_webcam.mp4"}
 	limit := 11 * time.Second
 	if !raceEnabled && !testing.Short() {
@@ -196,71 +189,4 @@ func keys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-var (
-	protoOnce sync.Once
-	proto     *face.Analyzer
-	protoErr  error
-)
-
-// newFaces returns a fresh face analyzer (default config), loading pigo's cascades once per
-// test binary: from the embedded copy, else from the pigo module.
-func newFaces(t testing.TB) *face.Analyzer {
-	t.Helper()
-	protoOnce.Do(func() {
-		proto, protoErr = face.New(face.Config{})
-		if errors.Is(protoErr, face.ErrNoCascades) {
-			out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-			if err != nil || len(bytes.TrimSpace(out)) == 0 {
-				return
-			}
-			proto, protoErr = face.New(face.Config{CascadeDir: filepath.Join(string(bytes.TrimSpace(out)), "cascade")})
-		}
-	})
-	if protoErr != nil {
-		t.Skipf("face cascades unavailable: %v", protoErr)
-	}
-	return proto.Fresh()
-}
-
-// corpusDir returns the shared corpus (../shared/corpus beside the repository, or
-// $INTEGRITYBOT_CORPUS), or skips the test naming it.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("INTEGRITYBOT_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "labels.csv")); err != nil {
-		t.Skipf("corpus not found at %s (../shared/corpus; set INTEGRITYBOT_CORPUS to the directory holding labels.csv)", dir)
-	}
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not installed (make deps-test installs it)")
-	}
-	return dir
-}
-
-// eachFrame decodes path with ffmpeg (real timestamps) and calls fn with each frame of the
-// first limit; the frame is only valid during the call.
-func eachFrame(t testing.TB, path string, limit time.Duration, fn func(*media.Frame)) {
-	t.Helper()
-	r, err := ffmpeg.Open(context.Background(), path, ffmpeg.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for {
-		f, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if f.PTS > limit {
-			return
-		}
-		fn(f)
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/face"
 )
 
 // Ways a drawn hand pass is composed with the face (HandPass.Mode).
@@ -294,4 +295,35 @@ func pasteEllipse(dst, src *media.Frame, box image.Rectangle) {
 			}
 		}
 	}
+}
+
+// MainFaces appends to out the main face's (rank 0) detections among recent (the face
+// check's Recent) that were made on the frame at pts: the track a HandPass is placed by.
+func MainFaces(out, recent []face.Detection, pts time.Duration) []face.Detection {
+	for _, d := range recent {
+		if d.PTS == pts && d.Rank == 0 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// MedianFace is the square box at the median centre and width of the detections from from
+// to to (zero if none): the face a HandPass is placed and sized by.
+func MedianFace(dets []face.Detection, from, to time.Duration) image.Rectangle {
+	var xs, ys, ws []int
+	for _, d := range dets {
+		if d.PTS >= from && d.PTS <= to {
+			c := centre(d.Box)
+			xs, ys, ws = append(xs, c.X), append(ys, c.Y), append(ws, d.Box.Dx())
+		}
+	}
+	if len(ws) == 0 {
+		return image.Rectangle{}
+	}
+	for _, s := range [][]int{xs, ys, ws} {
+		slices.Sort(s)
+	}
+	x, y, w := xs[len(xs)/2], ys[len(ys)/2], ws[len(ws)/2]
+	return image.Rect(x-w/2, y-w/2, x+w/2, y+w/2)
 }

@@ -7,12 +7,12 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
 )
@@ -69,38 +69,15 @@ func handWindows(dur float64) [][2]float64 {
 // trackFaces returns the face check's main detections on the untouched clip.
 func trackFaces(t testing.TB, path string, limit time.Duration) []face.Detection {
 	t.Helper()
-	fa := newFaces(t)
+	fa := corpustest.Faces(t, face.Config{})
 	var out []face.Detection
 	var buf []face.Detection
-	eachFrame(t, path, limit, func(f *media.Frame) {
+	corpustest.EachFrame(t, path, limit, func(f *media.Frame) {
 		fa.Observe(f)
 		buf = fa.Recent(buf[:0], recentDetections)
-		for _, d := range buf {
-			if d.PTS == f.PTS && d.Rank == 0 {
-				out = append(out, d)
-			}
-		}
+		out = MainFaces(out, buf, f.PTS)
 	})
 	return out
-}
-
-// medianBox is the median face box of the detections from from to to (zero if none).
-func medianBox(dets []face.Detection, from, to time.Duration) image.Rectangle {
-	var xs, ys, ws []int
-	for _, d := range dets {
-		if d.PTS >= from && d.PTS <= to {
-			c := centre(d.Box)
-			xs, ys, ws = append(xs, c.X), append(ys, c.Y), append(ws, d.Box.Dx())
-		}
-	}
-	if len(ws) == 0 {
-		return image.Rectangle{}
-	}
-	for _, s := range [][]int{xs, ys, ws} {
-		slices.Sort(s)
-	}
-	x, y, w := xs[len(xs)/2], ys[len(ys)/2], ws[len(ws)/2]
-	return image.Rect(x-w/2, y-w/2, x+w/2, y+w/2)
 }
 
 // boxAt is the newest detection at or before pts (the box a swapper tracking the face uses).
@@ -119,9 +96,9 @@ func boxAt(dets []face.Detection, pts time.Duration) image.Rectangle {
 func handFor(seed uint64, dets []face.Detection, w [2]float64, mode string) HandPass {
 	from, until := dur(w[0]), dur(w[1])
 	h := NewHandPass(seed, image.Rectangle{}, from, until, mode)
-	h.Face = medianBox(dets, h.Start-time.Second, h.Start)
+	h.Face = MedianFace(dets, h.Start-time.Second, h.Start)
 	if h.Face.Empty() {
-		h.Face = medianBox(dets, from, until)
+		h.Face = MedianFace(dets, from, until)
 	}
 	return h
 }
@@ -141,7 +118,7 @@ type handTrial struct {
 // as mode says, and returns each window's outcome.
 func runHand(t testing.TB, dir string, c handClip, windows [][2]float64, mode string, dets []face.Detection, limit time.Duration) []handTrial {
 	t.Helper()
-	fa := newFaces(t)
+	fa := corpustest.Faces(t, face.Config{})
 	a := New(Config{}, fa)
 	trials := make([]handTrial, len(windows))
 	for i, w := range windows {
@@ -152,7 +129,7 @@ func runHand(t testing.TB, dir string, c handClip, windows [][2]float64, mode st
 		a.Challenge(Hand, dur(w[0]), dur(w[1]))
 	}
 	n := 0
-	eachFrame(t, filepath.Join(dir, c.path), limit, func(f *media.Frame) {
+	corpustest.EachFrame(t, filepath.Join(dir, c.path), limit, func(f *media.Frame) {
 		for i := range trials {
 			if mode != "" && trials[i].pass.Draw(f, boxAt(dets, f.PTS), n) {
 				trials[i].drawn++
@@ -206,7 +183,7 @@ func handCorrect(tr handTrial) bool {
 // LIVENESS_MEASURE=1 runs every genuine corpus clip of 3 s and more and logs the confusion
 // table of README "Liveness check".
 func TestHandOcclusion(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 	clips := handClips(t, dir)
 	modes := []string{"", HandOver, HandSwapOver, HandSwapFlash}
 	measure := os.Getenv("LIVENESS_MEASURE") == "1"

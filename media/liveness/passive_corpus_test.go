@@ -1,63 +1,25 @@
 package liveness
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
-	"github.com/integritybot/integritybot/media/file"
 )
-
-// passiveCorpus returns the shared corpus (../shared/corpus, or $INTEGRITYBOT_CORPUS) or
-// skips the test naming it.
-func passiveCorpus(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("INTEGRITYBOT_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "labels.csv")); err != nil {
-		t.Skipf("corpus not found at %s (../shared/corpus; set INTEGRITYBOT_CORPUS to the directory holding labels.csv)", dir)
-	}
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not installed (make deps-test installs it)")
-	}
-	return dir
-}
-
-// pupilFaces returns a face check with pupils on, as integritybot runs it (face.pupils).
-func pupilFaces(t testing.TB) *face.Analyzer {
-	t.Helper()
-	fa, err := face.New(face.Config{Pupils: true})
-	if errors.Is(err, face.ErrNoCascades) {
-		out, lerr := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-		if lerr == nil && len(bytes.TrimSpace(out)) > 0 {
-			fa, err = face.New(face.Config{Pupils: true, CascadeDir: filepath.Join(string(bytes.TrimSpace(out)), "cascade")})
-		}
-	}
-	if err != nil {
-		t.Skipf("face cascades unavailable: %v", err)
-	}
-	return fa
-}
 
 // passiveOf runs the face check and a liveness check with Passive on over frames and
 // returns the pulse and blink evidence.
 func passiveOf(t testing.TB, frames func(fn func(*media.Frame))) (pulse, blinks report.Evidence) {
 	t.Helper()
-	fa := pupilFaces(t)
+	fa := corpustest.Faces(t, face.Config{Pupils: true})
 	a := New(Config{Passive: true}, fa)
 	var last time.Duration
 	frames(func(f *media.Frame) {
@@ -74,23 +36,7 @@ func passiveOf(t testing.TB, frames func(fn func(*media.Frame))) (pulse, blinks 
 
 // fileFrames reads the recording at path with its own timestamps.
 func fileFrames(t testing.TB, path string) func(fn func(*media.Frame)) {
-	return func(fn func(*media.Frame)) {
-		src, err := file.Open(context.Background(), path, file.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		for {
-			f, err := src.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			fn(f)
-		}
-	}
+	return func(fn func(*media.Frame)) { corpustest.EachFrame(t, path, 0, fn) }
 }
 
 // photoMotion plays the photo at path as a virtual camera would: a w×h window around the
@@ -152,7 +98,7 @@ func sample(dst []byte, stride, w, h int, src []byte, sstride, sw, sh int, x0, y
 // jumping on the photo passed once for a blink in some runs (its pupil search is randomised),
 // hence not "none".
 func TestPassivePhoto(t *testing.T) {
-	dir := passiveCorpus(t)
+	dir := corpustest.Dir(t)
 	p, b := passiveOf(t, photoMotion(t, filepath.Join(dir, "photo", "skimage_astronaut.png"), 640, 480, 15, 12*time.Second))
 	t.Logf("pulse: %s\nblinks: %s", p.Detail, b.Detail)
 	if strings.Contains(p.Detail, "A pulse of about") {
@@ -182,7 +128,7 @@ func TestPassiveMeasure(t *testing.T) {
 	if os.Getenv("PASSIVE_MEASURE") == "" {
 		t.Skip("set PASSIVE_MEASURE=1 (and PASSIVE_ATTACKS=DIR) to measure")
 	}
-	dir := passiveCorpus(t)
+	dir := corpustest.Dir(t)
 	type source struct {
 		name   string
 		frames func(fn func(*media.Frame))

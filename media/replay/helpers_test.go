@@ -2,20 +2,14 @@ package replay
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"image/jpeg"
-	"io"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
-	"github.com/integritybot/integritybot/media/file"
 	"github.com/integritybot/integritybot/media/snapshot"
 )
 
@@ -23,70 +17,29 @@ import (
 // $INTEGRITYBOT_CORPUS), or skips the test naming it.
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("INTEGRITYBOT_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "labels.csv")); err != nil {
-		t.Skipf("corpus not found at %s (set INTEGRITYBOT_CORPUS to the directory holding labels.csv)", dir)
-	}
-	return dir
+	return corpustest.Root(t)
 }
 
 // needFFmpeg skips the test when ffmpeg is missing (the corpus clips are MP4, MPEG, WebM).
 func needFFmpeg(t testing.TB) {
 	t.Helper()
-	for _, p := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("%s not installed (make deps-test installs it)", p)
-		}
-	}
+	corpustest.NeedTools(t, "ffmpeg", "ffprobe")
 }
 
 // loadFrames reads up to limit of media time of path (all when limit is 0) as copies.
 func loadFrames(t testing.TB, path string, limit time.Duration) []*media.Frame {
 	t.Helper()
-	src, err := file.Open(context.Background(), path, file.Options{})
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	defer src.Close()
-	var fs []*media.Frame
-	for {
-		f, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if limit > 0 && f.PTS > limit {
-			break
-		}
-		fs = append(fs, f.Clone())
-	}
-	if len(fs) == 0 {
-		t.Fatalf("%s: no frames", path)
-	}
-	return fs
+	return corpustest.Frames(t, path, limit)
 }
 
 // newFaces returns a face analyzer with pigo's cascades (embedded, or from the module
 // cache in a plain go test), or nil when neither is there.
 func newFaces(t testing.TB) *face.Analyzer {
 	t.Helper()
-	a, err := face.New(face.Config{})
-	if err == nil {
-		return a
-	}
-	out, lerr := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-	if lerr != nil || len(bytes.TrimSpace(out)) == 0 {
+	a, err := corpustest.NewFaces(face.Config{})
+	if err != nil {
 		t.Logf("no face cascades (%v); the centre of the picture stands in for the face", err)
 		return nil
-	}
-	a, err = face.New(face.Config{CascadeDir: filepath.Join(string(bytes.TrimSpace(out)), "cascade")})
-	if err != nil {
-		t.Fatalf("face.New: %v", err)
 	}
 	return a
 }
