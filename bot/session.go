@@ -212,6 +212,13 @@ func (s *Session) Observe(f *media.Frame) {
 	}
 }
 
+// Finisher is a frame analyzer that is told when the call (or recording) is over: what it
+// still waited for, such as the grace after a liveness prompt, will not come, so the final
+// report judges it with what arrived instead of leaving it pending.
+type Finisher interface {
+	Finish(at time.Duration)
+}
+
 // Challenger is a frame analyzer that scores active challenges (media/liveness): it is told
 // each prompt's window of call time, under the session's lock, before or after its frames.
 type Challenger interface {
@@ -301,6 +308,12 @@ func (s *Session) End(ctx context.Context, state report.State) *report.Report {
 	if s.ended == nil {
 		t := s.now()
 		s.ended = &t
+	}
+	at := s.ended.Sub(s.start)
+	for i, a := range s.frameAn {
+		if f, ok := a.(Finisher); ok && s.broken[i] == "" {
+			f.Finish(at) // the analysis goroutine has stopped (Close): no Observe runs beside it
+		}
 	}
 	s.mu.Unlock()
 	r := s.Report(state)

@@ -192,6 +192,8 @@ type Analyzer struct {
 	windows []window
 
 	passive passive // pulse and blinks: supporting evidence only (passive.go)
+	// finished: the call is over (Finish); prompts are judged without waiting for their grace.
+	finished bool
 
 	region image.Rectangle // where the face region's change is measured
 	patch  blocks
@@ -208,6 +210,10 @@ func New(cfg Config, faces Faces) *Analyzer {
 }
 
 // Challenge records that the candidate was asked to do step from call time from until until.
+// Finish tells the check the call (or recording) ended at call time at: prompts still within
+// their grace are judged with the video that arrived (bot.Finisher).
+func (a *Analyzer) Finish(at time.Duration) { a.finished = true }
+
 // Windows may arrive before their frames (the hosted room records a prompt when it sends it);
 // a window is scored once the video has passed its end and the grace period.
 func (a *Analyzer) Challenge(step string, from, until time.Duration) {

@@ -293,3 +293,23 @@ func TestText(t *testing.T) {
 func BenchmarkObserve(b *testing.B) {
 	benchObserve(b, false)
 }
+
+// TestFinish: a call that ends during a prompt's grace (or mid-prompt) leaves no prompt
+// pending in the final report; what arrived is judged.
+func TestFinish(t *testing.T) {
+	ff := &fakeFaces{}
+	a := New(Config{}, ff)
+	sequence(a, seqStart)
+	play(a, ff, 0, 8*time.Second, genuine)
+	a.Finish(8 * time.Second)
+	c := a.Result(8 * time.Second)
+	for _, e := range c.Evidence {
+		if e.Kind == kindNotFinished {
+			t.Errorf("after Finish, prompt %s is still pending: %s", e.Kind, e.Detail)
+		}
+	}
+	if strings.Contains(c.Summary, "running") {
+		t.Errorf("after Finish the summary says the challenge is running: %q", c.Summary)
+	}
+	t.Logf("%s: %s", c.Status, c.Summary)
+}

@@ -29,7 +29,9 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 	for _, w := range a.windows {
 		switch {
 		case w.done:
-		case end >= w.until+a.cfg.Grace:
+		case end >= w.until+a.cfg.Grace || a.finished:
+			// After the grace, or once the call is over: what arrived is all there is
+			// (judge says no_video when the video stopped before the prompt ended).
 			w.out = a.judge(w)
 		default:
 			w.out = outcome{kind: kindNotFinished}
