@@ -319,8 +319,14 @@ func TestEndToEndChromium(t *testing.T) {
 			if c.Status != tc.status {
 				t.Fatalf("camera = %s (%s) %+v; want %s", c.Status, c.Summary, c.Evidence, tc.status)
 			}
-			if tc.decoded && rep.Coverage.FramesDecoded < 100 {
-				t.Fatalf("frames decoded = %d, want ≥ 100 in %s", rep.Coverage.FramesDecoded, callLength)
+			// Under load (-race, other packages' tests beside it) the server may decode only the
+			// base temporal layer, a quarter of the frames; the report then says so.
+			minDecoded := int64(100)
+			if strings.Contains(rep.Coverage.Note, "only the base temporal layer") {
+				minDecoded = 25
+			}
+			if tc.decoded && rep.Coverage.FramesDecoded < minDecoded {
+				t.Fatalf("frames decoded = %d, want ≥ %d in %s (coverage note %q)", rep.Coverage.FramesDecoded, minDecoded, callLength, rep.Coverage.Note)
 			}
 			if tc.kind != "" && !hasEvidence(c, tc.kind) {
 				t.Fatalf("camera evidence %+v lacks %q", c.Evidence, tc.kind)
