@@ -136,20 +136,10 @@ func writeHand(dir string, src Row, n int, frames []*media.Frame, dets []face.De
 // ChallengeColumn), as the hosted room tells a call's; cfg itself when the row has none.
 func withChallenge(cfg bot.Config, row Row) bot.Config {
 	step, from, until, ok := parseChallenge(row.Extra[ChallengeColumn])
-	if !ok || cfg.NewAnalyzers == nil {
+	if !ok {
 		return cfg
 	}
-	inner := cfg.NewAnalyzers
-	cfg.NewAnalyzers = func() []bot.Analyzer {
-		as := inner()
-		for _, a := range as {
-			if c, ok := a.(bot.Challenger); ok {
-				c.Challenge(step, from, until)
-			}
-		}
-		return as
-	}
-	return cfg
+	return bot.WithChallenge(cfg, step, from, until)
 }
 
 // parseChallenge reads "STEP FROM-UNTIL" (seconds).
