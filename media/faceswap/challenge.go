@@ -183,8 +183,8 @@ const (
 )
 
 // addChallenges adds one evidence item per challenge window to c (judged windows; a window
-// still running is left out) and raises a passing or unknown check to warn when a window
-// scored over the threshold.
+// still running is left out) and names in the summary the windows that scored over the
+// threshold.
 func (a *Analyzer) addChallenges(c *report.Check) {
 	var flagged []challenge
 	for _, ch := range a.chal {
@@ -205,20 +205,11 @@ func (a *Analyzer) addChallenges(c *report.Check) {
 		}
 		c.Evidence = append(c.Evidence, ev)
 	}
-	if len(flagged) == 0 || c.Status == report.Warn || c.Status == report.Fail {
-		return
+	if len(flagged) > 0 {
+		// Information only, like the passive windows (notValidated): the windows are named
+		// in the summary, the status is left as it is.
+		c.Summary += fmt.Sprintf(" The passive score was over the threshold during %d of %d liveness prompt(s).", len(flagged), countDone(a.chal))
 	}
-	worst := flagged[0]
-	for _, ch := range flagged {
-		if ch.in.score > worst.in.score {
-			worst = ch
-		}
-	}
-	c.Status, c.Confidence = report.Warn, round2(worst.in.score)
-	c.Summary = fmt.Sprintf("During %d of %d liveness prompt(s) the face looked rendered onto the video: "+
-		"its features were crisper and its skin smoother than the head around it (score %.2f, threshold %.2f), as with a real-time face swap.",
-		len(flagged), countDone(a.chal), worst.in.score, a.cfg.Threshold)
-	c.NextStep = "Ask them to turn slowly to full profile and back, then to pass a hand over their face, and watch the edges of the face and the hand."
 }
 
 func countDone(cs []challenge) int {

@@ -102,8 +102,8 @@ func TestChallengeWindows(t *testing.T) {
 					t.Errorf("%s %.1f–%.1f: swap window not flagged: %s", clip, r.from, r.until, e.Detail)
 				}
 				checkSnapshot(t, e.Snapshot)
-				if c.Status != report.Warn {
-					t.Errorf("%s: status %s, want warn", clip, c.Status)
+				if c.Status != report.Unknown {
+					t.Errorf("%s: status %s, want unknown (the score is information only)", clip, c.Status)
 				}
 				continue
 			}
@@ -112,8 +112,8 @@ func TestChallengeWindows(t *testing.T) {
 				t.Errorf("%s %.1f–%.1f (%s): genuine window flagged: %s", clip, r.from, r.until, r.event, e.Detail)
 			}
 		}
-		if strings.HasPrefix(clip, "genuine/") && c.Status != report.Pass {
-			t.Errorf("%s: status %s (%s), want pass", clip, c.Status, c.Summary)
+		if c.Status != report.Unknown {
+			t.Errorf("%s: status %s (%s), want unknown (the score is information only)", clip, c.Status, c.Summary)
 		}
 	}
 	t.Logf("%s", fmt.Sprintf("window score inside: highest genuine %.2f, lowest swap %.2f; largest rise inside over before on genuine windows %+.2f", maxGenuine, minSwap, maxRise))

@@ -9,6 +9,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,9 +43,11 @@ var corpusRows = []struct {
 var quickRows = []string{"fake/ghost_dance_swap_khabenskii.webm", "genuine/ghost_dance_target_original.mp4", "genuine/grid_lwbsza.mpg"}
 
 // TestCorpus runs the face check and this check on the corpus clips (the first 12 s of
-// each; every clip but the four webcam ones is shorter) and asserts what was measured:
-// every swap warns (APCER 0/3) and no genuine clip warns or fails (BPCER 0/19). Run with -v
-// for the per-clip table.
+// each; every clip but the four webcam ones is shorter). The hand-made score is information
+// only (issue 13: on independent media it caught 2 of 15 swaps and flagged 10 of 35 genuine
+// recordings), so no clip may warn or fail; the test logs which clips the score would have
+// flagged and asserts that every swap still carries its runs as evidence with a snapshot.
+// Run with -v for the per-clip table.
 func TestCorpus(t *testing.T) {
 	dir := corpusDir(t)
 	limit, quick := 12*time.Second, raceEnabled || testing.Short()
@@ -63,15 +66,15 @@ func TestCorpus(t *testing.T) {
 		for _, e := range c.Evidence {
 			t.Logf("    %s", e.Detail)
 		}
-		flag := c.Status == report.Warn || c.Status == report.Fail
+		if c.Status == report.Warn || c.Status == report.Fail {
+			t.Errorf("%s: the informational score gave %s", row.path, c.Status)
+		}
+		flag := len(c.Evidence) > 0
 		if row.attack {
 			attacks++
 			if !flag {
 				missed++
-				t.Errorf("%s: swap not flagged (%s)", row.path, c.Status)
-			}
-			if c.Status == report.Fail {
-				t.Errorf("%s: a 2.6 s swap fails; a short run should only warn", row.path)
+				t.Errorf("%s: swap scored under the threshold (%s)", row.path, c.Summary)
 			}
 			if len(c.Evidence) == 0 || c.NextStep != nextStep {
 				t.Errorf("%s: no evidence or next step: %+v", row.path, c)
@@ -84,10 +87,10 @@ func TestCorpus(t *testing.T) {
 		genuine++
 		if flag {
 			flags++
-			t.Errorf("%s: genuine clip flagged %s", row.path, c.Status)
+			t.Errorf("%s: genuine clip scored over the threshold: %s", row.path, c.Summary)
 		}
-		if c.Status == report.Unknown {
-			t.Errorf("%s: unknown on a clip with a face: %s", row.path, c.Summary)
+		if !strings.HasPrefix(c.Summary, notValidated) {
+			t.Errorf("%s: the score was not measured on a clip with a face: %s", row.path, c.Summary)
 		}
 	}
 	t.Logf("APCER %d/%d, BPCER %d/%d", missed, attacks, flags, genuine)
