@@ -247,7 +247,7 @@ func (s *Session) AddCheck(c Check) {
 	s.checks = append(s.checks, c)
 }
 
-// checkOrder is the order of checks in reports (DESIGN.md).
+// checkOrder is the order of checks in reports (docs/api.md, "Report JSON v1").
 var checkOrder = map[string]int{
 	report.CheckCamera: 0, report.CheckFace: 1, report.CheckFaceSwap: 2, report.CheckReplay: 3,
 	report.CheckLiveness: 4, report.CheckVirtualCamera: 5, report.CheckTimezone: 6, report.CheckNetwork: 7,

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestDependencyDirection enforces DESIGN.md's package edges: media looks at pixels and knows
+// TestDependencyDirection enforces the package edges of docs/architecture.md: media looks at pixels and knows
 // nothing of bots, chat or the web; integrations post messages and know no pion or pixels.
 func TestDependencyDirection(t *testing.T) {
 	const mod = "github.com/integritybot/integritybot/"

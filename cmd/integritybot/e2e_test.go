@@ -312,7 +312,7 @@ func TestEndToEndChromium(t *testing.T) {
 			rep, sent := runCallSent(t, e, tc.opt, callLength)
 			c := cameraOf(t, rep)
 			t.Logf("camera %s (%.2f): %s; coverage %+v; sent %+v", c.Status, c.Confidence, c.Summary, rep.Coverage, sent)
-			// candidate.js asks for temporal layers, and Chromium encodes them (README "Capacity").
+			// candidate.js asks for temporal layers, and Chromium encodes them (docs/deploy.md, "Temporal layers").
 			if tc.decoded && (sent.Param != "L1T3" || sent.Stats != "L1T3") {
 				t.Fatalf("candidate sends scalabilityMode %+v; want L1T3", sent)
 			}

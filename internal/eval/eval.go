@@ -319,7 +319,7 @@ func Summarize(labels string, rows []Row, outs []Outcome) *Summary {
 	return s
 }
 
-// order of checks in tables (DESIGN.md).
+// order of checks in tables (docs/api.md, "Report JSON v1").
 var checkOrder = []string{report.CheckCamera, report.CheckFace, report.CheckFaceSwap, report.CheckReplay,
 	report.CheckLiveness, report.CheckVirtualCamera, report.CheckTimezone, report.CheckNetwork}
 

@@ -1,7 +1,7 @@
 // Package report defines the report JSON v1 (schema "integritybot.report/v1"), the
 // public contract every part of integritybot writes into and every reader parses.
 //
-// Fields beyond the DESIGN.md minimum (state, timeline, until_s, next_step) are
+// Fields beyond the minimum in docs/api.md (state, timeline, until_s, next_step) are
 // additive: a v1 reader that ignores unknown fields keeps working.
 package report
 
@@ -43,7 +43,7 @@ const (
 	Interrupted State = "interrupted" // the server stopped before the interview ended
 )
 
-// Check ids (DESIGN.md).
+// Check ids (docs/api.md, "Report JSON v1").
 const (
 	CheckCamera        = "camera"
 	CheckFace          = "face"

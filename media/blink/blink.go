@@ -45,7 +45,7 @@ type Config struct {
 	// contrast (default 0.2). Measured (BLINK_MEASURE=1 go test -run TestMeasure ./media/blink):
 	// the blinks seen frame by frame in the corpus's GRID clips score 0.14–0.50 (3 of 5 over
 	// 0.2), the GRID clips without a blink at most 0.06, a moving photo up to 0.25 once, where
-	// the face box jumped away and back (README, "Pulse and blinks").
+	// the face box jumped away and back (docs/checks/liveness.md, "Pulse and blinks").
 	Threshold float64
 	// RefRatio: both eyes' scores must be at least this many times the nose bridge's (default 2).
 	RefRatio float64

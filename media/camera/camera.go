@@ -5,7 +5,7 @@
 // the track was muted or ended, when frames stopped arriving, when the picture was
 // black, a single flat colour or frozen, and when it was too slow or too small to
 // judge a face. A disabled browser camera track still sends 30 fps of pure black, so
-// "frames arrive" is never taken to mean "camera on" (../shared/PITFALLS.md).
+// "frames arrive" is never taken to mean "camera on" (docs/pitfalls.md).
 //
 // The Analyzer is pure: no goroutines and no wall clock. Time comes from frame PTS and
 // from the event times the caller passes in. It is not safe for concurrent use; the

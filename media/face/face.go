@@ -92,7 +92,7 @@ type Config struct {
 //   - A detection then takes 2.3 ms on average at 640×480 (BenchmarkDetect; 5.3 ms with
 //     pupils and a full search every time). At five a second (Interval 200 ms) that is about
 //     0.4 ms per frame of a 30 fps stream, against 60-65 % of a core for pigo on every
-//     frame (PITFALLS.md); every finding needs 1-2 s, so it still rests on 5-10 detections.
+//     frame (docs/pitfalls.md); every finding needs 1-2 s, so it still rests on 5-10 detections.
 func DefaultConfig() Config {
 	return Config{
 		Interval:      200 * time.Millisecond,

@@ -20,7 +20,7 @@ import (
 // the passive windows), the highest single look and when, how often a face was measurable,
 // and the blending-boundary edge energy (contour band against the ring outside it).
 //
-// What was measured (README "Face-swap check", TestChallengeWindows): on the corpus webcam
+// What was measured (docs/checks/face_swap-passive-cues.md, TestChallengeWindows): on the corpus webcam
 // user's turns, hand at the chin and coming closer the score inside stayed under the threshold
 // and moved little from before; on the GHOST swaps it was over the threshold inside and out.
 // So a window over the threshold is evidence, like a passive run; a rise inside against before,

@@ -12,7 +12,7 @@ import (
 // patchSize/patchSpan = 58 patch pixels wide: the face of a 640×480 webcam call (80-200 px)
 // is averaged over at most 4×4 frame pixels and the cost stays fixed. A face rendered at 128
 // px and upscaled is finer than the patch, so its softness shows only in part (see fine for
-// the frame-resolution measure, and README.md "Face-swap check" for what was measured).
+// the frame-resolution measure, and docs/checks/face_swap-passive-cues.md for what was measured).
 const (
 	patchSize = 128
 	patchSpan = 2.2

@@ -141,8 +141,8 @@ func peak(p []float64) float64 {
 
 // TestSwapResampling measures periodic on every genuine clip and its synthesized swaps, as
 // written (raw) and after one VP8 pass at about 0.15 bits per pixel (what a browser sends):
-// the cue separates the raw files but not the VP8 ones, so it stays out of the score (README
-// "Face-swap check"). About a minute: FACESWAP_MEASURE=1.
+// the cue separates the raw files but not the VP8 ones, so it stays out of the score
+// (docs/checks/face_swap-passive-cues.md). About a minute: FACESWAP_MEASURE=1.
 func TestSwapResampling(t *testing.T) {
 	if os.Getenv("FACESWAP_MEASURE") == "" {
 		t.Skip("set FACESWAP_MEASURE=1 (about a minute)")

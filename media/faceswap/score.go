@@ -15,7 +15,7 @@ import (
 // is) adds the rest. The weights were fitted by class-balanced logistic regression on the
 // 2-second windows of ../shared/corpus (6 windows of the 3 GHOST swaps, 84 of 19 genuine clips)
 // and checked leave-one-clip-out: every held-out swap flagged, no held-out genuine clip
-// flagged (see TestCorpus and README.md "Face-swap check"). All three swaps are one source
+// flagged (see TestCorpus and docs/checks/face_swap-passive-cues.md). All three swaps are one source
 // clip with three identities, so this is a calibration, not a claim of generality. Of the
 // other cues measured, the frame-to-frame flicker, the contour edge energy, the face/neck
 // colour and luma, the Laplacian ratio and the colour spread separated each swap from its
@@ -26,7 +26,7 @@ import (
 // lowers hfBand, which this one-sided score does not reward. Refits that add the swaps
 // synthesized that way (eval.SwapAttacks) and two-sided sharpness terms flagged 2-4 of 16
 // genuine sources leave-one-source-out, against a 5 % target, so the weights stay fitted on
-// the GHOST swaps alone (TestSyntheticSwaps; README.md "Face-swap check").
+// the GHOST swaps alone (TestSyntheticSwaps; docs/checks/face_swap-passive-cues.md).
 const (
 	biasW   = -3.536
 	hfBandW = 11.06

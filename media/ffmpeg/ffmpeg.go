@@ -2,7 +2,7 @@
 // running ffmpeg as a subprocess that writes raw I420 frames to a pipe.
 //
 // Timestamps are the file's own: ffmpeg runs with -fps_mode passthrough (never
-// duplicating or dropping frames; ../shared/PITFALLS.md: a 1/90000 time base otherwise made
+// duplicating or dropping frames; docs/pitfalls.md: a 1/90000 time base otherwise made
 // ffmpeg emit 90,000 fps) and the showinfo filter, the last in the chain, logs each
 // frame's pts_time and size on stderr before the frame is written to stdout. Reading one
 // showinfo line and then exactly that frame's bytes keeps the two in step. ffmpeg's raw

@@ -47,7 +47,7 @@ const ptsRing = 256
 //
 // Each access unit is written with an SEI user-data NAL unit carrying a sequence number in
 // front and an access-unit delimiter after it (the delimiter lets ffmpeg's parser finish the
-// unit at once instead of waiting for the next: ~70 → ~36 ms, PITFALLS.md). showinfo prints
+// unit at once instead of waiting for the next: ~70 → ~36 ms, docs/pitfalls.md). showinfo prints
 // the sequence number of every picture, so a picture is matched to the access unit it came
 // from even when ffmpeg drops undecodable units — no counting, no drift.
 //

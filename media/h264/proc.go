@@ -53,7 +53,7 @@ func startProc(ctx context.Context, exe string) (*proc, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	// -threads 1: frame threads would hold back one picture per thread. -flags low_delay: the
 	// decoder otherwise holds every picture until the next access unit arrives (WebRTC's
-	// H.264 has no B-frames; -fflags nobuffer must not be added, PITFALLS.md). -autoscale 0: a
+	// H.264 has no B-frames; -fflags nobuffer must not be added, docs/pitfalls.md). -autoscale 0: a
 	// new resolution mid-stream (senders ramp up) comes out at its own size. checksum=0: showinfo
 	// would otherwise checksum and average every picture, doubling ffmpeg's CPU.
 	cmd := exec.CommandContext(ctx, exe, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",

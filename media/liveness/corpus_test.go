@@ -24,7 +24,7 @@ const (
 
 // annotation is one challenge window placed on a corpus clip: the prompt as if the
 // interviewer had asked for it at from, and what the person did then. Annotated by looking
-// at frames two a second (ffmpeg -vf fps=2,tile), see README "Liveness check".
+// at frames two a second (ffmpeg -vf fps=2,tile), see docs/checks/liveness.md.
 type annotation struct {
 	clip        string
 	from, until float64 // seconds
@@ -104,7 +104,7 @@ func dur(s float64) time.Duration { return time.Duration(s * float64(time.Second
 // TestCorpusChallenges runs the check over challenge windows placed on what the corpus's
 // webcam user really did (every annotated window, ~4 s; under -short or -race one clip's
 // first 11 s) and asserts the windows whose right answer is clear. Run with -v for the
-// numbers behind each threshold and the confusion table of README "Liveness check".
+// numbers behind each threshold and the confusion table of docs/checks/liveness.md.
 func TestCorpusChallenges(t *testing.T) {
 	dir := corpustest.Dir(t)
 	clips := []string{"genuine/headtrackr_capture5_webcam.mp4"}

@@ -35,7 +35,7 @@ const (
 	// A stretch flashes when flashPeak blocks or more came back in one of its frames and
 	// flashSome or more in flashFrames of its frames. With a hand drawn across real corpus
 	// faces in 20 windows (occlude_test.go) a live hand brought back at most 16 of the 144
-	// blocks in one frame, a flashing swap 19-45 in 3-9 frames (README "Liveness check"): a
+	// blocks in one frame, a flashing swap 19-45 in 3-9 frames (docs/checks/liveness.md): a
 	// thin margin. A real person's partial head turn brought back 20 in 3 frames, so only
 	// hand prompts are judged by this rule (score.go).
 	flashPeak   = 18

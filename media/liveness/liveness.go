@@ -98,7 +98,7 @@ type Config struct {
 	// levels) from which something counts as moving over the face under a "hand" prompt
 	// (default 6): a drawn hand of the face's own skin tone under a rendered face changed the
 	// luma by only 8-10 levels but the chroma by 6.8-27; without a hand, below 10 luma
-	// levels, the chroma changed by at most 5.4 (README "Liveness check").
+	// levels, the chroma changed by at most 5.4 (docs/checks/liveness.md).
 	Chroma float64
 	// Closer is how much wider than before the prompt the face box must get for "come
 	// closer" (default 1.2).

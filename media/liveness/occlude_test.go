@@ -181,7 +181,7 @@ func handCorrect(tr handTrial) bool {
 // that the live version is judged answered and the swaps rendering their face over the hand,
 // steadily or flashing, are flagged. By default two GRID clips (one under -short or -race);
 // LIVENESS_MEASURE=1 runs every genuine corpus clip of 3 s and more and logs the confusion
-// table of README "Liveness check".
+// table of docs/checks/liveness.md.
 func TestHandOcclusion(t *testing.T) {
 	dir := corpustest.Dir(t)
 	clips := handClips(t, dir)
@@ -221,7 +221,7 @@ func TestHandOcclusion(t *testing.T) {
 		}
 	}
 	t.Logf("confusion (rows: what the video showed; columns: outcome):\n%s", handTable(all))
-	// Measured with LIVENESS_MEASURE=1 (README "Liveness check"): 20 of 20 live hands
+	// Measured with LIVENESS_MEASURE=1 (docs/checks/liveness.md): 20 of 20 live hands
 	// answered; 20 of 20 swaps over the hand, 20 of 20 flashing swaps (18 as face_flicker,
 	// from the frame-by-frame blocks of flash.go) and 20 of 20 unanswered prompts flagged.
 	// Margins: one window in ten of each may go the other way before this fails.

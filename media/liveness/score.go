@@ -20,7 +20,7 @@ const (
 
 // handScore: a face still found under a hand counts as covered when its detector score falls
 // below this share of the score before the sequence. Talking without a hand dipped to 0.53 on
-// the corpus webcam clips (README "Liveness check"), so half was too close. With a hand drawn
+// the corpus webcam clips (docs/checks/liveness.md), so half was too close. With a hand drawn
 // across real corpus faces in 20 windows (occlude_test.go), a face rendered in front of the
 // hand kept 0.25-0.89 of its score and was never lost, while 19 live hands hid the face for
 // at least one look and the 20th left it at 0.05: 0.4 let two of those swaps pass, 0.2 none.

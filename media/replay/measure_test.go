@@ -188,7 +188,7 @@ func (l edgeLine) String() string {
 	return fmt.Sprintf("%+.2f/%+.2f/%.2f/%3.0f", l.pos, l.tilt, l.cover, l.step)
 }
 
-// glareOf measures a candidate glare cue (not wired: see the README): the share of the
+// glareOf measures a candidate glare cue (not wired: see docs/checks/replay.md): the share of the
 // face box's pixels (its middle 80 %) at luma 240 or more, a specular highlight on glass,
 // counted only when the face itself is not clipped (its 90th percentile under 220); and
 // that percentile.

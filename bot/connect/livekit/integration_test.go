@@ -16,7 +16,7 @@ import (
 	"github.com/integritybot/integritybot/media/vpx"
 )
 
-// TestLiveKitServer runs against a real LiveKit server (README, "LiveKit"): a publisher joins
+// TestLiveKitServer runs against a real LiveKit server (docs/join.md, "LiveKit"): a publisher joins
 // as "candidate" and sends VP8 from the camera source; the bot joins hidden with the
 // interviewer rule and must decode the frames into the report.
 func TestLiveKitServer(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 )
 
 // Payload types we register. Registering only the codecs we decode forces the browser's choice
-// (PITFALLS.md); RTX moves Chromium's padding off the media stream.
+// (docs/pitfalls.md); RTX moves Chromium's padding off the media stream.
 const (
 	ptVP8     = 96
 	ptVP8RTX  = 97
@@ -94,7 +94,7 @@ func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 }
 
 // withStartBitrate adds x-google-start-bitrate to the answer's video fmtp lines so Chromium
-// sends full resolution from the first frame instead of ramping for ~30 s (PITFALLS.md).
+// sends full resolution from the first frame instead of ramping for ~30 s (docs/pitfalls.md).
 func withStartBitrate(sdp string, kbps int) string {
 	if kbps <= 0 {
 		return sdp

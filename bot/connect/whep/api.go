@@ -26,7 +26,7 @@ var videoFeedback = []webrtc.RTCPFeedback{
 }
 
 // codecs are what the bot decodes: VP8 and VP9 (libvpx), and H.264 constrained baseline in
-// packetization mode 1 (what browsers and SFUs send), each with RTX (PITFALLS.md: padding
+// packetization mode 1 (what browsers and SFUs send), each with RTX (docs/pitfalls.md: padding
 // then moves to the RTX stream).
 func codecs() []webrtc.RTPCodecParameters {
 	video := func(mime, fmtp string, pt int) webrtc.RTPCodecParameters {

@@ -57,7 +57,7 @@ export class Room {
     this.token = token;
     this.role = role;
     // e.g. 'L1T3': temporal layers, so that a busy server can decode only the base layer
-    // while the other side still receives every frame (README "Capacity").
+    // while the other side still receives every frame (docs/deploy.md, "Temporal layers").
     this.scalabilityMode = scalabilityMode || '';
     this.onMessage = onMessage || (() => {});
     this.onStateCb = onState || (() => {});
@@ -157,7 +157,7 @@ export class Room {
   }
 
   /**
-   * With several servers (README "Beyond one machine") the room runs on one of them, and a
+   * With several servers (docs/deploy.md, "Beyond one machine") the room runs on one of them, and a
    * browser cannot read why a WebSocket handshake failed (the 409 naming the owner). So the
    * page asks GET /api/where; when another server runs the room, it loads this page there
    * (same path and query, ib_owner=that node) and connects from there. Loop guard, as
