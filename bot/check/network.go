@@ -94,7 +94,7 @@ func (c networkCheck) Result(now time.Duration) report.Check {
 		}
 	default:
 		r.Summary = "Could not check the network: " + strings.Join(dedupe(why), "; ") + "."
-		r.NextStep = "Configure the GeoIP and ASN databases and geo.server_location (README, \"Timezone and location\")."
+		r.NextStep = "Configure the GeoIP and ASN databases and geo.server_location (docs/checks/network.md, \"Data files\")."
 	}
 	return r
 }
