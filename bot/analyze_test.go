@@ -119,11 +119,11 @@ func TestAnalyze(t *testing.T) {
 		{"live video", func(t *testing.T) media.Source { return y4mSource(t, clip(t, 320, 240, 25, 175, moving)) },
 			report.Pass, "The camera was on", report.NoConcerns, 6.96, 175, ""},
 		{"black video", func(t *testing.T) media.Source { return y4mSource(t, clip(t, 320, 240, 25, 150, black)) },
-			report.Fail, "black", report.StrongConcerns, 5.96, 150, "black"},
+			report.Fail, "black", report.Review, 5.96, 150, "black"},
 		{"two fps", func(t *testing.T) media.Source { return y4mSource(t, clip(t, 320, 240, 2, 16, moving)) },
 			report.Warn, "frames per second", report.Review, 7.5, 16, "low_fps"},
 		{"header only", func(t *testing.T) media.Source { return y4mSource(t, []byte("YUV4MPEG2 W64 H48 F25:1\n")) },
-			report.Fail, "No video", report.StrongConcerns, 0, 0, "no_video"},
+			report.Fail, "No video", report.Review, 0, 0, "no_video"},
 		{"still image", func(t *testing.T) media.Source { return &stillSource{f: frame()} },
 			report.Unknown, "a still image has no motion to check", report.InsufficientData, 0, 1, "still_image"},
 	} {

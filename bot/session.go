@@ -280,7 +280,7 @@ func (s *Session) Report(state report.State) *report.Report {
 
 	sort.SliceStable(checks, func(i, j int) bool { return order(checks[i].ID) < order(checks[j].ID) })
 	start := s.start
-	return &report.Report{
+	r := &report.Report{
 		Schema:      report.Schema,
 		InterviewID: s.id,
 		Candidate:   s.candidate,
@@ -294,10 +294,11 @@ func (s *Session) Report(state report.State) *report.Report {
 			FramesDropped:  s.dropped.Load(),
 			Note:           note,
 		},
-		Overall:  report.OverallOf(checks),
 		Checks:   checks,
 		Timeline: timeline,
 	}
+	r.Explain()
+	return r
 }
 
 // End marks the end of the call and returns the report in state (report.Final, or

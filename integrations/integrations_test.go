@@ -127,8 +127,12 @@ func TestRenderAndStrongestSnapshot(t *testing.T) {
 	}
 	txt := Render(Message{Kind: Summary, Report: r})
 	if txt.Title != "Interview summary: Jane" || txt.OverallWords != "Strong concerns" || len(txt.Lines) != 3 ||
-		txt.Lines[1].Name != "Face swap" || txt.Lines[1].When != "at 1:02:05–1:02:10" || len(txt.AskNext) != 1 {
+		txt.Lines[0].Name != "Face swap" || txt.Lines[0].When != "at 1:02:05–1:02:10" || txt.Lines[2].Check != "camera" ||
+		len(txt.AskNext) != 1 {
 		t.Errorf("Render = %+v", txt)
+	}
+	if txt.Why != "Face swap: FAIL · Replay: FAIL" {
+		t.Errorf("Why = %q", txt.Why)
 	}
 	alert := Render(Message{Kind: Alert, Check: "face_swap", Report: r})
 	if alert.Title != "Live alert: Jane" || len(alert.Lines) != 1 || alert.Lines[0].Check != "face_swap" {

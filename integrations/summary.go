@@ -25,6 +25,9 @@ type Text struct {
 	When string
 	// Claims are the candidate's claimed location and timezone, if any.
 	Claims string
+	// Why names the failing and warning checks behind Overall, most severe first
+	// ("Replay: fail · Timezone: warning"); "" when there are none.
+	Why string
 	// Lines has one entry per check (summaries) or the one alerting check (alerts).
 	Lines []Line
 	// AskNext lists what the interviewer can do next, from the failing and warning checks.
@@ -65,7 +68,16 @@ func Render(m Message) Text {
 	if len(claims) > 0 {
 		t.Claims = "claims " + strings.Join(claims, ", ")
 	}
-	for _, c := range r.Checks {
+	var why []string
+	for _, c := range report.Reasons(r.Checks, 3) {
+		why = append(why, CheckName(c.ID)+": "+StatusWords(c.Status))
+	}
+	if n := len(report.Reasons(r.Checks, 0)) - len(why); n > 0 {
+		why = append(why, fmt.Sprintf("%d more", n))
+	}
+	t.Why = strings.Join(why, " · ")
+	// Most severe first: the reader sees why before the checks that passed (docs/verdict.md).
+	for _, c := range report.BySeverity(r.Checks) {
 		if m.Kind == Alert && c.ID != m.Check {
 			continue
 		}

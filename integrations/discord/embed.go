@@ -48,7 +48,11 @@ func Embed(t integrations.Text, image string) *discordgo.MessageEmbed {
 	if t.Kind == integrations.Alert {
 		d.WriteString("A check turned **FAIL** during the call. The summary follows as a reply when the interview ends.")
 	} else {
-		fmt.Fprintf(&d, "**Overall: %s**\n%s", t.OverallWords, t.When)
+		fmt.Fprintf(&d, "**Overall: %s**\n", t.OverallWords)
+		if t.Why != "" {
+			d.WriteString("Why: " + t.Why + "\n")
+		}
+		d.WriteString(t.When)
 		if t.Claims != "" {
 			d.WriteString(" · " + t.Claims)
 		}

@@ -32,7 +32,11 @@ func Blocks(t integrations.Text) ([]slack.Block, string) {
 	if t.Kind == integrations.Alert {
 		intro = "A check turned *FAIL* during the call. The summary follows in this thread when the interview ends."
 	} else {
-		intro = fmt.Sprintf("*Overall: %s*\n%s", esc(t.OverallWords), esc(t.When))
+		intro = fmt.Sprintf("*Overall: %s*", esc(t.OverallWords))
+		if t.Why != "" {
+			intro += "\nWhy: " + esc(t.Why)
+		}
+		intro += "\n" + esc(t.When)
 		if t.Claims != "" {
 			intro += " · " + esc(t.Claims)
 		}
@@ -84,6 +88,9 @@ func section(text string) *slack.SectionBlock {
 
 func fallback(t integrations.Text) string {
 	s := t.Title + ": " + t.OverallWords
+	if t.Why != "" {
+		s += " (" + t.Why + ")"
+	}
 	if t.Kind == integrations.Alert && len(t.Lines) > 0 {
 		s = t.Title + ": " + t.Lines[0].Name + " " + integrations.StatusWords(t.Lines[0].Status) + " — " + t.Lines[0].Sentence
 	}

@@ -109,38 +109,18 @@ type Report struct {
 	EndedAt     *time.Time `json:"ended_at"`
 	Coverage    Coverage   `json:"coverage"`
 	Overall     Overall    `json:"overall"`
-	Checks      []Check    `json:"checks"`
-	Timeline    []Event    `json:"timeline"`
+	// Why lists the failing and warning checks behind Overall, most severe first, NextStep is
+	// the one suggested next step, and NotChecked names the checks that could not run
+	// (Explain fills them; docs/verdict.md).
+	Why        []Reason `json:"why,omitempty"`
+	NextStep   string   `json:"next_step,omitempty"`
+	NotChecked []string `json:"not_checked,omitempty"`
+	Checks     []Check  `json:"checks"`
+	Timeline   []Event  `json:"timeline"`
 }
 
 // Range returns evidence covering [from, until] seconds.
 func Range(from, until float64, kind, detail string) Evidence {
 	u := until
 	return Evidence{AtS: from, UntilS: &u, Kind: kind, Detail: detail}
-}
-
-// OverallOf derives the overall value from checks: any fail is a strong concern, any warn asks
-// for review, and a report without a single check that could run is insufficient data.
-func OverallOf(checks []Check) Overall {
-	var fail, warn, pass bool
-	for _, c := range checks {
-		switch c.Status {
-		case Fail:
-			fail = true
-		case Warn:
-			warn = true
-		case Pass:
-			pass = true
-		}
-	}
-	switch {
-	case fail:
-		return StrongConcerns
-	case warn:
-		return Review
-	case pass:
-		return NoConcerns
-	default:
-		return InsufficientData
-	}
 }

@@ -72,7 +72,8 @@ func WriteText(w io.Writer, r *Report) error {
 	}
 	tw.line("")
 	tw.line("Overall: " + OverallText(r.Overall) + " — an observation for a person to review, not a hiring decision.")
-	for _, c := range r.Checks {
+	tw.verdict(r.Checks)
+	for _, c := range BySeverity(r.Checks) {
 		tw.line("")
 		tw.check(c)
 	}
@@ -113,6 +114,24 @@ type textWriter struct {
 func (t *textWriter) line(s string) {
 	if t.err == nil {
 		_, t.err = io.WriteString(t.w, s+"\n")
+	}
+}
+
+// verdict writes the lines under the overall value that answer "why" and "what next": the
+// failing and warning checks, most severe first, the one suggested next step, and the checks
+// that could not run.
+func (t *textWriter) verdict(checks []Check) {
+	for _, c := range Reasons(checks, 3) {
+		t.line(fmt.Sprintf("  Why: %s %s — %s", c.ID, statusText(c.Status), c.Summary))
+	}
+	if n := len(Reasons(checks, 0)) - 3; n > 0 {
+		t.line(fmt.Sprintf("  … and %d more below.", n))
+	}
+	if s := NextStep(checks); s != "" {
+		t.line("  Next step: " + s)
+	}
+	if ids := NotChecked(checks); len(ids) > 0 {
+		t.line("  Not checked: " + strings.Join(ids, ", ") + " (see below for why).")
 	}
 }
 

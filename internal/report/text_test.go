@@ -29,6 +29,7 @@ func TestWriteText(t *testing.T) {
 		"integritybot report: clip.mp4\n",
 		"Candidate: Jane Doe (claims location Austin, TX, timezone America/Chicago)\n",
 		"Overall: Strong concerns — an observation for a person to review, not a hiring decision.\n",
+		"  Why: camera FAIL — The picture was black.\n  Next step: Ask them to switch it on.\n  Not checked: face (see below for why).\n",
 		"camera: FAIL (confidence 90%)\n  The picture was black.\n  Next step: Ask them to switch it on.\n  Evidence:\n",
 		"    1:02–1:35   black: Black from 62 s.\n",
 		"    0:03        resolution_change: Size changed.\n",

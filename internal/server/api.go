@@ -219,10 +219,12 @@ func notStarted(iv store.Interview) *report.Report {
 		summary = "The candidate never joined the call, so the camera could not be checked."
 	}
 	checks := []report.Check{{ID: report.CheckCamera, Status: report.Unknown, Summary: summary, Evidence: []report.Evidence{}}}
-	return &report.Report{
+	r := &report.Report{
 		Schema: report.Schema, InterviewID: iv.ID, Candidate: iv.Candidate, State: iv.State,
-		EndedAt: iv.EndedAt, Overall: report.OverallOf(checks), Checks: checks, Timeline: []report.Event{},
+		EndedAt: iv.EndedAt, Checks: checks, Timeline: []report.Event{},
 	}
+	r.Explain()
+	return r
 }
 
 func (s *Server) endInterview(w http.ResponseWriter, r *http.Request) {

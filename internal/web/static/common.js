@@ -156,6 +156,39 @@ export function evidenceItem(e) {
 }
 
 /** One compact row for the interviewer's live panel. */
+const SEVERITY = { fail: 0, warn: 1, unknown: 2, pass: 3 };
+
+/** Checks in reading order: fails, warnings, not checked, passes (stable within a status). */
+export function bySeverity(checks) {
+  return (Array.isArray(checks) ? checks : [])
+    .map((c, i) => [c, i])
+    .sort(([a, i], [b, j]) => (SEVERITY[normStatus(a.status)] - SEVERITY[normStatus(b.status)]) || (i - j))
+    .map(([c]) => c);
+}
+
+/**
+ * What, why, what next under the overall badge: the report's reasons (report.why, most severe
+ * first; at most 3 with a count of the rest), its one next step, and the checks that did not run.
+ */
+export function verdictLines(report) {
+  const why = Array.isArray(report.why) ? report.why : [];
+  const out = [];
+  if (why.length) {
+    out.push(h('ul', { className: 'why-list' }, why.slice(0, 3).map((w) =>
+      h('li', { dataset: { check: w.check, status: normStatus(w.status) } },
+        h('strong', { text: checkName(w.check) + ': ' }), w.summary || STATUS_TEXT[normStatus(w.status)]))));
+    if (why.length > 3) out.push(h('p', { className: 'muted small', text: `… and ${why.length - 3} more below.` }));
+  }
+  if (report.next_step) {
+    out.push(h('p', { className: 'next-step verdict-next' }, h('span', { className: 'label', text: 'Next step: ' }), report.next_step));
+  }
+  const missing = Array.isArray(report.not_checked) ? report.not_checked : [];
+  if (missing.length) {
+    out.push(h('p', { className: 'muted small not-checked', text: 'Not checked: ' + missing.map(checkName).join(', ') + ' (see below for why).' }));
+  }
+  return out;
+}
+
 export function checkRow(check) {
   const last = latestEvidence(check);
   return h('li', { className: 'check-row', dataset: { check: check.id, status: normStatus(check.status) } },

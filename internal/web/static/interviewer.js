@@ -1,5 +1,5 @@
 // Interviewer page: join with camera/microphone, watch the candidate, read live checks, end.
-import { $, h, api, tokenFromPath, checkRow, overallBadge, coverageText, HUMAN_NOTE } from './common.js';
+import { $, h, api, tokenFromPath, checkRow, overallBadge, verdictLines, bySeverity, coverageText, HUMAN_NOTE } from './common.js';
 import { Room, getLocalMedia, mediaNotice, showLocal, playWithSound, exposeForTests } from './room.js';
 
 const token = tokenFromPath();
@@ -28,10 +28,11 @@ function setCandidateState(text) {
 }
 
 function renderChecks(report) {
-  const checks = Array.isArray(report.checks) ? report.checks : [];
+  const checks = bySeverity(report.checks);
   const list = $('checks');
   list.replaceChildren(...(checks.length ? checks.map(checkRow) : [h('li', { className: 'muted', text: 'No checks yet.' })]));
   $('live-overall').replaceChildren(overallBadge(report.overall), h('span', { className: 'sr-only', text: ' ' + HUMAN_NOTE }));
+  $('live-verdict').replaceChildren(...verdictLines(report));
   $('coverage').textContent = coverageText(report.coverage);
 }
 

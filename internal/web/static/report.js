@@ -1,7 +1,7 @@
 // Report page: fetches the report JSON v1 with the link token and renders it; refreshes every
 // 3 s while the interview is live.
 import {
-  $, h, api, tokenFromPath, fmtDate, fmtSeconds, fmtRange, checkCard, overallBadge, coverageText,
+  $, h, api, tokenFromPath, fmtDate, fmtSeconds, fmtRange, checkCard, overallBadge, verdictLines, bySeverity, coverageText,
   checkName, normStatus, STATE_TEXT, HUMAN_NOTE,
 } from './common.js';
 
@@ -49,6 +49,7 @@ function render(r) {
   setText('ended-at', r.ended_at ? fmtDate(r.ended_at) : (r.state === 'live' ? 'still running' : '—'));
   setText('report-state', STATE_TEXT[r.state] || r.state);
   $('overall').replaceChildren(overallBadge(r.overall), h('span', { className: 'sr-only', text: ' ' + HUMAN_NOTE }));
+  $('verdict').replaceChildren(...verdictLines(r));
   $('coverage').textContent = coverageText(r.coverage);
   $('summary').hidden = false;
   $('load-status').textContent = r.state === 'live'
@@ -56,7 +57,7 @@ function render(r) {
     : '';
   $('load-status').hidden = r.state !== 'live';
 
-  const checks = Array.isArray(r.checks) ? r.checks : [];
+  const checks = bySeverity(r.checks);
   const cards = checks.map((ch) => {
     const card = checkCard(ch);
     const d = card.querySelector('details');
