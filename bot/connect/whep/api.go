@@ -19,6 +19,9 @@ const (
 	ptVP9, ptVP9RTX   = 98, 99
 	ptH264, ptH264RTX = 102, 103
 	ptOpus            = 111
+	ptG722            = 9
+	ptPCMU            = 0
+	ptPCMA            = 8
 )
 
 var videoFeedback = []webrtc.RTCPFeedback{
@@ -48,6 +51,26 @@ func codecs() []webrtc.RTPCodecParameters {
 	}
 }
 
+// audioCodecs are offered for the audio section although the bot does not analyze audio:
+// the codecs every browser offers (Opus, G.722, G.711 µ-law and A-law). A server that
+// answers with whatever its stream carries needs one of them to accept the offer at all:
+// MediaMTX adds a PCMU track to every stream without audio (so that browsers play the video)
+// and answered "400 codecs not supported by client" to an offer with Opus alone (issue 17).
+func audioCodecs() []webrtc.RTPCodecParameters {
+	audio := func(mime string, rate uint32, channels uint16, fmtp string, pt int) webrtc.RTPCodecParameters {
+		return webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: rate, Channels: channels, SDPFmtpLine: fmtp},
+			PayloadType:        webrtc.PayloadType(pt),
+		}
+	}
+	return []webrtc.RTPCodecParameters{
+		audio(webrtc.MimeTypeOpus, 48000, 2, "minptime=10;useinbandfec=1", ptOpus),
+		audio(webrtc.MimeTypeG722, 8000, 0, "", ptG722),
+		audio(webrtc.MimeTypePCMU, 8000, 0, "", ptPCMU),
+		audio(webrtc.MimeTypePCMA, 8000, 0, "", ptPCMA),
+	}
+}
+
 func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	for _, c := range codecs() {
@@ -55,12 +78,10 @@ func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 			return nil, fmt.Errorf("whep: register codec: %w", err)
 		}
 	}
-	opus := webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
-		PayloadType:        ptOpus,
-	}
-	if err := m.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, fmt.Errorf("whep: register codec: %w", err)
+	for _, c := range audioCodecs() {
+		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeAudio); err != nil {
+			return nil, fmt.Errorf("whep: register codec: %w", err)
+		}
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {

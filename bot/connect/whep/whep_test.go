@@ -32,6 +32,10 @@ type server struct {
 	bearer   string
 	failWith []int // status answers for the first POSTs
 	gone     bool  // answer POSTs with 404 (the stream ended)
+	// mediamtx answers as MediaMTX v1.20.1 does (internal/protocols/webrtc): its media engine
+	// holds only the codecs of the tracks it sends, and a stream without audio gets a PCMU
+	// track (so that browsers play the video), which the offer must accept.
+	mediamtx bool
 
 	mu       sync.Mutex
 	posts    int
@@ -123,7 +127,19 @@ func (s *server) post(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) peer() (*webrtc.PeerConnection, *webrtc.TrackLocalStaticSample) {
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
+	caps := webrtc.RTPCodecCapability{MimeType: s.mime, ClockRate: 90000}
+	pcmu := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}
+	if s.mediamtx {
+		if s.mime == webrtc.MimeTypeH264 { // MediaMTX's fmtp whatever the stream's profile
+			caps.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+		}
+		if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: caps, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
+			s.t.Error(err)
+		}
+		if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: pcmu, PayloadType: 97}, webrtc.RTPCodecTypeAudio); err != nil {
+			s.t.Error(err)
+		}
+	} else if err := m.RegisterDefaultCodecs(); err != nil {
 		s.t.Error(err)
 	}
 	se := webrtc.SettingEngine{}
@@ -133,12 +149,22 @@ func (s *server) peer() (*webrtc.PeerConnection, *webrtc.TrackLocalStaticSample)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: s.mime, ClockRate: 90000}, "video", "candidate")
+	track, err := webrtc.NewTrackLocalStaticSample(caps, "video", "candidate")
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if _, err := pc.AddTrack(track); err != nil {
-		s.t.Fatal(err)
+	tracks := []webrtc.TrackLocal{track}
+	if s.mediamtx {
+		audio, err := webrtc.NewTrackLocalStaticSample(pcmu, "audio", "candidate")
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		tracks = append(tracks, audio)
+	}
+	for _, tr := range tracks {
+		if _, err := pc.AddTrack(tr); err != nil {
+			s.t.Fatal(err)
+		}
 	}
 	return pc, track
 }
@@ -273,6 +299,8 @@ func TestJoin(t *testing.T) {
 		{name: "vp8", srv: &server{mime: webrtc.MimeTypeVP8}, frames: vp8Frames, posts: 1},
 		{name: "h264 with trickle", srv: &server{mime: webrtc.MimeTypeH264, trickle: true}, frames: h264Frames, posts: 1, trickle: true,
 			cfg: func(c *Config) { c.GatherTimeout = -1 }},
+		{name: "h264 as mediamtx answers", srv: &server{mime: webrtc.MimeTypeH264, mediamtx: true}, frames: h264Frames, posts: 1},
+		{name: "vp8 as mediamtx answers", srv: &server{mime: webrtc.MimeTypeVP8, mediamtx: true}, frames: vp8Frames, posts: 1},
 		{name: "bearer", srv: &server{mime: webrtc.MimeTypeVP8, bearer: "s3cret"}, frames: vp8Frames, posts: 1,
 			cfg: func(c *Config) { c.Bearer = "s3cret" }},
 		{name: "5xx then success", srv: &server{mime: webrtc.MimeTypeVP8, failWith: []int{503, 500}}, frames: vp8Frames, posts: 3},
