@@ -351,7 +351,7 @@ export class Room {
     });
   }
 
-  /** Keep 720p from the first frame instead of ramping up slowly (PITFALLS.md). */
+  /** Keep 720p from the first frame instead of ramping up slowly (docs/pitfalls.md). */
   async preferResolution() {
     if (!this.pc) return;
     for (const s of this.pc.getSenders()) {
