@@ -52,7 +52,7 @@ const (
 	// brief congestion dip is not reported.
 	lowFPSSustain = 3 * time.Second
 	// lowResSustain: pictures below the minimum size must last longer than this. Browsers
-	// start small and ramp up (PITFALLS: 480×270 for ~29 s), so be patient.
+	// start small and ramp up (docs/pitfalls.md: 480×270 for ~29 s), so be patient.
 	lowResSustain = 5 * time.Second
 	// noTrackGrace: after joining, a candidate may take a while to allow the camera.
 	noTrackGrace = 10 * time.Second
