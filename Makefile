@@ -2,12 +2,15 @@
 GO      ?= go
 ARGS    ?=
 GOFLAGS ?=
+BIN     ?= bin/integritybot
 export CGO_ENABLED = 1
 
 .PHONY: run test build bench fuzz deps deps-test vet clean cascades
 
-run: deps cascades ## Run the service with its embedded defaults (HTTP on 127.0.0.1:8080, data in ./data).
-	$(GO) run ./cmd/integritybot serve $(ARGS)
+# run builds, then execs the binary: make's SIGTERM/SIGINT reach integritybot itself (no `go run`
+# parent that dies and leaves the server holding the port). ARGS="--addr 127.0.0.1:8081" etc.
+run: build ## Run the service with its embedded defaults (HTTP on 127.0.0.1:8080, data in ./data).
+	exec $(BIN) serve $(ARGS)
 
 # TESTPKGS narrows `make test` (e.g. TESTPKGS=./internal/store/...); the default is everything.
 TESTPKGS ?= ./...
@@ -17,7 +20,7 @@ test: deps-test cascades ## Every test: vet, unit, pion peer-pair, fuzz seeds, h
 	@scripts/postgres.sh $(GO) test -race -count=1 -timeout 25m $(TESTPKGS)
 
 build: deps cascades
-	$(GO) build -o bin/integritybot ./cmd/integritybot
+	$(GO) build -o $(BIN) ./cmd/integritybot
 
 bench: deps cascades ## Benchmarks: decode + camera check per frame, CPU per stream-second.
 	$(GO) test -run='^$$' -bench=. -benchmem ./media/... ./bot/... ./cmd/integritybot

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -46,12 +48,52 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
+	unlock, err := lockData(cfg)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return listenError(cfg.Server.Addr, err)
 	}
 	cfg.Server.Addr = ln.Addr().String() // the real port when addr asks for :0
 	return runServer(ctx, cfg, ln, log, stdout)
+}
+
+// lockData takes the SQLite data directory for this process (store.Lock) before anything
+// reads the store: a second serve on it would otherwise mark this one's live interviews
+// interrupted. PostgreSQL is shared by design (nodes, heartbeats): no lock.
+func lockData(cfg config.Config) (unlock func(), err error) {
+	if cfg.Store.Driver == store.DriverPostgres {
+		return func() {}, nil
+	}
+	release, err := store.Lock(cfg.DBPath())
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("serve: another integritybot serve is running on data directory %s: %w. "+
+			"Stop that one first, or give this one its own directory with --data DIR (or %s)",
+			cfg.DataDir, err, config.EnvDataDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	return func() { _ = release() }, nil
+}
+
+// listenError explains a port already in use and how to choose another one.
+func listenError(addr string, err error) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	next := "8081"
+	if p, perr := strconv.Atoi(port); perr == nil && p > 0 && p < 65535 {
+		next = strconv.Itoa(p + 1)
+	}
+	other := net.JoinHostPort(host, next)
+	return fmt.Errorf("serve: %w. Another program holds port %s (an integritybot serve still running?). "+
+		"Stop it, or choose another address: integritybot serve --addr %s, "+
+		"make run ARGS=\"--addr %s\", or %s=%s", err, port, other, other, config.EnvAddr, other)
 }
 
 // runServer serves on ln until ctx ends, then shuts down within cfg.Server.ShutdownTimeout:
@@ -117,12 +159,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
-	base := cfg.BaseURL()
-	fmt.Fprintf(stdout, "integritybot is running: open %s\n", base)
-	if generated {
-		fmt.Fprintf(stdout, "API token (shown once; stored in %s): %s\n", storeName(cfg), apiToken)
-		fmt.Fprintf(stdout, "Sign in to the web page with: %s/#token=%s\n", base, apiToken)
-	}
+	printStart(stdout, cfg, apiToken, generated)
 	go retention(ctx, st, cfg.Retention.Days, log)
 
 	select {
@@ -210,6 +247,27 @@ func nodeID(cfg config.Config) string {
 		port = cfg.Server.Addr
 	}
 	return host + ":" + port
+}
+
+// printStart tells the operator where to go and how to authenticate. The token is printed
+// only when this start generated it; later starts say where it is kept and how to replace a
+// lost one (the server keeps its data and token across restarts: docs/running.md).
+func printStart(w io.Writer, cfg config.Config, token string, generated bool) {
+	base := cfg.BaseURL()
+	fmt.Fprintf(w, "integritybot is running: open %s\n", base)
+	switch {
+	case generated:
+		fmt.Fprintf(w, "API token (shown once; stored in %s): %s\n", storeName(cfg), token)
+		fmt.Fprintf(w, "Sign in to the web page with: %s/#token=%s\n", base, token)
+		fmt.Fprintf(w, "For curl, in another shell: export TOKEN=%s\n", token)
+		fmt.Fprintf(w, "  curl -H \"Authorization: Bearer $TOKEN\" %s/api/interviews -d '{\"candidate\":{\"name\":\"Jane Doe\"}}'\n", base)
+	case cfg.Auth.APIToken.Value() != "":
+		fmt.Fprintf(w, "API token: the configured one (%s, %s or auth.api_token)\n", config.EnvAPIToken, config.EnvAPITokenFile)
+		return
+	default:
+		fmt.Fprintf(w, "API token: the one printed at the first start (kept in %s with the interviews)\n", storeName(cfg))
+	}
+	fmt.Fprintf(w, "Lost the token? Restart with %s=<a secret of 16+ characters> and use that (docs/running.md)\n", config.EnvAPIToken)
 }
 
 // storeName says where the store keeps its data, for messages (never the DSN: it holds a password).
