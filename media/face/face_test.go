@@ -90,6 +90,10 @@ func TestStreams(t *testing.T) {
 	two := scene(ast, 860, 480, 1, placement{0, 0, 480}, placement{380, 0, 480})
 	dark := scene(ast, 640, 480, 0.25, placement{80, 0, 480})
 	small := scene(ast, 1280, 720, 1, placement{400, 100, 420})
+	// A person on a sofa in front of a 1080p camera: the face (~21 % of the photo) is 8 % and
+	// 6 % of the width, 25 and 19 px in the 320-px search copy.
+	sofa8 := scene(ast, 1920, 1080, 1, placement{900, 300, 715})
+	sofa6 := scene(ast, 1920, 1080, 1, placement{900, 300, 536})
 	s := time.Second
 	tests := []struct {
 		name    string
@@ -106,6 +110,8 @@ func TestStreams(t *testing.T) {
 		{"second face flickers by", []segment{{one, 4 * s}, {two, 300 * time.Millisecond}, {one, 5 * s}}, report.Pass, nil, "One face"},
 		{"dark face", []segment{{dark, 3 * s}}, report.Warn, []string{"face_dark"}, "too dark"},
 		{"small face", []segment{{small, 3 * s}}, report.Warn, []string{"face_small"}, "too small"},
+		{"distant face, 8 % of 1080p", []segment{{sofa8, 5 * s}}, report.Warn, []string{"face_small"}, "too small"},
+		{"distant face, 6 % of 1080p", []segment{{sofa6, 5 * s}}, report.Warn, []string{"face_small"}, "too small"},
 		{"too little video", []segment{{one, s}}, report.Unknown, nil, "Not enough video"},
 		{"a still image", []segment{{one, time.Millisecond}}, report.Unknown, nil, "Only a single picture: one face"},
 	}
