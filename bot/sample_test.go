@@ -48,7 +48,9 @@ func TestSampledAnalysis(t *testing.T) {
 	if late < 13 || late > 17 {
 		t.Fatalf("late: analyzer saw %d of 90 frames; want about 15 (5 fps for 3 s)", late)
 	}
-	s.Challenge("hand", "Hand across the face", 5*time.Second+500*time.Millisecond, 6*time.Second)
+	if err := s.Challenge("hand", "Hand across the face", 5*time.Second+500*time.Millisecond, 6*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	for i := 150; i < 240; i++ { // on time again: sampled for SampleHold, then full
 		frame(i, 10*time.Millisecond)
 	}

@@ -5,6 +5,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sort"
 	"sync"
@@ -225,12 +226,22 @@ type Challenger interface {
 	Challenge(step string, from, until time.Duration)
 }
 
+// ErrEnded is returned by Challenge once the session is closing: its final report is being
+// made (or was made), so a window marked now would not be in it.
+var ErrEnded = errors.New("bot: the call has ended")
+
 // Challenge records that the candidate was asked to do step (e.g. "turn_left") from call
 // time from until until: a timeline line with detail, and the window for every analyzer
-// that implements Challenger.
-func (s *Session) Challenge(step, detail string, from, until time.Duration) {
+// that implements Challenger. It returns ErrEnded, and records nothing, once Close or End
+// has begun: a caller that gets nil knows the window is in the final report.
+func (s *Session) Challenge(step, detail string, from, until time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		// End takes the final report after Close set closed under this lock: a window
+		// recorded from here on could miss it while its caller was told it was marked.
+		return ErrEnded
+	}
 	s.timeline = append(s.timeline, report.Event{AtS: round(from.Seconds()), Kind: "challenge", Detail: detail})
 	s.sample.keepFull(from, until)
 	for _, a := range s.frameAn {
@@ -238,6 +249,7 @@ func (s *Session) Challenge(step, detail string, from, until time.Duration) {
 			c.Challenge(step, from, until)
 		}
 	}
+	return nil
 }
 
 // AddCheck adds a check fed from outside the video (e.g. timezone and network consistency).

@@ -25,7 +25,8 @@ type Call interface {
 	Since(t time.Time) time.Duration
 	// Challenge records that the candidate was asked to do step from call time from until
 	// until: a timeline line with detail, and the window for the liveness and face-swap checks.
-	Challenge(step, detail string, from, until time.Duration)
+	// It fails once the call is ending (its final report would not hold the window).
+	Challenge(step, detail string, from, until time.Duration) error
 }
 
 // Challenge steps accepted by POST /api/interviews/{id}/challenge: the hosted room's prompts
@@ -143,7 +144,12 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 	if req.Note != "" {
 		detail = strings.TrimSuffix(detail, ".") + ": " + req.Note
 	}
-	call.Challenge(req.Step, detail, from, from+d)
+	if err := call.Challenge(req.Step, detail, from, from+d); err != nil {
+		// The call ended between finding it and marking it: its final report is made
+		// without this window, so saying "marked" would be a lie.
+		writeError(w, http.StatusConflict, "the call has ended: a challenge can only be marked while the bot is in the call")
+		return
+	}
 	writeJSON(w, http.StatusOK, ChallengeResponse{InterviewID: id, Step: req.Step,
 		AtS: seconds(from), UntilS: seconds(from + d), Detail: detail})
 }

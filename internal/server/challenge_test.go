@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -48,9 +49,15 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// newChallengeEnv is a server whose calls are the sessions of ss (no hosted room is
-// needed: a hosted room registers its session in the same set).
-func newChallengeEnv(t *testing.T, ss *bot.Sessions, clock *fakeClock) *env {
+// staleCalls hands out one session even after its call ended: what a request holds that
+// found the call just before the call ended.
+type staleCalls struct{ s *bot.Session }
+
+func (c staleCalls) Call(string) (server.Call, bool) { return c.s, true }
+
+// newChallengeEnv is a server whose calls are cs (no hosted room is needed: a hosted room
+// registers its session in the same set as a joined call).
+func newChallengeEnv(t *testing.T, cs server.Calls, clock *fakeClock) *env {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "ib.db"))
 	if err != nil {
@@ -61,7 +68,7 @@ func newChallengeEnv(t *testing.T, ss *bot.Sessions, clock *fakeClock) *env {
 	e.signer = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), clock.Now)
 	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: e.signer, APIToken: apiToken,
 		PublicURL: "http://example.test", LinkTTL: time.Hour, ReportTTL: 24 * time.Hour,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now, Calls: calls{ss}}))
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now, Calls: cs}))
 	t.Cleanup(srv.Close)
 	e.srv = srv
 	return e
@@ -94,7 +101,7 @@ func newFaces(t *testing.T) *face.Analyzer {
 func TestChallenge(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC)}
 	ss := bot.NewSessions()
-	e := newChallengeEnv(t, ss, clock)
+	e := newChallengeEnv(t, calls{ss}, clock)
 	live := e.create()
 	idle := e.create()
 	cfg := bot.Config{Sessions: ss, NewAnalyzers: func() []bot.Analyzer {
@@ -166,5 +173,37 @@ func TestChallenge(t *testing.T) {
 	sess.End(context.Background(), report.Final)
 	if code, out := e.do("POST", path, apiToken, `{"step":"hand"}`); code != http.StatusConflict {
 		t.Errorf("after the end: %d %v", code, out)
+	}
+}
+
+// TestChallengeWhileCallEnds: a mark that reaches the session after the call ended (the
+// request found the call just before) is refused with 409, not confirmed and then missing
+// from the final report.
+func TestChallengeWhileCallEnds(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC)}
+	found := &staleCalls{}
+	e := newChallengeEnv(t, found, clock)
+	iv := e.create()
+	found.s = bot.NewSession(iv.ID, report.Candidate{Name: "Jane Doe"}, clock.Now(), bot.Config{}, nil, nil, clock.Now)
+	clock.Add(20 * time.Second)
+	path := "/api/interviews/" + iv.ID + "/challenge"
+	if code, out := e.do("POST", path, apiToken, `{"step":"hand","seconds":4}`); code != http.StatusOK {
+		t.Fatalf("mark during the call: %d %v", code, out)
+	}
+	final := found.s.End(context.Background(), report.Final)
+	code, out := e.do("POST", path, apiToken, `{"step":"closer","seconds":4}`)
+	if code != http.StatusConflict || !strings.Contains(fmt.Sprint(out["error"]), "ended") {
+		t.Errorf("mark after the end: %d %v, want 409 saying the call ended", code, out)
+	}
+	var marks []string
+	for _, r := range []*report.Report{final, found.s.Report(report.Final)} {
+		for _, ev := range r.Timeline {
+			if ev.Kind == "challenge" {
+				marks = append(marks, ev.Detail)
+			}
+		}
+	}
+	if len(marks) != 2 || !strings.Contains(marks[0], "(hand)") || !strings.Contains(marks[1], "(hand)") {
+		t.Errorf("final report's challenges %q, want only the mark made during the call", marks)
 	}
 }

@@ -35,7 +35,10 @@ func (rm *Room) mark(iv *participant, step string, d time.Duration) {
 		text = "a challenge of your own (described, not judged)"
 	}
 	from := rm.sess.Since(rm.m.now())
-	rm.sess.Challenge(step, fmt.Sprintf("The interviewer marked a liveness challenge (%s) for %s.", step, d), from, from+d)
+	if err := rm.sess.Challenge(step, fmt.Sprintf("The interviewer marked a liveness challenge (%s) for %s.", step, d), from, from+d); err != nil {
+		iv.sock.Send(out{Type: "error", Error: ErrEnded.Error()})
+		return
+	}
 	iv.sock.Send(out{Type: "challenge", Step: step, Text: "Marked: " + text, Seconds: int(d / time.Second), Index: 1, Count: 1})
 }
 
@@ -74,7 +77,9 @@ func (rm *Room) runChallenge(cand *participant) {
 			return
 		}
 		from := rm.sess.Since(rm.m.now())
-		rm.sess.Challenge(pr.Step, fmt.Sprintf("Liveness prompt %d of %d (%s): %s", i+1, n, pr.Step, pr.Text), from, from+pr.Hold)
+		if rm.sess.Challenge(pr.Step, fmt.Sprintf("Liveness prompt %d of %d (%s): %s", i+1, n, pr.Step, pr.Text), from, from+pr.Hold) != nil {
+			return // the call is ending
+		}
 		if !rm.challengeWait(cand, out{Type: "challenge", Step: pr.Step, Text: pr.Text,
 			Seconds: int(pr.Hold / time.Second), Index: i + 1, Count: n}, pr.Hold) {
 			return
