@@ -32,9 +32,12 @@ func (c cameraCheck) Result(now time.Duration) report.Check {
 	atS := secs(at)
 	l := strings.ToLower(label)
 	if fakeDevice(l) {
-		r.Status, r.Confidence = report.Pass, 0.2
-		r.Summary = "Camera \"" + label + "\" is a browser's test/fake device (automated testing); no virtual camera software is named."
-		r.Evidence = append(r.Evidence, report.Evidence{AtS: atS, Kind: "context", Detail: "Camera label \"" + label + "\": a test/fake device."})
+		// A browser's fake capture device plays a file or a test pattern: whatever it shows did
+		// not come from a camera, which is what a virtual camera is.
+		r.Status, r.Confidence = report.Warn, 0.9
+		r.Summary = "Camera \"" + label + "\" is the browser's test/fake device: it plays a video file or a test pattern, not a camera."
+		r.NextStep = "Ask the candidate to switch to their built-in or USB camera, then wave a hand close to the lens."
+		r.Evidence = append(r.Evidence, report.Evidence{AtS: atS, Kind: "virtual_camera", Detail: "Camera label \"" + label + "\": the browser's fake capture device."})
 		return r
 	}
 	for _, v := range virtualCameras {
