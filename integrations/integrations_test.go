@@ -178,8 +178,9 @@ func (r *recorder) all() []Message {
 	return append([]Message(nil), r.msgs...)
 }
 
-// TestLiveAlertsThenSummary: a check turning fail alerts once (debounced across flaps);
-// the summary follows in the same thread, with the snapshot.
+// TestLiveAlertsThenSummary: a check turning fail alerts once (debounced across flaps), but
+// only with 30 s of video and strong concerns (not for a lone camera fail, nor in the first
+// seconds); the summary follows in the same thread, with the snapshot.
 func TestLiveAlertsThenSummary(t *testing.T) {
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "ib.db"))
 	if err != nil {
@@ -194,16 +195,22 @@ func TestLiveAlertsThenSummary(t *testing.T) {
 	rec := &recorder{}
 	o := NewOutbox(OutboxOptions{Queue: st, Log: slog.New(slog.DiscardHandler), Poll: 5 * time.Millisecond,
 		Routes: []Route{{Name: "slack", Notifier: rec, Target: func(iv store.Interview) (string, bool) { return iv.SlackChannel, true }}}})
-	live := func(status report.Status) *report.Report {
-		return &report.Report{InterviewID: "iv", State: report.Live, Checks: []report.Check{{ID: "camera", Status: status,
-			Evidence: []report.Evidence{{AtS: 3, Snapshot: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}}}}}
+	live := func(id string, status report.Status, videoS float64) *report.Report {
+		return &report.Report{InterviewID: "iv", State: report.Live, Coverage: report.Coverage{VideoSeconds: videoS},
+			Checks: []report.Check{{ID: id, Status: status,
+				Evidence: []report.Evidence{{AtS: 3, Snapshot: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}}}}}
 	}
-	for _, s := range []report.Status{report.Pass, report.Fail, report.Fail, report.Pass, report.Fail} {
-		if err := o.Observe(t.Context(), live(s)); err != nil {
+	for _, r := range []*report.Report{
+		live("camera", report.Fail, 60), // a lone camera fail: the summary says it, no alert
+		live("replay", report.Fail, 5),  // too early in the call to alert anyone
+		live("replay", report.Pass, 31), live("replay", report.Fail, 32), live("replay", report.Fail, 33),
+		live("replay", report.Pass, 34), live("replay", report.Fail, 35), // flaps: debounced
+	} {
+		if err := o.Observe(t.Context(), r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	final := live(report.Fail)
+	final := live("replay", report.Fail, 40)
 	final.State = report.Final
 	if err := o.Summary(t.Context(), final); err != nil {
 		t.Fatal(err)
@@ -218,7 +225,7 @@ func TestLiveAlertsThenSummary(t *testing.T) {
 	cancel()
 	<-done
 	msgs := rec.all()
-	if len(msgs) != 2 || msgs[0].Kind != Alert || msgs[0].Check != "camera" || msgs[0].Thread != "" {
+	if len(msgs) != 2 || msgs[0].Kind != Alert || msgs[0].Check != "replay" || msgs[0].Thread != "" {
 		t.Fatalf("messages = %+v; want one alert then the summary", msgs)
 	}
 	if msgs[1].Kind != Summary || msgs[1].Thread != "1" || msgs[1].Snapshot == nil || msgs[1].Target != "C1" {

@@ -51,6 +51,9 @@ type OutboxOptions struct {
 	MinBackoff  time.Duration // first retry delay, doubled per attempt [2s]
 	MaxBackoff  time.Duration // retry delay cap [5m]
 	Debounce    time.Duration // at most one live alert per check per this long [3m]
+	// AlertAfter is how much of the candidate's video a live alert needs [30s]: the first
+	// seconds of a call (a camera still starting, a face not yet in view) are no evidence.
+	AlertAfter time.Duration
 	Timeout     time.Duration // one delivery attempt [30s]
 }
 
@@ -93,6 +96,7 @@ func NewOutbox(opt OutboxOptions) *Outbox {
 	def(&opt.MaxBackoff, 5*time.Minute)
 	def(&opt.Debounce, 3*time.Minute)
 	def(&opt.Timeout, 30*time.Second)
+	def(&opt.AlertAfter, 30*time.Second)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -128,9 +132,11 @@ func (o *Outbox) Summary(ctx context.Context, r *report.Report) error {
 }
 
 // Observe looks at a live report and queues an alert for each check that turned fail since
-// the last report seen (debounced per check). Reports that are no longer live are ignored.
+// the last report seen (debounced per check). Reports that are no longer live are ignored,
+// and so are reports that do not yet warrant interrupting the channel (alertable): those
+// fails are alerted once the report does, or told in the summary.
 func (o *Outbox) Observe(ctx context.Context, r *report.Report) error {
-	if r.State != report.Live || !o.Enabled() {
+	if r.State != report.Live || !o.Enabled() || !o.alertable(r) {
 		return nil
 	}
 	var turned []string
@@ -152,6 +158,14 @@ func (o *Outbox) Observe(ctx context.Context, r *report.Report) error {
 		errs = append(errs, o.enqueue(ctx, r, Alert, id, o.opt.Debounce))
 	}
 	return errors.Join(errs...)
+}
+
+// alertable reports whether a live report may alert the hiring channel: at least AlertAfter
+// of video, and strong concerns by the rule of docs/verdict.md (a video-integrity fail, or
+// fails of two independent groups). A lone timezone, network or camera fail has an honest
+// explanation often enough that the interviewer's own page and the summary say it.
+func (o *Outbox) alertable(r *report.Report) bool {
+	return r.Coverage.VideoSeconds >= o.opt.AlertAfter.Seconds() && report.OverallOf(r.Checks) == report.StrongConcerns
 }
 
 // Forget drops what Observe remembers of an interview.
