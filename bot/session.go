@@ -107,6 +107,7 @@ type Session struct {
 	broken   []string        // per frame analyzer: why it was switched off (it panicked); under mu
 	sample   sampler         // under mu
 
+	received  atomic.Int64 // frames of the candidate's video that reached the bot (video.go)
 	decoded   atomic.Int64
 	analyzed  atomic.Int64
 	sampled   atomic.Int64 // decoded frames only the camera check saw

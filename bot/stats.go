@@ -17,16 +17,20 @@ type Stats struct {
 
 // StatsSnapshot is a consistent read of Stats. Counters are totals since the process started.
 type StatsSnapshot struct {
-	Active         int   // sessions running now
-	Sessions       int64 // sessions started
+	Active   int   // sessions running now
+	Sessions int64 // sessions started
+	// FramesReceived counts the candidates' video frames that reached the bot (or whose loss
+	// in transit it noticed). Once a session's video inputs are closed, frames received =
+	// decoded + dropped + layer-skipped (a VP8/VP9 frame that shows no picture, which
+	// browsers do not send in calls, is the exception).
+	FramesReceived int64
 	FramesDecoded  int64
 	FramesAnalyzed int64 // frames every analyzer saw
 	FramesSampled  int64 // decoded frames only the camera check saw (sampled analysis under load)
 	FramesDropped  int64 // lost in transit, dropped at a full queue, or undecodable
 	// FramesLayerSkipped counts upper temporal layer frames (L1T3) received and left
 	// undecoded: base-layer-only decoding under load, or an upper layer waiting for a sync
-	// frame after it. Neither decoded nor dropped (the interviewer got them): frames received
-	// = decoded + dropped + layer-skipped.
+	// frame after it. Neither decoded nor dropped (the interviewer got them).
 	FramesLayerSkipped int64
 	BaseOnly           int // sessions decoding the base temporal layer only now
 	// AnalyzerSeconds is CPU-ish (wall) time spent in each analyzer's Observe, by check id.
@@ -95,6 +99,7 @@ type analyzerTimer struct {
 
 // addTo adds s's counters to out. Called with the Stats lock held; takes s.mu.
 func (s *Session) addTo(out *StatsSnapshot) {
+	out.FramesReceived += s.received.Load()
 	out.FramesDecoded += s.decoded.Load()
 	out.FramesAnalyzed += s.analyzed.Load()
 	out.FramesSampled += s.sampled.Load()

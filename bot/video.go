@@ -116,6 +116,7 @@ func (v *VideoInput) WriteRTP(pkt *rtp.Packet) {
 		v.asm.NeedKeyframe()
 	}
 	frames := v.asm.Push(pkt)
+	v.s.received.Add(int64(len(frames)))
 	for _, f := range frames {
 		if f.Keyframe {
 			v.lastKey = now
@@ -131,6 +132,9 @@ func (v *VideoInput) WriteRTP(pkt *rtp.Packet) {
 	}
 	st := v.asm.Stats()
 	if lost := st.FramesLost + st.FramesSkipped; lost > v.lost {
+		// A frame lost in transit or skipped while waiting for a keyframe reached the bot
+		// in part (or its loss did): received, and dropped.
+		v.s.received.Add(int64(lost - v.lost))
 		v.s.dropped.Add(int64(lost - v.lost))
 		v.lost = lost
 	}
@@ -215,11 +219,14 @@ func (v *VideoInput) decodeLayer(e encoded) bool {
 	return ok
 }
 
-// Close stops the decoder goroutine. Frames still queued are dropped.
+// Close stops the decoder goroutine. Frames still queued are dropped and counted as dropped,
+// so that every frame received is decoded, dropped or layer-skipped. The owner calls it after
+// its last WriteRTP.
 func (v *VideoInput) Close() {
 	v.once.Do(func() {
 		close(v.done)
 		v.wg.Wait()
-		v.s.baseOnly.Store(false) // a call without video decodes no layer (Stats.BaseOnly)
+		v.s.dropped.Add(int64(len(v.queue))) // nobody sends or receives on the queue any more
+		v.s.baseOnly.Store(false)            // a call without video decodes no layer (Stats.BaseOnly)
 	})
 }

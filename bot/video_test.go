@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -137,5 +138,38 @@ func TestVideoInputGarbageRTP(t *testing.T) {
 	}
 	if r := s.Report(report.Live); r.Coverage.FramesAnalyzed != 0 && r.Checks[0].Status == report.Pass {
 		t.Fatalf("garbage RTP produced a passing camera check: %+v", r.Checks[0])
+	}
+}
+
+// TestVideoInputAccountsEveryFrame: frames still queued for the decoder when the track ends
+// are counted as dropped, so every frame received is decoded or dropped whatever the decoder
+// managed to do before Close (here as much as the scheduler allowed: nothing is waited for).
+func TestVideoInputAccountsEveryFrame(t *testing.T) {
+	for _, c := range []vpx.Codec{vpx.VP8, vpx.VP9} {
+		t.Run(c.String(), func(t *testing.T) {
+			frames := encodeStream(t, c, 320, 240, 60)
+			pkts := packetize(c, frames)
+			clk := newClock()
+			stats := bot.NewStats()
+			s := bot.NewSession("t", report.Candidate{}, clk.now(), bot.Config{QueueSize: 128, Stats: stats}, nil, nil, clk.now)
+			in, err := s.AddVideo(c, &plis{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			feed(in, clk, pkts, 2*time.Second/time.Duration(len(pkts)), nil)
+			in.Close()
+			r := s.End(context.Background(), report.Final)
+			st := stats.Snapshot()
+			if st.FramesReceived != int64(len(frames)) {
+				t.Errorf("frames received %d, want the %d sent", st.FramesReceived, len(frames))
+			}
+			if got := r.Coverage.FramesDecoded + r.Coverage.FramesDropped; got != st.FramesReceived {
+				t.Errorf("decoded %d + dropped %d = %d, want every one of the %d frames received",
+					r.Coverage.FramesDecoded, r.Coverage.FramesDropped, got, st.FramesReceived)
+			}
+			if st.FramesDecoded != r.Coverage.FramesDecoded || st.FramesDropped != r.Coverage.FramesDropped {
+				t.Errorf("stats %+v disagree with the report's coverage %+v", st, r.Coverage)
+			}
+		})
 	}
 }
