@@ -230,6 +230,9 @@ func runCallSent(t *testing.T, e *e2e, candOpt chrome.Options, length time.Durat
 	if err := interviewer.Click(ctx, "#end-interview"); err != nil {
 		t.Fatal(err)
 	}
+	if err := interviewer.Click(ctx, "#end-confirm"); err != nil {
+		t.Fatal(err)
+	}
 	if err := cand.WaitFor(wctx, `document.body.dataset.state === 'ended'`, 200*time.Millisecond); err != nil {
 		t.Fatalf("candidate page did not see the end: %v", err)
 	}

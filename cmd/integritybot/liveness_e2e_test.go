@@ -89,6 +89,9 @@ func TestLivenessEndToEnd(t *testing.T) {
 	if err := iv.Click(ctx, "#end-interview"); err != nil {
 		t.Fatal(err)
 	}
+	if err := iv.Click(ctx, "#end-confirm"); err != nil {
+		t.Fatal(err)
+	}
 	var rep report.Report
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		rep = report.Report{}

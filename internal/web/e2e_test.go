@@ -469,7 +469,13 @@ func TestBrowserRoom(t *testing.T) {
 	e.wait(c, `window.integritybot.state === "connected"`)
 
 	// The interviewer ends the interview.
+	// Ending asks first: one click only shows the confirmation; cancelling keeps the call.
 	e.click(i, "#end-interview")
+	e.wait(i, `!document.getElementById("end-confirm-box").hidden`)
+	e.click(i, "#end-cancel")
+	e.wait(i, `document.getElementById("end-confirm-box").hidden && window.integritybot.state === "connected"`)
+	e.click(i, "#end-interview")
+	e.click(i, "#end-confirm")
 	e.wait(i, `window.integritybot.state === "ended" && !document.getElementById("ended-notice").hidden`)
 	e.wait(c, `window.integritybot.ended && document.body.dataset.state === "ended" && !document.getElementById("ended-notice").hidden`)
 	f.mu.Lock()

@@ -91,9 +91,26 @@ function startLiveness() {
   }
 }
 
+// askEnd shows the confirmation bar: ending disconnects the candidate and makes the report
+// final, so one stray click must not do it.
+function askEnd() {
+  if (!room || !room.welcome) return;
+  $('end-confirm-box').hidden = false;
+  $('end-interview').setAttribute('aria-expanded', 'true');
+  $('end-cancel').focus();
+}
+
+function cancelEnd() {
+  $('end-confirm-box').hidden = true;
+  $('end-interview').setAttribute('aria-expanded', 'false');
+  $('end-interview').focus();
+}
+
 async function endInterview() {
   const btn = $('end-interview');
   if (!room || !room.welcome) return;
+  $('end-confirm-box').hidden = true;
+  btn.setAttribute('aria-expanded', 'false');
   btn.disabled = true;
   btn.textContent = 'Ending…';
   try {
@@ -125,7 +142,9 @@ async function main() {
   exposeForTests(() => room, 'interviewer');
   document.body.dataset.state = 'joining';
   setCandidateState('waiting for the candidate');
-  $('end-interview').addEventListener('click', endInterview);
+  $('end-interview').addEventListener('click', askEnd);
+  $('end-confirm').addEventListener('click', endInterview);
+  $('end-cancel').addEventListener('click', cancelEnd);
   $('liveness-check').addEventListener('click', startLiveness);
   toggle($('toggle-camera'), 'video', 'Turn camera off', 'Turn camera on');
   toggle($('toggle-mic'), 'audio', 'Mute microphone', 'Unmute microphone');
