@@ -54,7 +54,7 @@ type OutboxOptions struct {
 	// AlertAfter is how much of the candidate's video a live alert needs [30s]: the first
 	// seconds of a call (a camera still starting, a face not yet in view) are no evidence.
 	AlertAfter time.Duration
-	Timeout     time.Duration // one delivery attempt [30s]
+	Timeout    time.Duration // one delivery attempt [30s]
 }
 
 // Outbox queues summaries and live alerts in the store and delivers them: in order per

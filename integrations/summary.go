@@ -209,3 +209,11 @@ func StrongestSnapshot(r *report.Report) (check string, ref string) {
 	}
 	return "", ""
 }
+
+// Defang keeps text that came from the candidate or the request (a name, a claimed place, a
+// camera label inside a check's sentence) from becoming a link in a chat message: the
+// platforms turn a bare "https://…" into a link, so the scheme separator is split with a
+// zero-width space. Markup escaping is each platform's own (slack.esc, discord.escape).
+func Defang(s string) string {
+	return strings.ReplaceAll(s, "://", ":\u200b//")
+}

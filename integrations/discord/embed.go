@@ -43,7 +43,7 @@ func Embed(t integrations.Text, image string) *discordgo.MessageEmbed {
 		title = "🚨 " + title
 		e.Color = colourStrong
 	}
-	e.Title = integrations.Truncate(title, MaxTitle)
+	e.Title = integrations.Truncate(escape(title), MaxTitle)
 	var d strings.Builder
 	if t.Kind == integrations.Alert {
 		d.WriteString("A check turned **FAIL** during the call. The summary follows as a reply when the interview ends.")
@@ -54,11 +54,11 @@ func Embed(t integrations.Text, image string) *discordgo.MessageEmbed {
 		}
 		d.WriteString(t.When)
 		if t.Claims != "" {
-			d.WriteString(" · " + t.Claims)
+			d.WriteString(" · " + escape(t.Claims))
 		}
 	}
 	if len(t.AskNext) > 0 {
-		d.WriteString("\n\n**What to ask next**\n• " + strings.Join(t.AskNext, "\n• "))
+		d.WriteString("\n\n**What to ask next**\n• " + escape(strings.Join(t.AskNext, "\n• ")))
 	}
 	if t.ReportURL != "" {
 		fmt.Fprintf(&d, "\n\n[Open the full report](%s)", t.ReportURL)
@@ -75,7 +75,7 @@ func Embed(t integrations.Text, image string) *discordgo.MessageEmbed {
 	}
 	for _, l := range lines {
 		name := fmt.Sprintf("%s %s — %s", emoji(l.Status), l.Name, integrations.StatusWords(l.Status))
-		value := l.Sentence
+		value := escape(l.Sentence)
 		if l.When != "" {
 			value += "\n_" + l.When + "_"
 		}
@@ -169,4 +169,15 @@ func emoji(s report.Status) string {
 		return "🟢"
 	}
 	return "⚪"
+}
+
+// markdown are the characters Discord's markdown gives a meaning to (bold, italics, links,
+// spoilers, code, quotes, headings, lists); each is escaped with a backslash.
+var markdown = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`,
+	">", `\>`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "#", `\#`, "-", `\-`)
+
+// escape makes text from the candidate or the request (names, claims, camera labels inside
+// sentences) plain text in an embed: no markdown, no masked or bare links.
+func escape(s string) string {
+	return markdown.Replace(integrations.Defang(s))
 }

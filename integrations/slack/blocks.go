@@ -94,7 +94,8 @@ func fallback(t integrations.Text) string {
 	if t.Kind == integrations.Alert && len(t.Lines) > 0 {
 		s = t.Title + ": " + t.Lines[0].Name + " " + integrations.StatusWords(t.Lines[0].Status) + " — " + t.Lines[0].Sentence
 	}
-	return integrations.Truncate(s, MaxFallback)
+	// The fallback is shown in notifications and parsed like mrkdwn: escaped as the blocks are.
+	return integrations.Truncate(esc(s), MaxFallback)
 }
 
 func emoji(s report.Status) string {
@@ -111,5 +112,5 @@ func emoji(s report.Status) string {
 
 // esc escapes the three characters Slack's mrkdwn treats as control characters.
 func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(integrations.Defang(s))
 }
