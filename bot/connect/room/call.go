@@ -40,8 +40,10 @@ type Room struct {
 	metaOnce sync.Once
 	// challenging: a liveness challenge sequence is running (challenge.go).
 	challenging atomic.Bool
-	stop        chan struct{}
-	wg          sync.WaitGroup
+	// declined: the candidate declined the consent notice and has not joined since (consent.go).
+	declined atomic.Bool
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 type outTracks struct{ video, audio *webrtc.TrackLocalStaticRTP }
@@ -118,6 +120,8 @@ func (rm *Room) join(sock *socket, role string, log *slog.Logger) (*participant,
 		ICEServers: rm.m.cfg.ICEServers, RetentionDays: &days})
 	if peer != nil && peer.isPresent() {
 		sock.Send(out{Type: "peer", Role: other(role), State: "joined"})
+	} else if role == Interviewer && rm.declined.Load() {
+		sock.Send(out{Type: "peer", Role: Candidate, State: "declined"})
 	}
 	if role == Interviewer {
 		sock.Send(out{Type: "checks", Report: rm.sess.Report(report.Live)})
@@ -137,6 +141,7 @@ func (rm *Room) present(p *participant) {
 	}
 	rm.sess.Event("joined", p.role+" joined the call.")
 	if p.role == Candidate {
+		rm.declined.Store(false)
 		rm.sess.TrackEvent(camera.ParticipantJoined, "")
 		// The metadata checks start when the candidate joins (after consent), not before.
 		rm.metaOnce.Do(func() {

@@ -79,6 +79,10 @@ func DecodeMessage(data []byte) (Message, error) {
 		if err := validateHello(&m); err != nil {
 			return m, err
 		}
+	case "consent":
+		if m.State != "declined" {
+			return m, fmt.Errorf("%w: consent state %q is not declined", ErrBadMessage, m.State)
+		}
 	case "":
 		return m, fmt.Errorf("%w: missing type", ErrBadMessage)
 	default:

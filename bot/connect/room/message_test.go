@@ -28,6 +28,8 @@ func TestDecodeMessage(t *testing.T) {
 		{"hello offset out of range", `{"type":"hello","timezone":"Asia/Seoul","utc_offset_min":5000}`, false},
 		{"hello bad zone", `{"type":"hello","timezone":"Asia/Seoul; drop","utc_offset_min":540}`, false},
 		{"hello negative clock", `{"type":"hello","utc_offset_min":0,"now_ms":-5}`, false},
+		{"consent declined", `{"type":"consent","state":"declined"}`, true},
+		{"consent other state", `{"type":"consent","state":"accepted"}`, false},
 		{"not json", `{"type":`, false},
 		{"array", `[]`, false},
 		{"no type", `{}`, false},

@@ -97,6 +97,8 @@ func (p *participant) handle(data []byte) {
 		p.onTrackState(msg)
 	case "hello":
 		p.onHello(msg)
+	case "consent":
+		p.onConsent(msg)
 	case "end":
 		if p.role != Interviewer {
 			p.sock.Send(out{Type: "error", Error: "only the interviewer can end the interview"})

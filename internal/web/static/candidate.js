@@ -112,7 +112,9 @@ function main() {
   newRoom();
   $('consent-accept').addEventListener('click', accept);
   $('consent-decline').addEventListener('click', () => {
-    room.leave(); // the server sees the candidate leave; nothing was sent
+    // The interviewer is told (a peer state "declined"); no media was ever sent.
+    room.send({ type: 'consent', state: 'declined' });
+    room.leave();
     show('declined');
     document.body.dataset.state = 'consent';
     document.body.dataset.consent = 'declined';

@@ -27,6 +27,26 @@ function setCandidateState(text) {
   document.body.dataset.candidate = text;
 }
 
+// What the interviewer sees of the candidate's presence: a short state beside their name and
+// a sentence over the video where the candidate's picture would be.
+const CANDIDATE_STATE = {
+  joined: ['connected', 'Waiting for the candidate’s video…'],
+  left: ['left', 'The candidate left the call.'],
+  declined: ['declined the consent notice',
+    'The candidate chose not to agree to the analysis, so they did not join and nothing was analyzed. ' +
+    'Offer another way to talk, or end the interview.'],
+};
+
+function onCandidate(state) {
+  const [short, overlay] = CANDIDATE_STATE[state] || [String(state), 'Waiting for the candidate’s video…'];
+  setCandidateState(short);
+  if (!(room && room.ended)) $('remote-overlay').textContent = overlay;
+  if (state === 'declined') {
+    $('status').textContent = 'The candidate declined the consent notice.';
+    $('liveness-check').disabled = true;
+  }
+}
+
 function renderChecks(report) {
   const checks = bySeverity(report.checks);
   const list = $('checks');
@@ -49,11 +69,7 @@ function onMessage(msg) {
       break;
     }
     case 'peer':
-      if (msg.role === 'candidate') {
-        setCandidateState(msg.state === 'joined' ? 'connected' : msg.state === 'left' ? 'left' : String(msg.state));
-        if (msg.state === 'left') $('remote-overlay').textContent = 'The candidate left the call.';
-        else $('remote-overlay').textContent = 'Waiting for the candidate’s video…';
-      }
+      if (msg.role === 'candidate') onCandidate(msg.state);
       break;
     case 'checks':
       if (msg.report) renderChecks(msg.report);
