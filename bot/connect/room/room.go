@@ -54,6 +54,9 @@ type Config struct {
 	LiveInterval     time.Duration // how often the interviewer's page gets the live checks
 	RetentionDays    int
 	Session          bot.Config
+	// Now is the rooms' clock (nil: time.Now): call time, the idle timeout and the maximum
+	// duration are measured with it. Tests drive it to end an idle room without waiting.
+	Now func() time.Time
 	// Geo is what the timezone, network and virtual_camera checks look things up in; the
 	// zero value makes them say unknown where they need data.
 	Geo check.Env
@@ -96,9 +99,13 @@ func NewManager(cfg Config, store Interviews, log *slog.Logger) (*Manager, error
 	if err != nil {
 		return nil, err
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Manager{
 		cfg: cfg, api: api, codec: codec, video: video.RTPCodecCapability,
-		store: store, log: log, now: time.Now, rooms: map[string]*Room{},
+		store: store, log: log, now: now, rooms: map[string]*Room{},
 		up: websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10},
 	}, nil
 }
