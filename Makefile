@@ -5,7 +5,7 @@ GOFLAGS ?=
 BIN     ?= bin/integritybot
 export CGO_ENABLED = 1
 
-.PHONY: run test build bench fuzz deps deps-test vet clean cascades
+.PHONY: run test build bench fuzz deps deps-test vet clean cascades train
 
 # run builds, then execs the binary: make's SIGTERM/SIGINT reach integritybot itself (no `go run`
 # parent that dies and leaves the server holding the port). ARGS="--addr 127.0.0.1:8081" etc.
@@ -38,6 +38,18 @@ cascades:
 
 deps:
 	@scripts/deps.sh run
+
+# train: the face-swap detector (docs/faceswap-model.md). Crops the corpus with the product's own
+# face check (cmd/facecrops, into TRAIN_DATA, gitignored), trains on the CPU with Debian's
+# PyTorch (no pip, nothing downloaded at run time), writes media/faceswap/model.bin and
+# media/faceswap/testdata/reference.json, and prints the held-out figures.
+CORPUS     ?= ../shared/corpus
+TRAIN_DATA ?= data/faceswap
+train: cascades ## Train the face-swap detector (about 25 min on 2 cores) and print its figures.
+	@/usr/bin/python3 -c 'import torch, torchvision, numpy, PIL' 2>/dev/null || \
+		apt-get -o DPkg::Lock::Timeout=600 install -y python3-torch python3-torchvision python3-numpy python3-pil
+	$(GO) run ./cmd/facecrops -corpus $(CORPUS) -out $(TRAIN_DATA)
+	/usr/bin/python3 scripts/train-faceswap.py --data $(TRAIN_DATA) --nogen-model $(TRAIN_DATA)/model-nogen.pt --report $(TRAIN_DATA)/report.md
 
 deps-test:
 	@scripts/deps.sh test
