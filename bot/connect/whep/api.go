@@ -17,7 +17,7 @@ import (
 const (
 	ptVP8, ptVP8RTX   = 96, 97
 	ptVP9, ptVP9RTX   = 98, 99
-	ptH264, ptH264RTX = 102, 103
+	ptH264, ptH264RTX = 102, 103 // first H.264 payload type: h264Variants take 102..119, skipping ptOpus
 	ptOpus            = 111
 	ptG722            = 9
 	ptPCMU            = 0
@@ -28,9 +28,25 @@ var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"},
 }
 
-// codecs are what the bot decodes: VP8 and VP9 (libvpx), and H.264 constrained baseline in
-// packetization mode 1 (what browsers and SFUs send), each with RTX (docs/pitfalls.md: padding
-// then moves to the RTX stream).
+// h264Variants are the H.264 formats offered, as Chrome offers them: each profile in
+// packetization mode 1 (FU-A, STAP-A) and 0 (single NAL units). An answerer must keep
+// profile (not level) and mode as offered or drop the format (RFC 6184 §8.2.2), so a server
+// sending only main or high profile finds no match in an offer of constrained baseline
+// alone. media/h264 decodes all of them (ffmpeg), B-frames aside, which WebRTC senders do
+// not use.
+var h264Variants = []struct{ profileLevel, mode string }{
+	{"42e01f", "1"}, // constrained baseline: OpenH264 in browsers, MediaMTX always signals it
+	{"42001f", "1"}, // baseline
+	{"4d001f", "1"}, // main
+	{"64001f", "1"}, // high: hardware encoders
+	{"42e01f", "0"},
+	{"42001f", "0"},
+	{"4d001f", "0"},
+	{"64001f", "0"},
+}
+
+// codecs are what the bot decodes: VP8 and VP9 (libvpx), and H.264 (h264Variants), each
+// with RTX (PITFALLS.md: padding then moves to the RTX stream).
 func codecs() []webrtc.RTPCodecParameters {
 	video := func(mime, fmtp string, pt int) webrtc.RTPCodecParameters {
 		return webrtc.RTPCodecParameters{
@@ -44,11 +60,20 @@ func codecs() []webrtc.RTPCodecParameters {
 			PayloadType:        webrtc.PayloadType(pt),
 		}
 	}
-	return []webrtc.RTPCodecParameters{
+	out := []webrtc.RTPCodecParameters{
 		video(webrtc.MimeTypeVP8, "", ptVP8), rtx(ptVP8, ptVP8RTX),
 		video(webrtc.MimeTypeVP9, "profile-id=0", ptVP9), rtx(ptVP9, ptVP9RTX),
-		video(webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", ptH264), rtx(ptH264, ptH264RTX),
 	}
+	pt := ptH264
+	for _, v := range h264Variants {
+		if pt == ptOpus || pt+1 == ptOpus {
+			pt = ptOpus + 1
+		}
+		fmtp := "level-asymmetry-allowed=1;packetization-mode=" + v.mode + ";profile-level-id=" + v.profileLevel
+		out = append(out, video(webrtc.MimeTypeH264, fmtp, pt), rtx(pt, pt+1))
+		pt += 2
+	}
+	return out
 }
 
 // audioCodecs are offered for the audio section although the bot does not analyze audio:

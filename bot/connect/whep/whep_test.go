@@ -8,13 +8,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
+	rtpcodecs "github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/internal/report"
@@ -36,6 +38,10 @@ type server struct {
 	// holds only the codecs of the tracks it sends, and a stream without audio gets a PCMU
 	// track (so that browsers play the video), which the offer must accept.
 	mediamtx bool
+	// fmtp makes an H.264 server strict as RFC 6184 §8.2.2 asks (Chrome, Janus): it sends
+	// only this format, refuses an offer without its profile and packetization mode, and
+	// packetizes in that mode (mode 0: single NAL units, no STAP-A or FU-A).
+	fmtp string
 
 	mu       sync.Mutex
 	posts    int
@@ -95,6 +101,10 @@ func (s *server) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	offer, _ := io.ReadAll(r.Body)
+	if s.fmtp != "" && !offersH264(string(offer), s.fmtp) {
+		http.Error(w, "codecs not supported by client", http.StatusBadRequest)
+		return
+	}
 	pc, track := s.peer()
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(offer)}); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -125,22 +135,25 @@ func (s *server) post(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, pc.LocalDescription().SDP)
 }
 
-func (s *server) peer() (*webrtc.PeerConnection, *webrtc.TrackLocalStaticSample) {
+func (s *server) peer() (*webrtc.PeerConnection, *webrtc.TrackLocalStaticRTP) {
 	m := &webrtc.MediaEngine{}
-	caps := webrtc.RTPCodecCapability{MimeType: s.mime, ClockRate: 90000}
+	caps := webrtc.RTPCodecCapability{MimeType: s.mime, ClockRate: 90000, SDPFmtpLine: s.fmtp}
 	pcmu := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}
-	if s.mediamtx {
-		if s.mime == webrtc.MimeTypeH264 { // MediaMTX's fmtp whatever the stream's profile
-			caps.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
-		}
+	if s.mediamtx && s.mime == webrtc.MimeTypeH264 { // MediaMTX's fmtp whatever the stream's profile
+		caps.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+	}
+	switch {
+	case s.mediamtx || s.fmtp != "":
 		if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: caps, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
 			s.t.Error(err)
 		}
 		if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: pcmu, PayloadType: 97}, webrtc.RTPCodecTypeAudio); err != nil {
 			s.t.Error(err)
 		}
-	} else if err := m.RegisterDefaultCodecs(); err != nil {
-		s.t.Error(err)
+	default:
+		if err := m.RegisterDefaultCodecs(); err != nil {
+			s.t.Error(err)
+		}
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
@@ -149,30 +162,64 @@ func (s *server) peer() (*webrtc.PeerConnection, *webrtc.TrackLocalStaticSample)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	track, err := webrtc.NewTrackLocalStaticSample(caps, "video", "candidate")
+	track, err := webrtc.NewTrackLocalStaticRTP(caps, "video", "candidate")
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	tracks := []webrtc.TrackLocal{track}
+	if _, err := pc.AddTrack(track); err != nil {
+		s.t.Fatal(err)
+	}
 	if s.mediamtx {
 		audio, err := webrtc.NewTrackLocalStaticSample(pcmu, "audio", "candidate")
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		tracks = append(tracks, audio)
-	}
-	for _, tr := range tracks {
-		if _, err := pc.AddTrack(tr); err != nil {
+		if _, err := pc.AddTrack(audio); err != nil {
 			s.t.Fatal(err)
 		}
 	}
 	return pc, track
 }
 
-// send paces the frames at 30 fps (the sender's clock, not a synchronisation) until the
-// peer connection closes.
-func (s *server) send(pc *webrtc.PeerConnection, track *webrtc.TrackLocalStaticSample) {
+// offersH264 reports whether the offer has an H.264 format with want's profile (not level)
+// and packetization mode, as RFC 6184 §8.2.2 asks of an answerer.
+func offersH264(offer, want string) bool {
+	params := func(fmtp string) (profile, mode string) {
+		for _, kv := range strings.Split(fmtp, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+			switch k {
+			case "profile-level-id":
+				profile = v[:min(4, len(v))]
+			case "packetization-mode":
+				mode = v
+			}
+		}
+		return profile, mode
+	}
+	wp, wm := params(want)
+	h264 := map[string]bool{}
+	for _, l := range strings.Split(offer, "\r\n") {
+		if pt, codec, ok := strings.Cut(strings.TrimPrefix(l, "a=rtpmap:"), " "); ok && strings.HasPrefix(l, "a=rtpmap:") {
+			h264[pt] = strings.HasPrefix(strings.ToUpper(codec), "H264/")
+		}
+		if pt, fmtp, ok := strings.Cut(strings.TrimPrefix(l, "a=fmtp:"), " "); ok && strings.HasPrefix(l, "a=fmtp:") && h264[pt] {
+			if p, m := params(fmtp); strings.EqualFold(p, wp) && m == wm {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// send packetizes the frames as a sender in the negotiated mode does and paces them at
+// 30 fps (the sender's clock, not a synchronisation) until the peer connection closes.
+func (s *server) send(pc *webrtc.PeerConnection, track *webrtc.TrackLocalStaticRTP) {
 	defer s.wg.Done()
+	var pay rtp.Payloader = &rtpcodecs.VP8Payloader{EnablePictureID: true}
+	if s.mime == webrtc.MimeTypeH264 {
+		pay = &rtpcodecs.H264Payloader{DisableStapA: strings.Contains(s.fmtp, "packetization-mode=0")}
+	}
+	pk := rtp.NewPacketizer(1200, 0, 0, pay, rtp.NewRandomSequencer(), 90000)
 	tick := time.NewTicker(time.Second / 30)
 	defer tick.Stop()
 	for i := 0; ; i++ {
@@ -180,7 +227,9 @@ func (s *server) send(pc *webrtc.PeerConnection, track *webrtc.TrackLocalStaticS
 		if pc.ConnectionState() == webrtc.PeerConnectionStateClosed {
 			return
 		}
-		_ = track.WriteSample(pionmedia.Sample{Data: s.frames[i%len(s.frames)], Duration: time.Second / 30})
+		for _, p := range pk.Packetize(s.frames[i%len(s.frames)], 3000) {
+			_ = track.WriteRTP(p)
+		}
 	}
 }
 
@@ -225,14 +274,22 @@ func vp8Frames(t *testing.T) [][]byte {
 	return out
 }
 
-func h264Frames(t *testing.T) [][]byte {
+func h264Frames(t *testing.T) [][]byte { return h264Encode(t, "baseline", 0) }
+
+// h264Encode encodes 60 frames with libx264 in profile; sliceMax > 0 keeps every NAL unit
+// under that many bytes, as a sender in packetization mode 0 must.
+func h264Encode(t *testing.T, profile string, sliceMax int) [][]byte {
 	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg not installed (make deps-test installs it)")
 	}
+	x264 := "repeat-headers=1"
+	if sliceMax > 0 {
+		x264 += ":slice-max-size=" + strconv.Itoa(sliceMax)
+	}
 	raw, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
-		"-frames:v", "60", "-c:v", "libx264", "-profile:v", "baseline", "-preset", "veryfast", "-tune", "zerolatency", "-g", "15",
-		"-x264-params", "repeat-headers=1", "-bsf:v", "h264_metadata=aud=insert", "-f", "h264", "pipe:1").Output()
+		"-frames:v", "60", "-c:v", "libx264", "-profile:v", profile, "-preset", "veryfast", "-tune", "zerolatency", "-g", "15",
+		"-x264-params", x264, "-bsf:v", "h264_metadata=aud=insert", "-f", "h264", "pipe:1").Output()
 	if err != nil {
 		t.Fatalf("ffmpeg: %v", err)
 	}
@@ -301,6 +358,12 @@ func TestJoin(t *testing.T) {
 			cfg: func(c *Config) { c.GatherTimeout = -1 }},
 		{name: "h264 as mediamtx answers", srv: &server{mime: webrtc.MimeTypeH264, mediamtx: true}, frames: h264Frames, posts: 1},
 		{name: "vp8 as mediamtx answers", srv: &server{mime: webrtc.MimeTypeVP8, mediamtx: true}, frames: vp8Frames, posts: 1},
+		{name: "h264 main, mode 1, strict server", srv: &server{mime: webrtc.MimeTypeH264,
+			fmtp: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"},
+			frames: func(t *testing.T) [][]byte { return h264Encode(t, "main", 0) }, posts: 1},
+		{name: "h264 high, mode 0, strict server", srv: &server{mime: webrtc.MimeTypeH264,
+			fmtp: "level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=64001f"},
+			frames: func(t *testing.T) [][]byte { return h264Encode(t, "high", 1000) }, posts: 1},
 		{name: "bearer", srv: &server{mime: webrtc.MimeTypeVP8, bearer: "s3cret"}, frames: vp8Frames, posts: 1,
 			cfg: func(c *Config) { c.Bearer = "s3cret" }},
 		{name: "5xx then success", srv: &server{mime: webrtc.MimeTypeVP8, failWith: []int{503, 500}}, frames: vp8Frames, posts: 3},
@@ -321,7 +384,14 @@ func TestJoin(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			errc := make(chan error, 1)
 			go func() { errc <- Run(ctx, cfg, sess) }()
-			waitFor(t, "20 decoded frames", 20*time.Second, func() bool { return decoded(sess) >= 20 })
+			waitFor(t, "20 decoded frames", 20*time.Second, func() bool {
+				select {
+				case err := <-errc:
+					t.Fatalf("Run returned before 20 frames were decoded: %v", err)
+				default:
+				}
+				return decoded(sess) >= 20
+			})
 			cancel()
 			if err := <-errc; err != nil {
 				t.Fatalf("Run: %v", err)
