@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
@@ -121,5 +123,36 @@ func TestAnalyzerPanicIsContained(t *testing.T) {
 		if c.ID == report.CheckReplay && (c.Status != report.Unknown || !strings.Contains(c.Summary, "internal error")) {
 			t.Fatalf("replay check %+v; want unknown with the reason", c)
 		}
+	}
+}
+
+// TestTimelineBounded: a flood of timeline lines (a candidate's browser sending track
+// messages in a loop) keeps MaxTimeline lines, each cut to MaxEventDetail, and says how many
+// were dropped; a challenge window past the bound is still kept.
+func TestTimelineBounded(t *testing.T) {
+	start := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	s := NewSession("t", report.Candidate{}, start, Config{}, nil, slog.New(slog.DiscardHandler), func() time.Time { return start.Add(time.Minute) })
+	long := strings.Repeat("é", MaxEventDetail)
+	for range MaxTimeline + 1000 {
+		s.Event("track", long)
+	}
+	if err := s.Challenge("turn_left", "profile turn asked", time.Second, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	tl := s.Report(report.Live).Timeline
+	if len(tl) != MaxTimeline+2 {
+		t.Fatalf("timeline has %d lines, want %d", len(tl), MaxTimeline+2)
+	}
+	for _, e := range tl[:MaxTimeline] {
+		if len(e.Detail) > MaxEventDetail || !utf8.ValidString(e.Detail) {
+			t.Fatalf("detail of %d bytes (valid UTF-8: %v)", len(e.Detail), utf8.ValidString(e.Detail))
+		}
+	}
+	last := tl[len(tl)-1]
+	if last.Kind != "dropped" || !strings.Contains(last.Detail, "1000 more timeline events were dropped") {
+		t.Errorf("last line = %+v", last)
+	}
+	if tl[MaxTimeline].Kind != "challenge" {
+		t.Errorf("challenge line missing: %+v", tl[MaxTimeline])
 	}
 }

@@ -6,11 +6,13 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
@@ -102,10 +104,12 @@ type Session struct {
 	lastPTS  time.Duration
 	havePTS  bool
 	timeline []report.Event
-	closed   bool
-	timers   []analyzerTimer // per frame analyzer, camera last; under mu
-	broken   []string        // per frame analyzer: why it was switched off (it panicked); under mu
-	sample   sampler         // under mu
+	// eventsDropped counts Event lines past MaxTimeline.
+	eventsDropped int
+	closed        bool
+	timers        []analyzerTimer // per frame analyzer, camera last; under mu
+	broken        []string        // per frame analyzer: why it was switched off (it panicked); under mu
+	sample        sampler         // under mu
 
 	received  atomic.Int64 // frames of the candidate's video that reached the bot (video.go)
 	decoded   atomic.Int64
@@ -163,12 +167,38 @@ func (s *Session) ID() string { return s.id }
 // Since returns call time: how long after the start of the call t is.
 func (s *Session) Since(t time.Time) time.Duration { return t.Sub(s.start) }
 
+// MaxTimeline bounds the timeline lines one call can add through Event, and MaxEventDetail
+// the length of one line's detail: the candidate's browser drives many of them (track
+// changes, hellos), and a flood must not grow the report without bound (issue 15: 600,000
+// track messages made a 214 MB report). Lines past the bound are counted, and the report
+// says how many were dropped. Challenge windows are always kept.
+const (
+	MaxTimeline    = 500
+	MaxEventDetail = 300
+)
+
 // Event adds a line to the call's timeline.
 func (s *Session) Event(kind, detail string) {
 	at := s.Since(s.now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.timeline = append(s.timeline, report.Event{AtS: round(at.Seconds()), Kind: kind, Detail: detail})
+	if len(s.timeline) >= MaxTimeline {
+		s.eventsDropped++
+		return
+	}
+	s.timeline = append(s.timeline, report.Event{AtS: round(at.Seconds()), Kind: cut(kind, 40), Detail: cut(detail, MaxEventDetail)})
+}
+
+// cut cuts s to at most n bytes on a rune boundary, marking the cut with "…".
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n - len("…")
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // TrackEvent tells the camera check what happened to the candidate's camera or connection.
@@ -287,6 +317,10 @@ func (s *Session) Report(state report.State) *report.Report {
 		checks = append(checks, c.Result(at))
 	}
 	timeline := append([]report.Event{}, s.timeline...)
+	if s.eventsDropped > 0 {
+		timeline = append(timeline, report.Event{AtS: timeline[len(timeline)-1].AtS, Kind: "dropped",
+			Detail: fmt.Sprintf("%d more timeline events were dropped: a call keeps at most %d.", s.eventsDropped, MaxTimeline)})
+	}
 	ended := s.ended
 	note := s.sample.note(s.sampled.Load(), s.cfg.SampleFPS)
 	s.mu.Unlock()
