@@ -229,13 +229,18 @@ func notStarted(iv store.Interview) *report.Report {
 
 func (s *Server) endInterview(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, ok := s.authorize(w, r, id, auth.RoleInterviewer); !ok {
+	who, ok := s.authorize(w, r, id, auth.RoleInterviewer)
+	if !ok {
 		return
 	}
 	if s.toOwner(w, r, id, routeAct) {
 		return
 	}
-	if rep, ok := s.opt.Rooms.End(r.Context(), id, "The interviewer ended the interview."); ok {
+	reason := "The interviewer ended the interview."
+	if who.admin {
+		reason = "The interview was ended through the API."
+	}
+	if rep, ok := s.opt.Rooms.End(r.Context(), id, reason); ok {
 		writeJSON(w, http.StatusOK, rep)
 		return
 	}

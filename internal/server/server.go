@@ -102,6 +102,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/interviews/{id}/report", s.getReport)
 	s.mux.HandleFunc("GET /api/report", s.getReport)
 	s.mux.HandleFunc("POST /api/interviews/{id}/end", s.endInterview)
+	s.mux.HandleFunc("GET /api/interviews/{id}/notes", s.getNotes) // notes.go: interviewers only
 	s.mux.HandleFunc("POST /api/interviews/{id}/challenge", s.challenge)
 	s.mux.HandleFunc("GET /api/interviews/{id}/ws", s.serveWS)
 	s.mux.HandleFunc("GET /api/ws", s.serveWS)
