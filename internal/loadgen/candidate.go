@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -18,14 +19,16 @@ import (
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/integritybot/integritybot/internal/pionlog"
 	"github.com/integritybot/integritybot/media/rtpframe"
 	"github.com/integritybot/integritybot/media/vpx"
 )
 
 // newAPI builds the pion stack of one simulated candidate: the clip's codec only, the
 // default interceptors (NACK, RTCP reports, TWCC) as a browser has, loopback candidates so a
-// server on the same machine can be reached, and drop as the network's packet loss.
-func newAPI(c vpx.Codec, drop func() bool) (*webrtc.API, error) {
+// server on the same machine can be reached, and drop as the network's packet loss. pion
+// logs to log, not to the process's stderr.
+func newAPI(c vpx.Codec, drop func() bool, log *slog.Logger) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	mime, pt := webrtc.MimeTypeVP8, webrtc.PayloadType(96)
 	if c == vpx.VP9 {
@@ -43,7 +46,7 @@ func newAPI(c vpx.Codec, drop func() bool) (*webrtc.API, error) {
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, err
 	}
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory(log)}
 	se.SetIncludeLoopbackCandidate(true)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
@@ -92,7 +95,7 @@ type candidate struct {
 func dialCandidate(ctx context.Context, a *api, id, token string, clip *Clip, opt *Options, seed uint64) (*candidate, error) {
 	c := &candidate{clip: clip, opt: opt, rng: rand.New(rand.NewPCG(seed, 0x10adc0de)),
 		answered: make(chan struct{}), connected: make(chan struct{}), failed: make(chan error, 1), stop: make(chan struct{})}
-	pion, err := newAPI(clip.Codec, c.drop)
+	pion, err := newAPI(clip.Codec, c.drop, opt.Log)
 	if err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -112,7 +113,7 @@ func TestLayeredPeer(t *testing.T) {
 	}
 	opt := &Options{Clip: clip, Layers: 3, Duration: 4 * time.Second}
 	c := &candidate{clip: clip, opt: opt, rng: rand.New(rand.NewPCG(1, 2)), stop: make(chan struct{})}
-	pub, err := newAPI(vpx.VP8, func() bool { return false })
+	pub, err := newAPI(vpx.VP8, func() bool { return false }, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/integritybot/integritybot/internal/pionlog"
 	"github.com/integritybot/integritybot/media/vpx"
 )
 
@@ -77,7 +78,7 @@ func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, fmt.Errorf("room: interceptors: %w", err)
 	}
-	se := webrtc.SettingEngine{LoggerFactory: pionLogs{log}}
+	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory(log)}
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	// Browsers hide local addresses behind mDNS names (xxxx.local); the server resolves them
 	// and never publishes its own.

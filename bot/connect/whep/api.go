@@ -1,7 +1,6 @@
 package whep
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -9,8 +8,9 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/integritybot/integritybot/internal/pionlog"
 )
 
 // Payload types offered; the server's answer picks among them.
@@ -112,7 +112,7 @@ func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, fmt.Errorf("whep: interceptors: %w", err)
 	}
-	se := webrtc.SettingEngine{LoggerFactory: pionLogs{log}}
+	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory(log)}
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	// Notice a dropped session within seconds, not pion's default 30 s.
@@ -124,29 +124,3 @@ func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
-
-// pionLogs routes pion's logs into slog; pion's info level is chatty and maps to debug.
-type pionLogs struct{ log *slog.Logger }
-
-func (p pionLogs) NewLogger(scope string) logging.LeveledLogger {
-	return pionLogger{p.log.With("pion", scope)}
-}
-
-type pionLogger struct{ log *slog.Logger }
-
-func (l pionLogger) emit(level slog.Level, format string, args ...any) {
-	if l.log.Enabled(context.Background(), level) {
-		l.log.Log(context.Background(), level, "pion", "msg", fmt.Sprintf(format, args...))
-	}
-}
-
-func (l pionLogger) Trace(string)              {}
-func (l pionLogger) Tracef(string, ...any)     {}
-func (l pionLogger) Debug(msg string)          { l.emit(slog.LevelDebug, "%s", msg) }
-func (l pionLogger) Debugf(f string, a ...any) { l.emit(slog.LevelDebug, f, a...) }
-func (l pionLogger) Info(msg string)           { l.emit(slog.LevelDebug, "%s", msg) }
-func (l pionLogger) Infof(f string, a ...any)  { l.emit(slog.LevelDebug, f, a...) }
-func (l pionLogger) Warn(msg string)           { l.emit(slog.LevelWarn, "%s", msg) }
-func (l pionLogger) Warnf(f string, a ...any)  { l.emit(slog.LevelWarn, f, a...) }
-func (l pionLogger) Error(msg string)          { l.emit(slog.LevelError, "%s", msg) }
-func (l pionLogger) Errorf(f string, a ...any) { l.emit(slog.LevelError, f, a...) }
