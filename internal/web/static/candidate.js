@@ -1,5 +1,5 @@
 // Candidate page: consent first, then camera/microphone, then the room.
-import { $, tokenFromPath } from './common.js';
+import { $, tokenFromPath, countdown } from './common.js';
 import { Room, getLocalMedia, mediaNotice, showLocal, playWithSound, exposeForTests } from './room.js';
 
 const token = tokenFromPath();
@@ -49,25 +49,20 @@ function onMessage(msg) {
 
 // Liveness prompts from the server (docs/protocol.md): the text and a countdown of its seconds.
 let challengeTimer = 0;
+let stopCountdown = () => {};
 function showChallenge(msg) {
-  clearInterval(challengeTimer);
+  clearTimeout(challengeTimer);
+  stopCountdown();
   const box = $('challenge');
   box.dataset.step = msg.step || '';
   $('challenge-text').textContent = msg.text || '';
   $('challenge-step').textContent = msg.index && msg.count && msg.step !== 'done' ? `(${msg.index} of ${msg.count})` : '';
-  $('challenge-countdown').textContent = '';
   box.hidden = msg.step === 'cancelled';
   if (msg.step === 'done') {
     challengeTimer = setTimeout(() => { box.hidden = true; }, 3000);
     return;
   }
-  const until = Date.now() + (msg.seconds || 0) * 1000;
-  const tick = () => {
-    const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
-    $('challenge-countdown').textContent = left > 0 ? left + ' s' : '';
-  };
-  tick();
-  challengeTimer = setInterval(tick, 250);
+  stopCountdown = countdown($('challenge-countdown'), msg.seconds);
 }
 
 async function accept() {

@@ -239,3 +239,41 @@ export async function copyText(text) {
     return ok;
   }
 }
+
+/**
+ * Counts down `seconds` in el ("4 s", "3 s", …, then empty) and returns a function that stops
+ * it. Visible only: screen readers hear the prompt once, not every second.
+ */
+export function countdown(el, seconds) {
+  const until = Date.now() + (seconds || 0) * 1000;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    el.textContent = left > 0 ? left + ' s' : '';
+    if (left === 0) clearInterval(timer);
+  };
+  const timer = setInterval(tick, 250);
+  tick();
+  return () => { clearInterval(timer); el.textContent = ''; };
+}
+
+/**
+ * What changed between two reports, as at most a few short sentences for a screen reader's
+ * status region: the overall verdict when it changes, and each check whose status changes.
+ * prev is null on the first report (then only the overall is said).
+ */
+export function reportChanges(prev, next) {
+  const out = [];
+  if (!prev || prev.overall !== next.overall) {
+    out.push('Overall: ' + (OVERALL_TEXT[next.overall] || OVERALL_TEXT.insufficient_data) + '.');
+  }
+  if (prev) {
+    const before = new Map((prev.checks || []).map((c) => [c.id, normStatus(c.status)]));
+    for (const c of bySeverity(next.checks)) {
+      const s = normStatus(c.status);
+      if (before.get(c.id) === s) continue;
+      if (!before.has(c.id) && s === 'unknown') continue;
+      out.push(checkName(c.id) + ': ' + STATUS_TEXT[s] + '. ' + (c.summary || ''));
+    }
+  }
+  return out.join(' ').trim();
+}

@@ -1,5 +1,7 @@
 // Interviewer page: join with camera/microphone, watch the candidate, read live checks, end.
-import { $, h, api, tokenFromPath, checkRow, overallBadge, verdictLines, bySeverity, coverageText, HUMAN_NOTE } from './common.js';
+import {
+  $, h, api, tokenFromPath, checkRow, overallBadge, verdictLines, bySeverity, coverageText, countdown, reportChanges, HUMAN_NOTE,
+} from './common.js';
 import { Room, getLocalMedia, mediaNotice, showLocal, playWithSound, exposeForTests } from './room.js';
 
 const token = tokenFromPath();
@@ -12,6 +14,13 @@ function onState(state, detail) {
   if (state === 'ended') {
     $('end-interview').disabled = true;
     $('liveness-check').disabled = true;
+    // Nothing on the page may still read as a running call.
+    setCandidateState('the interview has ended');
+    $('remote-overlay').textContent = 'The interview has ended.';
+    $('challenge').hidden = true;
+    stopCountdown();
+    $('checks-title').textContent = 'Checks';
+    showFinal();
     $('report-page-link').href = reportURL;
     $('ended-notice').hidden = false;
     $('status').textContent = 'The interview has ended.';
@@ -19,6 +28,17 @@ function onState(state, detail) {
   } else if (state === 'error') {
     $('error-text').textContent = detail;
     $('error-notice').hidden = false;
+  }
+}
+
+// After the end, the checks shown are the final report's (its sentences are written for a call
+// that is over), whoever ended the call.
+async function showFinal() {
+  try {
+    const r = await api('GET', '/api/report?token=' + encodeURIComponent(token), { token });
+    if (r && r.checks && r.state !== 'live') renderChecks(r);
+  } catch (e) {
+    console.warn('integritybot: could not load the final report:', e.message);
   }
 }
 
@@ -47,13 +67,35 @@ function onCandidate(state) {
   }
 }
 
+let shownReport = null; // the report last rendered, to announce only what changed
+
 function renderChecks(report) {
+  const said = reportChanges(shownReport, report);
+  shownReport = report;
+  if (said) $('announcer').textContent = said;
   const checks = bySeverity(report.checks);
   const list = $('checks');
   list.replaceChildren(...(checks.length ? checks.map(checkRow) : [h('li', { className: 'muted', text: 'No checks yet.' })]));
   $('live-overall').replaceChildren(overallBadge(report.overall), h('span', { className: 'sr-only', text: ' ' + HUMAN_NOTE }));
   $('live-verdict').replaceChildren(...verdictLines(report));
   $('coverage').textContent = coverageText(report.coverage);
+}
+
+// The notes entered when the interview was created: interviewers only (GET .../notes with
+// this page's interviewer link), never in the report.
+let notesLoaded = false;
+async function loadNotes(id) {
+  if (!id) return;
+  notesLoaded = true;
+  try {
+    const r = await api('GET', `/api/interviews/${encodeURIComponent(id)}/notes`, { token });
+    const notes = (r && r.notes ? String(r.notes) : '').trim();
+    $('interview-notes').textContent = notes;
+    $('notes-box').hidden = !notes;
+  } catch (e) {
+    notesLoaded = false; // try again on the next welcome
+    console.warn('integritybot: could not load the notes:', e.message);
+  }
 }
 
 function onMessage(msg) {
@@ -64,6 +106,7 @@ function onMessage(msg) {
       const claims = [c.claimed_location && 'says they are in ' + c.claimed_location, c.claimed_timezone && 'timezone ' + c.claimed_timezone].filter(Boolean);
       $('candidate-claims').textContent = claims.length ? 'The candidate ' + claims.join(', ') + '.' : '';
       if (msg.report_url) reportURL = msg.report_url;
+      if (!notesLoaded) loadNotes(msg.interview_id);
       $('end-interview').disabled = false;
       $('liveness-check').disabled = false;
       break;
@@ -88,15 +131,30 @@ function onMessage(msg) {
 }
 
 // The liveness check: the server runs the prompts on the candidate's page and sends each one
-// here too, so the interviewer sees what the candidate is asked right now.
+// here too, so the interviewer sees what the candidate is asked right now, with the same
+// countdown. #liveness-status (role=status) says each step once.
+let stopCountdown = () => {};
+let hideTimer = 0;
 function showChallenge(msg) {
   const running = !['done', 'cancelled'].includes(msg.step) && !(msg.text || '').startsWith('Marked:');
   $('liveness-check').disabled = running || !room || !room.welcome;
   const where = msg.index && msg.count && running ? ` (${msg.index} of ${msg.count})` : '';
   $('liveness-status').textContent = msg.step === 'done'
     ? 'Liveness check finished; its result appears under Live checks in a few seconds.'
-    : 'Liveness check' + where + ': ' + (msg.text || msg.step);
+    : msg.step === 'cancelled' ? 'Liveness check stopped: ' + (msg.text || 'the candidate left.')
+      : 'Liveness check' + where + ': ' + (msg.text || msg.step);
   document.body.dataset.challenge = msg.step || '';
+  clearTimeout(hideTimer);
+  stopCountdown();
+  const box = $('challenge');
+  box.dataset.step = msg.step || '';
+  box.hidden = !running;
+  if (!running) return;
+  $('challenge-step').textContent = where.trim();
+  $('challenge-text').textContent = msg.text || msg.step;
+  stopCountdown = countdown($('challenge-countdown'), msg.seconds);
+  // The server sends the next step when this one's seconds are over; hide a stale box if not.
+  hideTimer = setTimeout(() => { box.hidden = true; }, ((msg.seconds || 0) + 10) * 1000);
 }
 
 function startLiveness() {

@@ -30,18 +30,39 @@ export async function getLocalMedia() {
   }
 }
 
+// getUserMedia's error names (Media Capture and Streams, and Chromium's older aliases) in
+// plain words. The raw "Name: message" still goes to the server for the report's details.
+const DEVICE_WORDS = { video: 'camera', audio: 'microphone' };
+const MEDIA_ERRORS = [
+  [/^(NotAllowedError|PermissionDeniedError)/, (d) => `the browser was not allowed to use your ${d} (permission was refused)`],
+  [/^(NotFoundError|DevicesNotFoundError)/, (d) => `no ${d} was found on this computer`],
+  [/^(NotReadableError|TrackStartError|AbortError)/, (d) => `your ${d} could not be started; another app or browser tab may be using it`],
+  [/^(OverconstrainedError|ConstraintNotSatisfiedError)/, (d) => `your ${d} cannot give the picture this call asks for`],
+  [/^SecurityError/, (d) => `this page is not allowed to use a ${d}`],
+  [/^This browser does not allow/, (d) => `this browser does not allow ${d} access on this page`],
+];
+
+/** A plain reason for one device's error, e.g. "no camera was found on this computer". */
+export function plainMediaError(raw, kind) {
+  const device = DEVICE_WORDS[kind] || 'device';
+  for (const [re, say] of MEDIA_ERRORS) if (re.test(String(raw || ''))) return say(device);
+  return `your ${device} could not be started`;
+}
+
 /** A plain sentence for the person in front of the camera. role: 'candidate' | 'interviewer'. */
 export function mediaNotice(errors, role = 'candidate') {
   const told = role === 'candidate' ? 'the interviewer will be told' : 'the candidate will not see you';
+  const fix = ' Check that a camera is connected and allowed for this site in your browser settings, then reload the page.';
+  const why = (kind) => plainMediaError(errors[kind], kind);
   if (errors.video && errors.audio) {
-    return 'Your camera and microphone are not available (' + errors.video + '). You are still in the interview; ' +
-      told + '. Check your browser permissions and reload to try again.';
+    const v = why('video'), a = why('audio');
+    const reason = v.replace(/camera/g, '') === a.replace(/microphone/g, '') ? v.replace('camera', 'camera or microphone') : v + ', and ' + a;
+    return 'Your camera and microphone are not available: ' + reason + '. You are still in the interview; ' + told + '.' + fix;
   }
   if (errors.video) {
-    return 'Your camera is not available (' + errors.video + '). You joined with your microphone only; ' +
-      told + '. Check your browser permissions and reload to try again.';
+    return 'Your camera is not available: ' + why('video') + '. You joined with your microphone only; ' + told + '.' + fix;
   }
-  if (errors.audio) return 'Your microphone is not available (' + errors.audio + '). You joined with video only.';
+  if (errors.audio) return 'Your microphone is not available: ' + why('audio') + '. You joined with video only.';
   return '';
 }
 
