@@ -38,7 +38,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if fset.NArg() > 0 {
 			return errors.New("eval: --synthesize takes no labels file")
 		}
-		rows, err := eval.Synthesize(ctx, *synth, eval.SynthOptions{Corpus: *corpus, Open: openInput})
+		rows, err := eval.Synthesize(ctx, *synth, eval.SynthOptions{Corpus: *corpus, Open: openInput, Replay: eval.AllReplay})
 		if err != nil {
 			return err
 		}

@@ -36,6 +36,10 @@ type SynthOptions struct {
 	// Hands bounds the clips the hand-across-the-face rows are made from (hand.go; default
 	// Sources; negative: none).
 	Hands int
+	// Replay bounds the stills and the clips each that the replay families (ReplayAttacks)
+	// and the slowed genuine clips are made from (replaysynth.go; default none, as they
+	// take minutes; AllReplay: every one; `eval --synthesize` makes them all).
+	Replay int
 }
 
 func (o SynthOptions) withDefaults() SynthOptions {
@@ -114,6 +118,13 @@ func Synthesize(ctx context.Context, dir string, opt SynthOptions) ([]Row, error
 			return nil, fmt.Errorf("synthesize: %w", err)
 		}
 		rows = append(rows, hands...)
+	}
+	if opt.Replay != 0 {
+		more, err := synthReplay(ctx, dir, opt, corpus, max(opt.Replay, 0))
+		if err != nil {
+			return nil, fmt.Errorf("synthesize: %w", err)
+		}
+		rows = append(rows, more...)
 	}
 	f, err := os.Create(filepath.Join(dir, "labels.csv"))
 	if err != nil {

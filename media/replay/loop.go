@@ -66,11 +66,6 @@ const (
 	// blockChange: a block whose mean changed by this many levels shows motion; noise
 	// and re-encoding move a mean of ~64 pixels by a level or two.
 	blockChange = 6
-	// minChanged: the matched stretch must itself change: at least this many blocks
-	// (1.5 % of the picture) change by blockChange between its start and a later frame of
-	// it (up to loopProbesBack probes apart). A still scene matches itself at every lag;
-	// this keeps it from being a loop.
-	minChanged = 3
 )
 
 const (
@@ -78,6 +73,34 @@ const (
 	lagBin         = 40 * time.Millisecond // lags are grouped in bins of this width
 	maxFPS         = 60                    // signatures kept per second of MaxLoop at most
 	loopProbesBack = 32                    // probes (~3 s) back for the change of a run
+	// lagDrift: a run's lag may wander this far from its first lag (frame times jitter by
+	// a frame); a slowly drifting quasi-periodic motion (breathing, rocking) may not chain
+	// from bin to bin into one long run.
+	lagDrift = 70 * time.Millisecond
+)
+
+// Moving matches: the evidence a still-ish live person cannot give. A person who barely
+// moves matches themselves at many lags (breathing shoulders, a head returning to rest);
+// what only a replay does is repeat a *motion* exactly: the frame now differs clearly
+// from the one movingBack probes (~0.3 s) earlier, and yet matches the frame one lag
+// earlier within matchDist. A probe that does both is a moving match.
+const (
+	movingBack = 3 // probes back for "moving now" (~0.27 s)
+	// minMoving: blocks that must change by blockChange since movingBack probes ago for
+	// the picture to be moving now (1.5 % of the picture). Measured (REPLAY_MEASURE=1,
+	// TestMeasureLoopNegatives, REPLAY_SWEEP): no run of the corpus's 50 genuine clips, as
+	// recorded or slowed 2 and 4 times, had a single moving match at 3 (at 2: up to 2; at
+	// 1: up to 5); loops of 1-4 s made from them: 13 of 230 had fewer than weakMoves (the
+	// looped second showed a person sitting still), 11 of them 1-second loops.
+	minMoving = 3
+	// strongMoves: moving matches in one run (at one constant lag) for a fail: about half
+	// a second of exactly repeated motion. weakMoves: for a warn.
+	strongMoves = 6
+	weakMoves   = 2
+	// longRun: a run this long counts as repeated evidence even when shown only twice
+	// (a loop longer than half the video); shorter runs must cover two lags (the stretch
+	// shown three times) for a fail.
+	longRun = 5 * time.Second
 )
 
 // stamped is the signature of one frame.
@@ -89,10 +112,25 @@ type stamped struct {
 // binState is a run of probes that matched at one lag.
 type binState struct {
 	run    int32         // consecutive matching probes
+	moves  int32         // moving matches among them
 	start  time.Duration // PTS of the run's first probe
+	lag0   time.Duration // lag of the run's first match
 	lag    time.Duration // lag of the newest match
 	change int32         // most blocks changed within the run so far
 	sumD   float32       // summed match distances
+}
+
+// strong reports whether a run at now is a fail: long enough, exactly repeated motion
+// inside it, and repeated (the stretch shown three times) or long.
+func (b binState) strong(now time.Duration, cfg Config) bool {
+	d := now - b.start
+	return d >= cfg.MinRun && b.moves >= strongMoves && (d >= 2*b.lag || d >= longRun)
+}
+
+// weak reports whether a run at now is worth a warning: long enough, with some exactly
+// repeated motion.
+func (b binState) weak(now time.Duration, cfg Config) bool {
+	return now-b.start >= cfg.MinRun && b.moves >= weakMoves
 }
 
 // loopFinding is a stretch of video shown again.
@@ -102,6 +140,8 @@ type loopFinding struct {
 	probes   int           // matching probes
 	meanD    float32       // mean match distance
 	change   int           // most blocks changed within the matched stretch
+	moves    int           // moving matches: probes where the picture moved and still matched
+	strong   bool          // enough repeated motion for a fail (binState.strong)
 	snap     string        // evidence snapshot taken when the loop was first found
 }
 
@@ -121,6 +161,9 @@ type loopDetector struct {
 	chg        [loopProbesBack + 1]int32
 
 	trace func(now time.Duration, bins []binState) // tests only: the runs after each probe
+	// minMoving, movingBack: the constants of that name; tests sweep them.
+	minMoving  int32
+	movingBack int
 
 	findings []loopFinding
 	opened   bool // the last probe opened a finding: the analyzer snapshots the frame
@@ -128,6 +171,7 @@ type loopDetector struct {
 
 func (l *loopDetector) init(cfg Config) {
 	l.cfg = cfg
+	l.minMoving, l.movingBack = minMoving, movingBack
 	l.ring = make([]stamped, int(cfg.MaxLoop.Seconds()*maxFPS)+1)
 	l.probes = make([]int, loopProbesBack+1)
 	bins := int(cfg.MaxLoop/lagBin) + 2
@@ -191,31 +235,41 @@ func (l *loopDetector) probe() {
 }
 
 // extend updates the runs per lag bin with this probe's matches (a run may move to a
-// neighbouring bin: timestamps jitter) and records the shortest qualifying loop.
+// neighbouring bin: timestamps jitter, but it stays within lagDrift of its first lag)
+// and records the strongest qualifying run.
 func (l *loopDetector) extend(now time.Duration) {
-	qualified := -1
+	moving := l.np > l.movingBack && l.chg[l.movingBack] >= l.minMoving
+	qualified, strong := -1, false
 	for b := range l.next {
 		n := &l.next[b]
 		if l.best[b] >= matchDist {
 			*n = binState{}
 			continue
 		}
-		p := l.prev[b]
-		for _, nb := range [2]int{b - 1, b + 1} {
-			if nb >= 0 && nb < len(l.prev) && l.prev[nb].run > p.run {
-				p = l.prev[nb]
+		lag := l.bestLag[b]
+		var p binState
+		for _, nb := range [3]int{b, b - 1, b + 1} {
+			if nb < 0 || nb >= len(l.prev) {
+				continue
+			}
+			q := l.prev[nb]
+			if q.run > p.run && absDur(lag-q.lag0) <= lagDrift {
+				p = q
 			}
 		}
 		if p.run == 0 {
-			p.start = now
+			p = binState{start: now, lag0: lag}
 		}
 		p.run++
-		p.lag = l.bestLag[b]
+		p.lag = lag
 		p.sumD += l.best[b]
 		p.change = max(p.change, l.chg[min(int(p.run)-1, loopProbesBack)])
+		if moving && int(p.run) > l.movingBack { // the motion's start matched one lag earlier too
+			p.moves++
+		}
 		*n = p
-		if qualified < 0 && now-p.start >= l.cfg.MinRun && p.change >= minChanged {
-			qualified = b
+		if s := p.strong(now, l.cfg); s && !strong || qualified < 0 && p.weak(now, l.cfg) {
+			qualified, strong = b, s
 		}
 	}
 	l.prev, l.next = l.next, l.prev
@@ -223,13 +277,16 @@ func (l *loopDetector) extend(now time.Duration) {
 		l.trace(now, l.prev)
 	}
 	if qualified >= 0 {
-		l.record(l.prev[qualified], now)
+		l.record(l.prev[qualified], now, strong)
 	}
 }
 
+func absDur(d time.Duration) time.Duration { return max(d, -d) }
+
 // record adds or extends a loop finding.
-func (l *loopDetector) record(s binState, now time.Duration) {
-	f := loopFinding{from: max(s.start-s.lag, 0), to: now, lag: s.lag, probes: int(s.run), meanD: s.sumD / float32(s.run), change: int(s.change)}
+func (l *loopDetector) record(s binState, now time.Duration, strong bool) {
+	f := loopFinding{from: max(s.start-s.lag, 0), to: now, lag: s.lag, probes: int(s.run), meanD: s.sumD / float32(s.run),
+		change: int(s.change), moves: int(s.moves), strong: strong}
 	if k := len(l.findings) - 1; k >= 0 && f.from <= l.findings[k].to+time.Second {
 		g := &l.findings[k]
 		g.from, g.to = min(g.from, f.from), max(g.to, f.to)
@@ -237,6 +294,8 @@ func (l *loopDetector) record(s binState, now time.Duration) {
 		g.probes = max(g.probes, f.probes)
 		g.meanD = min(g.meanD, f.meanD)
 		g.change = max(g.change, f.change)
+		g.moves = max(g.moves, f.moves)
+		g.strong = g.strong || f.strong
 		return
 	}
 	if len(l.findings) >= maxStored {

@@ -6,9 +6,14 @@
 //   - loop: the same stretch of video recurring. Every frame gets a cheap signature
 //     (16×12 block means of the luma); ten times a second the newest frame is compared
 //     with every frame of the last Config.MaxLoop, and a run of matches at one constant
-//     lag over at least Config.MinRun is a loop of that length. The matched stretch must
-//     itself change (someone moved): a person sitting still or a frozen picture matches
-//     itself at every lag and is not a loop (the camera check owns frozen video).
+//     lag is a candidate loop of that length. A person sitting still matches themselves
+//     at many lags (breathing, a head returning to rest: issue 14's news readers), so
+//     matching is not the evidence: the evidence is the same *motion* repeated — probes
+//     where the picture changed clearly within the last 0.3 s and yet matched the frame
+//     one lag earlier (moving matches, loop.go). A fail needs half a second of them in a
+//     run of at least Config.MinRun that covers two lags (the stretch shown three times)
+//     or 5 s; two or more moving matches over Config.MinRun are a warning with the
+//     evidence. A frozen picture is the camera check's.
 //
 //   - photo_motion: a still photo moved by a virtual camera or a hand (pan, zoom). Twice
 //     a second the picture of half a second earlier is matched block by block against the
@@ -63,8 +68,9 @@ type Config struct {
 	MaxLoop time.Duration
 	// MinLoop is the shortest loop (default 1 s): a shorter lag is ordinary smooth motion.
 	MinLoop time.Duration
-	// MinRun is how long the matches at one lag must last to be a loop (default 3 s;
-	// genuine clips of the corpus matched themselves for at most 1.9 s, see TestMeasure).
+	// MinRun is how long the matches at one lag must last to be a loop (default 3 s; low-
+	// motion genuine video matches itself far longer — 13 s in a clip slowed 4 times — so
+	// the moving matches inside the run decide, see loop.go).
 	MinRun time.Duration
 	// PhotoWindow is how long the picture must move rigidly, with nothing changing in the
 	// face, to be a photo with synthetic motion (default 4 s; people blink every 2-10 s).

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -84,6 +85,7 @@ func TestLoop(t *testing.T) {
 func TestNotLoop(t *testing.T) {
 	bg := texture(320, 240, 1)
 	r := rand.New(rand.NewPCG(9, 9))
+	sway := newSway(180, 60, 3, 10)
 	x, y := 120, 80
 	for _, tc := range []struct {
 		name   string
@@ -91,6 +93,13 @@ func TestNotLoop(t *testing.T) {
 	}{
 		// A person sitting still: every frame matches every other one, but nothing changes.
 		{"still person", scene(bg, 150, func(int) (int, int) { return 120, 80 }, 4)},
+		// A person swaying slowly (breathing, rocking), every sway a little different in
+		// length and size as a live one is: the picture matches itself about one period
+		// later again and again and changes within each period, but the motion is never
+		// repeated exactly (issue 14's news readers).
+		{"swaying person", scene(bg, 180, func(i int) (int, int) {
+			return 120 + int(math.Round(sway.at(i))), 80
+		}, 7)},
 		// A frozen picture (the camera check's finding, not a loop).
 		{"frozen", restamp(loopOf(scene(bg, 1, func(int) (int, int) { return 120, 80 }, 5), 1, 150), 15)},
 		// A person who keeps moving, never the same way twice.
@@ -105,10 +114,33 @@ func TestNotLoop(t *testing.T) {
 			feed(a, frames)
 			c := a.Result(frames[len(frames)-1].PTS)
 			if c.Status != report.Pass {
-				t.Fatalf("%s: %s %q", tc.name, c.Status, c.Summary)
+				t.Fatalf("%s: %s %q %+v", tc.name, c.Status, c.Summary, c.Evidence)
 			}
 		})
 	}
+}
+
+// swayPath is a quasi-periodic sideways position: each cycle's length and amplitude vary.
+type swayPath []float64
+
+func (s swayPath) at(i int) float64 { return s[i] }
+
+// newSway returns n positions swaying with cycles of about period frames and amplitude amp
+// pixels, each cycle 20 % longer or shorter and its amplitude ±30 % at random (seed).
+func newSway(n, period int, amp float64, seed uint64) swayPath {
+	r := rand.New(rand.NewPCG(seed, 3))
+	out := make(swayPath, n)
+	phase, step, a := 0.0, 2*math.Pi/float64(period), amp
+	for i := range out {
+		out[i] = a * math.Sin(phase)
+		prev := phase
+		phase += step
+		if math.Floor(phase/(2*math.Pi)) != math.Floor(prev/(2*math.Pi)) { // a new cycle
+			step = 2 * math.Pi / (float64(period) * (0.8 + 0.4*r.Float64()))
+			a = amp * (0.7 + 0.6*r.Float64())
+		}
+	}
+	return out
 }
 
 func TestPhotoMotion(t *testing.T) {

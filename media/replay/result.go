@@ -40,6 +40,14 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 	}
 	video := a.lastPTS - a.firstPTS
 	loops := a.loop.findings
+	var strong, weak []loopFinding
+	for _, l := range loops {
+		if l.strong {
+			strong = append(strong, l)
+		} else {
+			weak = append(weak, l)
+		}
+	}
 	photos := slices.Clone(a.motion.findings)
 	if a.motion.qualifies(a.motion.span) {
 		photos = append(photos, a.motion.span)
@@ -47,8 +55,8 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 	still := video == 0
 	cues := a.cues.all(still)
 	switch {
-	case len(loops) > 0:
-		l := longestLoop(loops)
+	case len(strong) > 0:
+		l := longestLoop(strong)
 		c.Status = report.Fail
 		c.Confidence = 0.75 + 0.2*min((l.to-l.from-l.lag).Seconds()/(3*l.lag.Seconds()), 1)
 		c.Summary = loopSentence(l)
@@ -59,6 +67,12 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 		c.Confidence = 0.7 + 0.25*min(p.length().Seconds()/(3*a.cfg.PhotoWindow.Seconds()), 1)
 		c.Summary = photoSentence(p)
 		c.NextStep = nextPhoto
+	case len(weak) > 0:
+		l := longestLoop(weak)
+		c.Status = report.Warn
+		c.Confidence = 0.5
+		c.Summary = weakLoopSentence(l)
+		c.NextStep = nextLoop
 	case len(cues) > 0:
 		s := slices.MaxFunc(cues, func(x, y cueSpan) int { return cmp.Compare(x.length(), y.length()) })
 		c.Status = report.Warn
@@ -97,8 +111,20 @@ func loopSentence(l loopFinding) string {
 		l.lag.Seconds(), n, report.Clock(l.from.Seconds()), report.Clock(l.to.Seconds()))
 }
 
+// weakLoopSentence describes a possible loop: a stretch matched at one lag, but with too
+// little repeated motion (or repeated too briefly) to be sure.
+func weakLoopSentence(l loopFinding) string {
+	return fmt.Sprintf("Between %s and %s the picture matched itself %.1f seconds earlier, with a little of the same movement repeated; a person sitting very still can look like this, so this is not proof of a loop.",
+		report.Clock(l.from.Seconds()), report.Clock(l.to.Seconds()), l.lag.Seconds())
+}
+
 func loopDetail(l loopFinding) string {
-	return loopSentence(l)[:len(loopSentence(l))-1] + fmt.Sprintf(" (frames matched within %.1f luma levels on average while %d of %d picture blocks changed within the stretch).", l.meanD, l.change, sigLen)
+	sent := loopSentence(l)
+	if !l.strong {
+		sent = weakLoopSentence(l)
+	}
+	return sent[:len(sent)-1] + fmt.Sprintf(" (frames matched within %.1f luma levels on average at a constant lag of %.2f s over %d probes a tenth of a second apart; in %d of them the picture was moving — %d or more of %d blocks changed in 0.3 s — and still matched; up to %d blocks changed within the stretch).",
+		l.meanD, l.lag.Seconds(), l.probes, l.moves, minMoving, sigLen, l.change)
 }
 
 func photoSentence(p photoFinding) string {
