@@ -33,7 +33,7 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	whepURL := fs.String("whep", "", "WHEP endpoint `URL` of the call to join")
 	bearer := fs.String("bearer", "", "bearer `token` for the WHEP endpoint")
-	lkURL := fs.String("livekit", "", "LiveKit server `URL` (wss://...; default livekit.url of the config)")
+	lkURL := fs.String("livekit", "", "LiveKit server `URL` (wss://...; default livekit.url of the config, or $LIVEKIT_URL)")
 	lkRoom := fs.String("room", "", "LiveKit `room` to join")
 	lkIdentity := fs.String("identity", "", "the bot's LiveKit participant `identity` (default livekit.identity_prefix + interview id)")
 	lkCandidate := fs.String("candidate-identity", "", "the candidate's LiveKit participant `identity` (default: the configured rule)")
@@ -51,6 +51,10 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "       integritybot join --livekit URL --room NAME [--identity ID] [--candidate-identity ID] [--candidate NAME] ...")
 		fmt.Fprintln(stderr, "       [--claimed-timezone TZ] [--duration D] [--json] [--config FILE] [--data DIR]")
 		fmt.Fprintln(stderr, "       [--notify-slack CHANNEL] [--notify-discord CHANNEL_ID]")
+		fmt.Fprintln(stderr, "LiveKit credentials: livekit.api_key/api_secret in the config, or "+config.EnvLiveKitAPIKey+"/_SECRET;")
+		fmt.Fprintln(stderr, "LiveKit's own "+config.EnvLiveKitURLConventional+", "+config.EnvLiveKitAPIKeyConventional+" and "+
+			config.EnvLiveKitAPISecretConventional+" are read too (the config and the INTEGRITYBOT_ names win).")
+		fmt.Fprintln(stderr, "The bot never joins as an identity already in the room or as --candidate-identity.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -162,8 +166,8 @@ func whepConnector(cfg config.Config, endpoint, bearer string, log *slog.Logger)
 // checkLiveKit refuses a LiveKit join this configuration cannot make.
 func checkLiveKit(cfg config.Config, j *server.LiveKitJoin) error {
 	if !cfg.LiveKit.CanJoin() {
-		return fmt.Errorf("LiveKit joins need livekit.api_key and livekit.api_secret in the configuration (or %s and %s)",
-			config.EnvLiveKitAPIKey, config.EnvLiveKitAPISecret)
+		return fmt.Errorf("LiveKit joins need livekit.api_key and livekit.api_secret in the configuration (or %s and %s, or %s and %s)",
+			config.EnvLiveKitAPIKey, config.EnvLiveKitAPISecret, config.EnvLiveKitAPIKeyConventional, config.EnvLiveKitAPISecretConventional)
 	}
 	u := j.URL
 	if u == "" {

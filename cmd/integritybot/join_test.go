@@ -16,6 +16,8 @@ import (
 func TestJoinFlags(t *testing.T) {
 	t.Setenv("INTEGRITYBOT_LIVEKIT_API_KEY", "") // empty variables are ignored
 	t.Setenv("INTEGRITYBOT_LIVEKIT_API_SECRET", "")
+	t.Setenv("LIVEKIT_API_KEY", "")
+	t.Setenv("LIVEKIT_API_SECRET", "")
 	tests := []struct {
 		name string
 		args []string

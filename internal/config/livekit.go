@@ -37,6 +37,14 @@ const (
 	EnvLiveKitAPISecret = "INTEGRITYBOT_LIVEKIT_API_SECRET"
 )
 
+// The names LiveKit's own tools (the lk CLI, the server SDKs) read. They fill in what the
+// file and the INTEGRITYBOT_ variables leave unset, so those always win.
+const (
+	EnvLiveKitURLConventional       = "LIVEKIT_URL"
+	EnvLiveKitAPIKeyConventional    = "LIVEKIT_API_KEY"
+	EnvLiveKitAPISecretConventional = "LIVEKIT_API_SECRET"
+)
+
 // DefaultLiveKitNotice is the default consent notice.
 const DefaultLiveKitNotice = "integritybot is analyzing the candidate's video for this interview; a person reviews the result."
 
@@ -47,8 +55,25 @@ func defaultLiveKit() LiveKit {
 // CanJoin reports whether LiveKit credentials are configured.
 func (l LiveKit) CanJoin() bool { return l.APIKey != "" && l.APISecret != "" }
 
-// applyLiveKitEnv sets the LiveKit credentials from the environment (VAR or VAR_FILE, not both).
+// applyLiveKitEnv sets the LiveKit credentials from the environment (VAR or VAR_FILE, not
+// both), then fills what is still unset from LiveKit's conventional variables.
 func applyLiveKitEnv(c *Config, get func(string) (string, bool)) error {
+	if err := applyLiveKitPrefixedEnv(c, get); err != nil {
+		return err
+	}
+	for _, e := range []struct {
+		name string
+		dst  *string
+	}{{EnvLiveKitURLConventional, &c.LiveKit.URL}, {EnvLiveKitAPIKeyConventional, (*string)(&c.LiveKit.APIKey)},
+		{EnvLiveKitAPISecretConventional, (*string)(&c.LiveKit.APISecret)}} {
+		if v, ok := get(e.name); ok && *e.dst == "" {
+			*e.dst = strings.TrimSpace(v)
+		}
+	}
+	return nil
+}
+
+func applyLiveKitPrefixedEnv(c *Config, get func(string) (string, bool)) error {
 	for _, e := range []struct {
 		name string
 		dst  *Secret

@@ -49,6 +49,10 @@ type Config struct {
 	MaxBackoff  time.Duration
 	GiveUpAfter time.Duration
 	Log         *slog.Logger
+
+	// participants lists the room's identities before each join (default: LiveKit's
+	// RoomService API); tests replace it.
+	participants participants
 }
 
 func (c Config) withDefaults() Config {
@@ -75,6 +79,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.participants == nil {
+		c.participants = roomService(c.URL, c.APIKey, c.APISecret)
 	}
 	return c
 }
@@ -124,7 +131,8 @@ func (c Config) check() error {
 // Run joins and feeds the candidate's video into sess until ctx ends (nil), the room is
 // closed (nil), the candidate has been away for Config.LeaveAfter (nil), or joining fails
 // for good: a first join that fails (wrong URL, key or room) at once, a lost connection after
-// Config.GiveUpAfter of failed rejoins, or ErrRemoved.
+// Config.GiveUpAfter of failed rejoins, ErrRemoved, or ErrIdentityTaken (the bot's
+// identity is the candidate's or is in the room already: joining would remove them).
 func Run(ctx context.Context, cfg Config, sess *bot.Session) error {
 	cfg = cfg.withDefaults()
 	if err := cfg.check(); err != nil {
@@ -136,7 +144,13 @@ func Run(ctx context.Context, cfg Config, sess *bot.Session) error {
 	everJoined := false
 	lastUp := time.Now()
 	for attempt := 1; ; attempt++ {
-		joined, done, err := attemptRoom(ctx, cfg, f, sess, log)
+		joined, done, err := false, false, checkIdentity(ctx, cfg, cfg.participants, everJoined)
+		if errors.Is(err, ErrIdentityTaken) {
+			return err
+		}
+		if err == nil {
+			joined, done, err = attemptRoom(ctx, cfg, f, sess, log)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
