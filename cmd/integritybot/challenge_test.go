@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -51,11 +50,10 @@ func TestChallengeCmd(t *testing.T) {
 	}
 	var out string
 	var err error
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if out, err = mark(joined.ID, e.token, "--step", "hand", "--seconds", "4"); err == nil || !strings.Contains(err.Error(), "409") {
-			break
-		}
-	}
+	pollUntil(t, "the bot in the joined call", func() bool {
+		out, err = mark(joined.ID, e.token, "--step", "hand", "--seconds", "4")
+		return err == nil || !strings.Contains(err.Error(), "409")
+	})
 	if err != nil || !strings.Contains(out, "marked hand from ") {
 		t.Fatalf("mark on a joined call: %v %q", err, out)
 	}
@@ -67,9 +65,10 @@ func TestChallengeCmd(t *testing.T) {
 	}
 	close(release) // the WHEP endpoint refuses: the call ends with a final report
 	var rep report.Report
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && rep.State != report.Final; time.Sleep(50 * time.Millisecond) {
-		e.api("GET", "/api/interviews/"+joined.ID+"/report", nil, &rep)
-	}
+	pollUntil(t, "the joined call's final report", func() bool {
+		rep = report.Report{}
+		return e.api("GET", "/api/interviews/"+joined.ID+"/report", nil, &rep) == http.StatusOK && rep.State == report.Final
+	})
 	if rep.State != report.Final || !hasChallenge(rep, "(hand)") {
 		t.Fatalf("joined call's final report: state %s, timeline %+v", rep.State, rep.Timeline)
 	}
