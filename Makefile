@@ -5,12 +5,17 @@ GOFLAGS ?=
 BIN     ?= bin/integritybot
 export CGO_ENABLED = 1
 
-.PHONY: run test build bench fuzz deps deps-test vet clean cascades train
+.PHONY: run test build bench fuzz deps deps-test vet clean cascades geo-data train
 
 # run builds, then execs the binary: make's SIGTERM/SIGINT reach integritybot itself (no `go run`
 # parent that dies and leaves the server holding the port). ARGS="--addr 127.0.0.1:8081" etc.
-run: build ## Run the service with its embedded defaults (HTTP on 127.0.0.1:8080, data in ./data).
+run: build geo-data ## Run the service with its embedded defaults (HTTP on 127.0.0.1:8080, data in ./data).
 	exec $(BIN) serve $(ARGS)
+
+# The free GeoIP data of the network check (pinned npm packages, sha512-checked) into
+# data_dir/geoip: fetched the first time, then only when the pins change (scripts/geo-data.sh).
+geo-data: build
+	@scripts/geo-data.sh $(BIN) $(ARGS)
 
 # TESTPKGS narrows `make test` (e.g. TESTPKGS=./internal/store/...); the default is everything.
 TESTPKGS ?= ./...
@@ -20,7 +25,7 @@ test: deps-test cascades ## Every test: vet, unit, pion peer-pair, fuzz seeds, h
 	@scripts/postgres.sh $(GO) test -race -count=1 -timeout 25m $(TESTPKGS)
 
 build: deps cascades
-	$(GO) build -o $(BIN) ./cmd/integritybot
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/integritybot
 
 bench: deps cascades ## Benchmarks: decode + camera check per frame, CPU per stream-second.
 	$(GO) test -run='^$$' -bench=. -benchmem ./media/... ./bot/... ./cmd/integritybot

@@ -203,14 +203,6 @@ func readClaims(path string) (report.Candidate, error) {
 	return c, nil
 }
 
-// offline runs the commands that work on recordings: analyze and eval.
-func offline(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
-	if cmd == "eval" {
-		return evalCmd(ctx, args, stdout, stderr)
-	}
-	return analyzeCmd(ctx, args, stdout, stderr)
-}
-
 // challengeFlags are the --challenge windows of analyze.
 type challengeFlags []challengeWindow
 

@@ -31,8 +31,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfgPath := fs.String("config", "", "YAML configuration `file` (default: embedded defaults)")
 	addr := fs.String("addr", "", "listen address `host:port` (overrides server.addr)")
 	data := fs.String("data", "", "data `directory` for the SQLite store (overrides data_dir)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: integritybot serve [--config FILE] [--addr HOST:PORT] [--data DIR]")
+		fmt.Fprintln(fs.Output(), "Without a config: HTTP on 127.0.0.1:8080, SQLite in ./data, no chat integration (configs/ has a")
+		fmt.Fprintln(fs.Output(), "documented example). Prints the URL to open and, on the first start, the API token; later starts")
+		fmt.Fprintln(fs.Output(), "reuse the data directory and its token. One serve per data directory (it is locked). Stops on")
+		fmt.Fprintln(fs.Output(), "SIGINT/SIGTERM: live calls end and their reports are saved as interrupted.")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -128,7 +140,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	if err != nil {
 		return err
 	}
-	geoEnv, err := openGeo(cfg.Geo)
+	geoEnv, err := openGeo(cfg, log)
 	if err != nil {
 		return err
 	}

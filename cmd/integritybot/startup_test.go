@@ -116,7 +116,8 @@ func TestServePortInUse(t *testing.T) {
 	}
 }
 
-// TestMakeRunForwardsSIGTERM: `make run` builds, then execs the binary, so SIGTERM to make
+// TestMakeRunForwardsSIGTERM: `make run` builds (a binary whose version names the commit),
+// then execs the binary, so SIGTERM to make
 // reaches the server: it shuts down, make exits, and no serve is left holding the port
 // (a `go run` parent used to die and leave it running under PID 1).
 func TestMakeRunForwardsSIGTERM(t *testing.T) {
@@ -127,7 +128,8 @@ func TestMakeRunForwardsSIGTERM(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	cmd := exec.Command("make", "-s", "-C", filepath.Join("..", ".."), "run",
 		"BIN="+filepath.Join(dir, "integritybot"), "ARGS=--addr 127.0.0.1:0 --data "+data)
-	cmd.Stderr = io.Discard
+	stderr := newLineWatch("\x00") // only kept, for the failure message
+	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -145,9 +147,18 @@ func TestMakeRunForwardsSIGTERM(t *testing.T) {
 		}
 	}
 	if addr == "" {
-		t.Fatalf("make run ended without starting the server: %v", sc.Err())
+		_ = cmd.Wait()
+		t.Fatalf("make run ended without starting the server: %v\n%s", sc.Err(), stderr.String())
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	// The binary make built says which commit it is (the make target asks for VCS stamping).
+	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		out, err := exec.Command(filepath.Join(dir, "integritybot"), "version").Output()
+		if v := string(out); err != nil || !strings.Contains(v, "commit "+strings.TrimSpace(string(head))) ||
+			!strings.HasPrefix(v, "integritybot v") {
+			t.Errorf("version of the built binary: %q, %v; want the module version and commit %s", out, err, head)
+		}
+	}
 	// The server's PID is in its data directory's lock file (internal/store Lock).
 	b, err := os.ReadFile(filepath.Join(data, "integritybot.db.lock"))
 	pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
@@ -168,5 +179,30 @@ func TestMakeRunForwardsSIGTERM(t *testing.T) {
 		t.Errorf("port %s still taken after make run stopped: %v", addr, err)
 	} else {
 		ln.Close()
+	}
+}
+
+// TestHealthcheck: the healthcheck command (the container's HEALTHCHECK) succeeds against a
+// running serve, found by --url or by the listen address in INTEGRITYBOT_ADDR as serve reads
+// it, and fails once nothing answers there.
+func TestHealthcheck(t *testing.T) {
+	out, stop := startServe(t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	m := regexp.MustCompile(`open (http://(127\.0\.0\.1:\d+))`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no address in:\n%s", out)
+	}
+	base, addr := m[1], m[2]
+	if err := run(t.Context(), []string{"healthcheck", "--url", base}, io.Discard, io.Discard); err != nil {
+		t.Errorf("healthcheck --url %s: %v", base, err)
+	}
+	t.Setenv("INTEGRITYBOT_ADDR", "0.0.0.0:"+addr[strings.LastIndex(addr, ":")+1:]) // as in the container
+	if err := run(t.Context(), []string{"healthcheck"}, io.Discard, io.Discard); err != nil {
+		t.Errorf("healthcheck with INTEGRITYBOT_ADDR: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(t.Context(), []string{"healthcheck", "--url", base}, io.Discard, io.Discard); err == nil {
+		t.Error("healthcheck succeeded with no server")
 	}
 }
