@@ -22,11 +22,14 @@ type cameraCheck struct{ m *Meta }
 // can be renamed, and a real camera can sit behind a virtual one used for backgrounds.
 func (c cameraCheck) Result(now time.Duration) report.Check {
 	c.m.mu.Lock()
-	label, at, ok := c.m.label, c.m.labelAt, c.m.hasLabel
+	label, at, ok, final := c.m.label, c.m.labelAt, c.m.hasLabel, c.m.finished
 	c.m.mu.Unlock()
 	r := report.Check{ID: report.CheckVirtualCamera, Status: report.Unknown, Evidence: []report.Evidence{}}
 	if !ok {
 		r.Summary = "The candidate's browser has not named a camera (no camera, permission refused, or not joined yet)."
+		if final {
+			r.Summary = "Not checked: the candidate's browser never named a camera (no camera, permission refused, or they did not join)."
+		}
 		return r
 	}
 	atS := secs(at)

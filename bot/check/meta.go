@@ -73,6 +73,8 @@ type Meta struct {
 	label    string
 	labelAt  time.Duration
 	hasLabel bool
+	// finished: the call is over; the checks word what is missing as final, not pending.
+	finished bool
 }
 
 // NewMeta starts collecting for an interview whose call started at start.
@@ -169,5 +171,28 @@ func (m *Meta) addAddr(a netip.Addr, via string, at time.Time) {
 func (m *Meta) Checks() []bot.Check {
 	return []bot.Check{timezoneCheck{m}, networkCheck{m}, cameraCheck{m}}
 }
+
+// finish marks the call over (bot.Finisher, through each check): from then on the checks say
+// what the call gave ("the browser never reported"), not what they still wait for.
+func (m *Meta) finish() {
+	m.mu.Lock()
+	m.finished = true
+	m.mu.Unlock()
+}
+
+// Finish implements bot.Finisher.
+func (c timezoneCheck) Finish(time.Duration) { c.m.finish() }
+
+// Finish implements bot.Finisher.
+func (c networkCheck) Finish(time.Duration) { c.m.finish() }
+
+// Finish implements bot.Finisher.
+func (c cameraCheck) Finish(time.Duration) { c.m.finish() }
+
+var (
+	_ bot.Finisher = timezoneCheck{}
+	_ bot.Finisher = networkCheck{}
+	_ bot.Finisher = cameraCheck{}
+)
 
 func secs(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }

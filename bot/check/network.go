@@ -47,10 +47,14 @@ func (c networkCheck) Result(now time.Duration) report.Check {
 	m.mu.Lock()
 	st := netState{addrs: append([]seen(nil), m.addrs...), relay: m.relay, mdns: m.mdns,
 		rttN: m.rttN, rttMin: m.rttMin, rttAvg: m.rttLast, rttAt: m.rttAt}
+	final := m.finished
 	m.mu.Unlock()
 	r := report.Check{ID: report.CheckNetwork, Status: report.Unknown, Evidence: []report.Evidence{}}
 	if len(st.addrs) == 0 && st.rttN == 0 {
 		r.Summary = "No connection data yet: the candidate has not joined."
+		if final {
+			r.Summary = "Not checked: no connection data arrived (the candidate did not join)."
+		}
 		return r
 	}
 	var fs []finding
@@ -69,6 +73,7 @@ func (c networkCheck) Result(now time.Duration) report.Check {
 	n, w = m.latency(st, &fs, &r)
 	checked += n
 	why = append(why, w...)
+	plain := notChecked(why, final, &r)
 	if st.relay {
 		r.Evidence = append(r.Evidence, report.Evidence{Kind: "context", Detail: "The browser offered a relay (TURN) candidate: its direct UDP path may be blocked."})
 	}
@@ -89,14 +94,56 @@ func (c networkCheck) Result(now time.Duration) report.Check {
 	case checked > 0:
 		r.Status, r.Confidence = report.Pass, 0.5
 		r.Summary = "The connection fits the claimed location " + quote(m.claims.ClaimedLocation) + " in every check that could run."
-		if len(why) > 0 {
-			r.Summary += " Not checked: " + strings.Join(dedupe(why), "; ") + "."
+		if plain != "" {
+			r.Summary += " Not checked: " + plain + "."
 		}
 	default:
-		r.Summary = "Could not check the network: " + strings.Join(dedupe(why), "; ") + "."
-		r.NextStep = "Configure the GeoIP and ASN databases and geo.server_location (docs/checks/network.md, \"Data files\")."
+		r.Summary = "Could not check the network: " + plain + "."
 	}
 	return r
+}
+
+// notChecked turns the reasons parts of the check could not run into plain words for the
+// summary, and keeps the exact reasons (configuration keys, addresses) in one evidence line
+// for whoever runs the server: installing location data is the operator's job, not a next
+// step for the interviewer.
+func notChecked(why []string, final bool, r *report.Check) string {
+	why = dedupe(why)
+	if len(why) == 0 {
+		return ""
+	}
+	var plain []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			plain = append(plain, s)
+		}
+	}
+	for _, w := range why {
+		switch {
+		case strings.Contains(w, "is configured") || strings.Contains(w, "geo.server_location"):
+			add("location data is not installed on this server")
+		case strings.Contains(w, "private") || strings.Contains(w, "loopback"):
+			add("the connection came from a private network address, which has no location")
+		case strings.Contains(w, "offline table"):
+			add("the claimed location is not a place this server knows")
+		case strings.Contains(w, "has no entry"):
+			add("the location data has no entry for the candidate's address")
+		case strings.Contains(w, "round-trip") && final:
+			add("no round-trip time was measured")
+		case strings.Contains(w, "round-trip"):
+			add("no round-trip time measured yet")
+		default:
+			add(w)
+		}
+	}
+	detail := "Not checked: " + strings.Join(why, "; ") + "."
+	if seen["location data is not installed on this server"] {
+		detail += " For the server's operator: docs/checks/network.md, \"Data files\"."
+	}
+	r.Evidence = append(r.Evidence, report.Evidence{Kind: "not_checked", Detail: detail})
+	return strings.Join(plain, "; ")
 }
 
 type addrInfo struct {

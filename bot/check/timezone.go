@@ -24,11 +24,14 @@ type timezoneCheck struct{ m *Meta }
 func (c timezoneCheck) Result(now time.Duration) report.Check {
 	m := c.m
 	m.mu.Lock()
-	h, at := m.hello, m.helloAt
+	h, at, final := m.hello, m.helloAt, m.finished
 	m.mu.Unlock()
 	r := report.Check{ID: report.CheckTimezone, Status: report.Unknown, Evidence: []report.Evidence{}}
 	if h == nil {
 		r.Summary = "The candidate's browser has not reported its timezone (it does once the candidate agrees and joins)."
+		if final {
+			r.Summary = "Not checked: the candidate's browser never reported its timezone (it does only once the candidate agrees and joins)."
+		}
 		return r
 	}
 	atS := secs(at.Sub(m.start))

@@ -137,7 +137,14 @@ type Analyzer struct {
 	findings   []finding // closed findings, in order of start
 	resChanges []resChange
 	snaps      []snap // pictures of frozen and flat stretches, at most maxSnaps
+
+	// finished: the call is over (Finish); Result words what is missing as final, not pending.
+	finished bool
 }
+
+// Finish tells the analyzer the call (or recording) is over: from now on Result's sentences
+// are those of a final report ("no picture arrived"), not of a running call ("not yet").
+func (a *Analyzer) Finish(at time.Duration) { a.finished = true }
 
 // New returns an Analyzer; zero fields in cfg take the defaults of DefaultConfig.
 func New(cfg Config) *Analyzer {

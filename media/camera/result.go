@@ -29,6 +29,10 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 	if !a.seen {
 		c.Summary = "Not checked yet: the candidate has not joined the call."
 		c.NextStep = "Wait for the candidate to join with their camera on."
+		if a.finished {
+			c.Summary = "Not checked: the candidate never joined the call."
+			c.NextStep = ""
+		}
 		return c
 	}
 	now = max(now, a.latest())
@@ -84,12 +88,7 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 		}
 		c.NextStep = nextStep(k)
 	case good < a.cfg.MinVideo:
-		c.Summary = fmt.Sprintf("Not enough video to check the camera: %s of live picture so far, %s needed.",
-			secs(good), secs(a.cfg.MinVideo))
-		if a.pic.frames == 0 {
-			c.Summary = fmt.Sprintf("Not enough video to check the camera: no picture yet after %s connected.", secs(connected))
-		}
-		c.NextStep = fmt.Sprintf("Keep the candidate's camera on for at least %s so the check can run.", secs(a.cfg.MinVideo))
+		c.Summary, c.NextStep = a.tooLittle(good, connected)
 	default:
 		c.Status = report.Pass
 		// More live video makes a hidden problem less likely; a minute is plenty.
@@ -303,4 +302,21 @@ func (a *Analyzer) evidence(fs []finding, conn []span, now time.Duration) []repo
 	}
 	slices.SortStableFunc(ev, func(x, y report.Evidence) int { return cmp.Compare(x.AtS, y.AtS) })
 	return ev
+}
+
+// tooLittle words a camera check that had less live picture than MinVideo: while the call
+// runs the check is waiting; in the final report the call ended before it could run.
+func (a *Analyzer) tooLittle(good, connected time.Duration) (summary, next string) {
+	need := secs(a.cfg.MinVideo)
+	switch {
+	case a.finished && a.pic.frames == 0:
+		return fmt.Sprintf("Not checked: no picture arrived in the %s the candidate was connected.", secs(connected)), ""
+	case a.finished:
+		return fmt.Sprintf("Not checked: the call had only %s of live picture, and the check needs %s.", secs(good), need), ""
+	case a.pic.frames == 0:
+		return fmt.Sprintf("Not enough video to check the camera: no picture yet after %s connected.", secs(connected)),
+			fmt.Sprintf("Keep the candidate's camera on for at least %s so the check can run.", need)
+	}
+	return fmt.Sprintf("Not enough video to check the camera: %s of live picture so far, %s needed.", secs(good), need),
+		fmt.Sprintf("Keep the candidate's camera on for at least %s so the check can run.", need)
 }

@@ -174,6 +174,9 @@ type Analyzer struct {
 	cas *cascades
 	det detector
 
+	// finished: the call is over (Finish); Result words what is missing as final, not pending.
+	finished bool
+
 	frames        int
 	haveLast      bool
 	lastPTS       time.Duration

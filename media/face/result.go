@@ -22,6 +22,10 @@ const failShare = 0.5
 // flickers by.
 const minDetections = 3
 
+// Finish tells the analyzer the call (or recording) is over: from now on Result's sentences
+// are those of a final report ("no video arrived"), not of a running call ("not yet").
+func (a *Analyzer) Finish(at time.Duration) { a.finished = true }
+
 // Result returns the state of the check at stream time now. It does not change the
 // analyzer: it can be called while the call runs and at the end. A result that still
 // holds at the last detection is reported up to now (at most Config.Interval later, or a
@@ -31,6 +35,10 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 	if a.frames == 0 {
 		c.Summary = "Not checked yet: no video has arrived."
 		c.NextStep = "Wait for the candidate's camera picture."
+		if a.finished {
+			c.Summary = "Not checked: no video arrived during the call."
+			c.NextStep = ""
+		}
 		return c
 	}
 	t := a.tl // a copy: Result must not change the analyzer
@@ -56,6 +64,10 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 	case t.analyzed < a.cfg.MinVideo || a.samples < minDetections:
 		c.Summary = fmt.Sprintf("Not enough video to check for a face: %s analyzed, %s needed.", secs(t.analyzed), secs(a.cfg.MinVideo))
 		c.NextStep = "Keep the candidate's camera on for a few seconds so the check can run."
+		if a.finished {
+			c.Summary = fmt.Sprintf("Not checked: the call had only %s of video to look for a face in, and the check needs %s.", secs(t.analyzed), secs(a.cfg.MinVideo))
+			c.NextStep = ""
+		}
 	case 1-share > failShare && kt[kindNoFace] > 0:
 		c.Status = report.Fail
 		c.Confidence = 0.7 + 0.25*min(kt[kindNoFace].Seconds()/60, 1)

@@ -153,17 +153,17 @@ func TestResult(t *testing.T) {
 		kinds     []string // evidence kinds, one per prompt
 		says      string
 	}{
-		{"no challenge", genuine, false, report.Unknown, nil, "No liveness challenge was run; press Liveness check during the call."},
+		{"no challenge", genuine, false, report.Unknown, nil, "No liveness challenge has been run yet."},
 		{"live person", genuine, true, report.Pass, []string{kindResponded, kindResponded, kindResponded, kindResponded}, "answered 4 of 4"},
 		{"photo or replay", still, true, report.Warn, []string{kindNoResponse, kindNoResponse, kindNoResponse, kindNoResponse}, "did not respond in time to 4 of 4"},
-		{"face swap", swap, true, report.Fail, []string{kindFrontal, kindFrontal, kindFrontal, kindResponded}, "stayed frontal-detected"},
+		{"face swap", swap, true, report.Fail, []string{kindFrontal, kindFrontal, kindFrontal, kindResponded}, "kept facing the camera"},
 		{"flashing face", func(t time.Duration) scene {
 			sc := swap(t)
 			if step, in := windowOf(t); step == TurnLeft && in > time.Second && in < 3500*time.Millisecond {
 				sc.face = (t/(200*time.Millisecond))%2 == 0
 			}
 			return sc
-		}, true, report.Fail, []string{kindFlicker, kindFrontal, kindFrontal, kindResponded}, "stayed frontal"},
+		}, true, report.Fail, []string{kindFlicker, kindFrontal, kindFrontal, kindResponded}, "kept facing the camera"},
 		{"no face at all", func(t time.Duration) scene { return scene{} }, true, report.Unknown,
 			[]string{kindNoFace, kindNoFace, kindNoFace, kindNoFace}, "nothing could be judged"},
 	}

@@ -131,15 +131,18 @@ func (p *passive) pulseEvidence() report.Evidence {
 		if 2*agree < found {
 			regions = "forehead and cheeks disagree in most windows"
 		}
-		s = fmt.Sprintf("A pulse of about %.0f bpm was found in the face skin between %s and %s s (SNR %.1f dB; %s; %s). "+
-			"Supporting evidence only: a replayed recording of a person carries a pulse too.",
+		// Plain words first; the measurements close the sentence for whoever wants them.
+		s = fmt.Sprintf("A pulse of about %.0f beats a minute was found in the face skin between %s and %s s. "+
+			"Supporting evidence only: a replayed recording of a person carries a pulse too. (Signal-to-noise %.1f dB; %s; %s.)",
 			median(bpms), fmtS(from), fmtS(to), median(snrs), windows, regions)
 	case found > 0:
-		s = fmt.Sprintf("A pulse was found in the face skin in only %s between %s and %s s (median SNR %.1f dB), too weak to tell; "+
-			"lighting, compression or motion can hide it — this is not evidence on its own.", windows, fmtS(from), fmtS(to), median(snrs))
+		s = fmt.Sprintf("A pulse was found in the face skin only now and then between %s and %s s, too weak to tell; "+
+			"lighting, compression or motion can hide it — this is not evidence on its own. (In %s; median signal-to-noise %.1f dB.)",
+			fmtS(from), fmtS(to), windows, median(snrs))
 	default:
-		s = fmt.Sprintf("No pulse could be found in the face skin over %s s (SNR below %.1f dB in every %s-s window, median %.1f dB); "+
-			"lighting, compression or motion can hide it — this is not evidence on its own.", fmtS(to-from), cfg.MinSNR, fmtS(cfg.Window), median(snrs))
+		s = fmt.Sprintf("No pulse could be found in the face skin over %s s; "+
+			"lighting, compression or motion can hide it — this is not evidence on its own. (Signal-to-noise below %.1f dB in every %s-s window, median %.1f dB.)",
+			fmtS(to-from), cfg.MinSNR, fmtS(cfg.Window), median(snrs))
 	}
 	return report.Range(secs(from), secs(to), kindPulse, s)
 }

@@ -109,8 +109,8 @@ func TestPassive(t *testing.T) {
 		pulse     string // in the pulse evidence
 		blinks    string // in the blink evidence
 	}{
-		{"live person, no challenge", livePerson{hz: 1.2, closed: blinks}, false, "A pulse of about 72 bpm", "5 blink(s) in 1"},
-		{"live person through the challenge", livePerson{hz: 1.2, closed: blinks}, true, "A pulse of about 72 bpm", "blink(s) in 1"},
+		{"live person, no challenge", livePerson{hz: 1.2, closed: blinks}, false, "A pulse of about 72 beats a minute", "5 blink(s) in 1"},
+		{"live person through the challenge", livePerson{hz: 1.2, closed: blinks}, true, "A pulse of about 72 beats a minute", "blink(s) in 1"},
 		{"photo", livePerson{}, true, "No pulse could be found in the face skin over", "No blink in 1"},
 	}
 	for _, tc := range cases {

@@ -18,8 +18,12 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 		return c
 	}
 	if len(a.windows) == 0 {
-		c.Summary = "No liveness challenge was run; press Liveness check during the call."
+		c.Summary = "No liveness challenge has been run yet."
 		c.NextStep = "Press Liveness check while the candidate is on camera: they are asked to turn their head to full profile, pass a hand across their face and come closer."
+		if a.finished {
+			c.Summary = "Not checked: no liveness challenge was run during the call."
+			c.NextStep = "If you need this check, hold a short follow-up call and run the liveness check while the candidate is on camera."
+		}
 		c.Evidence = append(c.Evidence, a.passive.evidence()...) // pulse, blinks (passive.go)
 		return c
 	}
@@ -65,29 +69,36 @@ func (a *Analyzer) verdict(c *report.Check, by map[string][]window, judged int) 
 	case judged == 0 && n == 0:
 		c.Summary = fmt.Sprintf("%d custom challenge(s) were marked; what the face did is in the evidence, the bot does not judge custom prompts.", observed)
 		c.NextStep = "Compare what the evidence describes with what you asked for, or press Liveness check for prompts the bot judges."
+		if a.finished {
+			c.NextStep = "Compare what the evidence describes with what you asked for."
+		}
 	case judged == 0:
 		c.Summary = fmt.Sprintf("The liveness challenge is running: %d prompt(s), the last ends at %s s.", n, fmtS(a.windows[len(a.windows)-1].until))
 		c.NextStep = "Watch the candidate follow the prompts; the result appears a few seconds after the last one."
 	case handFrontal && turnFrontal:
 		c.Status, c.Confidence = report.Fail, 0.75
-		c.Summary = "The face stayed frontal-detected while the candidate was asked to turn to full profile and while something moved over it: " +
-			firstSentence(a, frontal[0]) + " A real face is hidden by a hand and lost at full profile; a photo or a rendered face swap is not."
+		c.Summary = "The face kept facing the camera while the candidate was asked to turn to full profile and to pass a hand over it (" +
+			steps(frontal) + "). A real face is hidden by a hand and turns away at full profile; a photo or a rendered face swap does not."
 		c.NextStep = nextFrontal
 	case len(frontal) > 0:
 		c.Status, c.Confidence = report.Warn, 0.6
 		if !handFrontal {
 			c.Confidence = 0.5 // a partial turn keeps a frontal face too
 		}
-		c.Summary = "The face stayed frontal-detected through a prompt that should hide it: " + firstSentence(a, frontal[0])
+		c.Summary = "The face kept facing the camera through a prompt that should have hidden it: " + when(frontal[0]) +
+			". A partial head turn can do this too."
 		c.NextStep = nextFrontal
 	case len(flicker) > 0:
 		c.Status, c.Confidence = report.Warn, 0.5
-		c.Summary = "The face flashed in and out during a prompt: " + firstSentence(a, flicker[0])
+		c.Summary = "The face flashed in and out during a prompt (" + when(flicker[0]) + "), as a face swap that fails at an angle can."
 		c.NextStep = "Ask the candidate to turn slowly to full profile and back while you watch the edges of the face for flashing or warping."
 	case len(none) > 0:
 		c.Status, c.Confidence = report.Warn, 0.5
-		c.Summary = fmt.Sprintf("The candidate did not respond in time to %d of %d prompt(s) (%s): ", len(none), n, steps(none)) + firstSentence(a, none[0])
+		c.Summary = fmt.Sprintf("The candidate did not respond in time to %d of %d prompt(s) (%s): the face in the picture did not change.", len(none), n, steps(none))
 		c.NextStep = "Ask the candidate to repeat the prompts while you watch (press Liveness check again); a camera that plays a recording cannot follow them."
+		if a.finished {
+			c.NextStep = "Ask for a short follow-up call and repeat the prompts while you watch; a camera that plays a recording cannot follow them."
+		}
 	case len(ok) > 0:
 		c.Status = report.Pass
 		c.Confidence = min(0.4+0.1*float64(len(ok)), 0.8)
@@ -98,14 +109,18 @@ func (a *Analyzer) verdict(c *report.Check, by map[string][]window, judged int) 
 	default:
 		c.Summary = "The liveness challenge ran, but no face was in view or no video arrived during its prompts, so nothing could be judged."
 		c.NextStep = "Ask the candidate to face the camera and press Liveness check again."
+		if a.finished {
+			c.NextStep = "If you need this check, hold a short follow-up call and run the liveness check with the candidate facing the camera."
+		}
 	}
 }
 
 const nextFrontal = "Ask the candidate to turn their head slowly to full profile and hold for two seconds, then pass a hand over their face, and watch for a face that stays flat, warps, or shows through the hand."
 
-// firstSentence is the detail of w as a sentence starting with its prompt.
-func firstSentence(a *Analyzer, w window) string {
-	return a.detail(w)
+// when names a prompt and its time for a summary: "turn left to full profile, 12.0–16.0 s".
+// Its measurements stay in the evidence detail.
+func when(w window) string {
+	return fmt.Sprintf("%s, %s–%s s", label(w.step), fmtS(w.from), fmtS(w.until))
 }
 
 func steps(ws []window) string {
