@@ -1,0 +1,221 @@
+package whep
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestMediaMTX runs against a real MediaMTX (docs/interop.md). With MEDIAMTX_BIN=path it
+// starts that binary on free 127.0.0.1 ports, publishes a test pattern with ffmpeg over
+// RTSP (H.264 constrained baseline, H.264 high, VP8) and joins each over WHEP: frames must
+// decode, the trickled candidates must be accepted by PATCH and the session removed by
+// DELETE. With WHEP_URL=url it joins that endpoint instead (publish to it yourself).
+func TestMediaMTX(t *testing.T) {
+	if u := os.Getenv("WHEP_URL"); u != "" {
+		joinReal(t, u)
+		return
+	}
+	bin := os.Getenv("MEDIAMTX_BIN")
+	if bin == "" {
+		t.Skip("set MEDIAMTX_BIN to a MediaMTX binary (or WHEP_URL to an endpoint) to run against a real WHEP server")
+	}
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed (make deps-test installs it)")
+	}
+	rtsp, web := startMediaMTX(t, bin)
+	for _, tt := range []struct{ name, enc string }{
+		{"h264-baseline", "-c:v libx264 -profile:v baseline -preset veryfast -tune zerolatency -g 30"},
+		{"h264-high", "-c:v libx264 -profile:v high -preset veryfast -tune zerolatency -g 30"},
+		{"vp8", "-c:v libvpx -deadline realtime -cpu-used 8 -b:v 600k -g 30"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			publish(t, "rtsp://"+rtsp+"/"+tt.name, tt.enc)
+			joinReal(t, "http://"+web+"/"+tt.name+"/whep")
+		})
+	}
+}
+
+// joinReal joins url until 30 frames are decoded and checks what the server answered.
+func joinReal(t *testing.T, url string) {
+	t.Helper()
+	rec := &recorder{next: http.DefaultTransport}
+	cfg := Config{URL: url, IncludeLoopback: true, GatherTimeout: -1, HTTPClient: &http.Client{Transport: rec, Timeout: 10 * time.Second},
+		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second, GiveUpAfter: 30 * time.Second}
+	sess := newSession()
+	defer sess.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- Run(ctx, cfg, sess) }()
+	waitFor(t, "30 decoded frames", 60*time.Second, func() bool {
+		select {
+		case err := <-errc:
+			t.Fatalf("Run returned before 30 frames were decoded: %v; requests %v", err, rec.list())
+		default:
+		}
+		return decoded(sess) >= 30
+	})
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	reqs := rec.list()
+	t.Logf("requests: %v", reqs)
+	if !rec.has(http.MethodPost, http.StatusCreated) || !rec.has(http.MethodDelete, http.StatusOK) {
+		t.Errorf("want POST 201 and DELETE 200, got %v", reqs)
+	}
+	if rec.count(http.MethodPatch) > 0 && !rec.has(http.MethodPatch, http.StatusNoContent) {
+		t.Errorf("no trickle PATCH was accepted: %v", reqs)
+	}
+}
+
+// recorder notes each request's method and the answer's status.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.reqs = append(r.reqs, req.Method+" error")
+	} else {
+		r.reqs = append(r.reqs, fmt.Sprintf("%s %d", req.Method, resp.StatusCode))
+	}
+	return resp, err
+}
+
+func (r *recorder) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.reqs...)
+}
+
+func (r *recorder) has(method string, status int) bool {
+	for _, s := range r.list() {
+		if s == fmt.Sprintf("%s %d", method, status) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *recorder) count(method string) int {
+	n := 0
+	for _, s := range r.list() {
+		if strings.HasPrefix(s, method+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+// startMediaMTX runs bin with every listener on 127.0.0.1 and returns the RTSP and WebRTC
+// HTTP addresses once the HTTP listener accepts connections.
+func startMediaMTX(t *testing.T, bin string) (rtsp, web string) {
+	t.Helper()
+	rtsp, web, udp := freeTCP(t), freeTCP(t), freeUDP(t)
+	conf := filepath.Join(t.TempDir(), "mediamtx.yml")
+	// Unlisted settings keep MediaMTX's defaults; the other servers are off.
+	yml := fmt.Sprintf(`logLevel: info
+api: no
+metrics: no
+pprof: no
+playback: no
+rtsp: yes
+rtspTransports: [tcp]
+rtspAddress: %s
+rtmp: no
+hls: no
+srt: no
+moq: no
+webrtc: yes
+webrtcAddress: %s
+webrtcLocalUDPAddress: %s
+webrtcIPsFromInterfaces: no
+webrtcAdditionalHosts: [127.0.0.1]
+paths:
+  all_others:
+`, rtsp, web, udp)
+	if err := os.WriteFile(conf, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := &strings.Builder{}
+	cmd := exec.Command(bin, conf)
+	cmd.Stdout, cmd.Stderr = &lockedWriter{w: out}, &lockedWriter{w: out}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start MediaMTX: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("MediaMTX output:\n%s", out.String())
+		}
+	})
+	waitFor(t, "MediaMTX's WebRTC listener", 20*time.Second, func() bool {
+		c, err := net.Dial("tcp", web)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return rtsp, web
+}
+
+// publish pushes a moving test pattern to url with ffmpeg until the test ends.
+func publish(t *testing.T, url, enc string) {
+	t.Helper()
+	args := append([]string{"-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi", "-i", "testsrc2=size=640x480:rate=30",
+		"-pix_fmt", "yuv420p"}, strings.Fields(enc)...)
+	cmd := exec.Command("ffmpeg", append(args, "-f", "rtsp", "-rtsp_transport", "tcp", url)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start ffmpeg: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+}
+
+func freeTCP(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func freeUDP(t *testing.T) string {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().String()
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
