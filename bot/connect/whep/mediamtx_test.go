@@ -1,7 +1,6 @@
 package whep
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -52,21 +51,7 @@ func joinReal(t *testing.T, url string) {
 		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second, GiveUpAfter: 30 * time.Second}
 	sess := newSession()
 	defer sess.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- Run(ctx, cfg, sess) }()
-	waitFor(t, "30 decoded frames", 60*time.Second, func() bool {
-		select {
-		case err := <-errc:
-			t.Fatalf("Run returned before 30 frames were decoded: %v; requests %v", err, rec.list())
-		default:
-		}
-		return decoded(sess) >= 30
-	})
-	cancel()
-	if err := <-errc; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	runUntil(t, cfg, sess, 30, 60*time.Second, func() any { return rec.list() })
 	reqs := rec.list()
 	t.Logf("requests: %v", reqs)
 	if !rec.has(http.MethodPost, http.StatusCreated) || !rec.has(http.MethodDelete, http.StatusOK) {

@@ -338,6 +338,32 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
+// runUntil runs the client until n frames are decoded, then stops it; Run must not return
+// before, nor fail after. what adds to the failure message.
+func runUntil(t *testing.T, cfg Config, sess *bot.Session, n int64, d time.Duration, what func() any) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- Run(ctx, cfg, sess) }()
+	waitFor(t, fmt.Sprintf("%d decoded frames", n), d, func() bool {
+		select {
+		case err := <-errc:
+			var more any
+			if what != nil {
+				more = what()
+			}
+			t.Fatalf("Run returned before %d frames were decoded: %v %v", n, err, more)
+		default:
+		}
+		return decoded(sess) >= n
+	})
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
 func decoded(s *bot.Session) int64 { return s.Report(report.Live).Coverage.FramesDecoded }
 
 func testConfig(url string) Config {
@@ -381,21 +407,7 @@ func TestJoin(t *testing.T) {
 			}
 			sess := newSession()
 			defer sess.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			errc := make(chan error, 1)
-			go func() { errc <- Run(ctx, cfg, sess) }()
-			waitFor(t, "20 decoded frames", 20*time.Second, func() bool {
-				select {
-				case err := <-errc:
-					t.Fatalf("Run returned before 20 frames were decoded: %v", err)
-				default:
-				}
-				return decoded(sess) >= 20
-			})
-			cancel()
-			if err := <-errc; err != nil {
-				t.Fatalf("Run: %v", err)
-			}
+			runUntil(t, cfg, sess, 20, 20*time.Second, nil)
 			posts, deletes, patches := srv.counts()
 			if posts != tt.posts || deletes != 1 {
 				t.Errorf("%d POSTs and %d DELETEs, want %d and 1", posts, deletes, tt.posts)
