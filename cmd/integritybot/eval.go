@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/corpus"
 	"github.com/integritybot/integritybot/internal/eval"
 )
 
@@ -21,7 +22,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	asJSON := fset.Bool("json", false, "print the evaluation as JSON")
 	cfgPath := fset.String("config", "", "YAML configuration `file` (default: embedded defaults)")
 	synth := fset.String("synthesize", "", "write synthesized attack recordings and their labels.csv into `DIR` instead of evaluating")
-	corpus := fset.String("corpus", filepath.Join("..", "shared", "corpus"), "corpus `DIR` with labels.csv, genuine/ and photo/ (for --synthesize)")
+	corpusDir := fset.String("corpus", "", "corpus `DIR` with labels.csv, genuine/ and photo/ (for --synthesize; default $"+corpus.Env+", else ../shared/corpus beside the repository)")
 	workers := fset.Int("workers", 0, "recordings analyzed at once (default: number of CPUs)")
 	limit := fset.Duration("limit", 0, "analyze only the first `DURATION` of each recording (default: all)")
 	fset.Usage = func() {
@@ -38,7 +39,15 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if fset.NArg() > 0 {
 			return errors.New("eval: --synthesize takes no labels file")
 		}
-		rows, err := eval.Synthesize(ctx, *synth, eval.SynthOptions{Corpus: *corpus, Open: openInput, Replay: eval.AllReplay})
+		dir := *corpusDir
+		if dir == "" {
+			d, err := corpus.Dir()
+			if err != nil {
+				return fmt.Errorf("eval: --synthesize: %w, or give --corpus DIR", err)
+			}
+			dir = d
+		}
+		rows, err := eval.Synthesize(ctx, *synth, eval.SynthOptions{Corpus: dir, Open: openInput, Replay: eval.AllReplay})
 		if err != nil {
 			return err
 		}

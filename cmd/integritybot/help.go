@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/corpus"
 )
 
 // envVar is an environment variable a command reads, for its --help.
@@ -47,7 +48,7 @@ var joinEnv = []envVar{
 }
 
 var evalEnv = []envVar{
-	{"INTEGRITYBOT_CORPUS", "the corpus directory for --synthesize (default ../shared/corpus; scripts/fetch-corpus.sh fetches it)"},
+	{corpus.Env, "the corpus directory for --synthesize (default ../shared/corpus; scripts/fetch-corpus.sh fetches it)"},
 	{"INTEGRITYBOT_*", "the configuration variables of serve apply over --config; none is needed"},
 }
 

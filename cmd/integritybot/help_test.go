@@ -90,7 +90,7 @@ func TestServeHelpListsConfigEnv(t *testing.T) {
 	}
 	for _, n := range names {
 		if !strings.Contains(out.String(), "  "+n+"\n") {
-			t.Errorf("serve --help does not list %s", n)
+			t.Errorf("serve --help does not list %s: add it to configEnv in cmd/integritybot/help.go", n)
 		}
 	}
 }

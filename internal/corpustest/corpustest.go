@@ -1,6 +1,6 @@
-// Package corpustest is what tests that read the shared corpus (../shared/corpus beside the
-// repository) have in common: finding it or skipping, decoding its clips, and a face check
-// with pigo's cascades. It is a normal package so tests of several packages can import it,
+// Package corpustest is what tests that read the shared corpus ($INTEGRITYBOT_CORPUS, else
+// ../shared/corpus beside the repository; scripts/fetch-corpus.sh fetches it) have in
+// common: finding it or skipping, decoding its clips, and a face check with pigo's cascades. It is a normal package so tests of several packages can import it,
 // but it is for tests only: every function takes a testing.TB and fails or skips through it.
 // Media tests import it, so it obeys media's dependency rule (cmd/integritybot/deps_test.go).
 package corpustest
@@ -10,13 +10,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/corpus"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
 	"github.com/integritybot/integritybot/media/file"
@@ -24,19 +24,16 @@ import (
 
 // Env names the variable that points at the corpus (the directory holding labels.csv)
 // instead of ../shared/corpus.
-const Env = "INTEGRITYBOT_CORPUS"
+const Env = corpus.Env
 
 // Root returns the shared corpus ($INTEGRITYBOT_CORPUS, else ../shared/corpus beside the
-// repository, as a path relative to the test's package directory), or skips the test
-// naming it.
+// repository, as a path relative to the test's package directory), or skips the test with
+// one line naming the variable and scripts/fetch-corpus.sh (internal/corpus).
 func Root(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv(Env)
-	if dir == "" {
-		dir = defaultDir()
-	}
-	if _, err := os.Stat(filepath.Join(dir, "labels.csv")); err != nil {
-		t.Skipf("corpus not found at %s (../shared/corpus; set %s to the directory holding labels.csv)", dir, Env)
+	dir, err := corpus.Dir()
+	if err != nil {
+		t.Skip(err)
 	}
 	return dir
 }
@@ -58,23 +55,6 @@ func NeedTools(t testing.TB, names ...string) {
 			t.Skipf("%s not installed (make deps-test installs it)", p)
 		}
 	}
-}
-
-// defaultDir is ../shared/corpus beside the module root, relative to the working directory
-// (a test runs in its package's directory: ../../../shared/corpus from media/face).
-func defaultDir() string {
-	up := []string{".."}
-	if wd, err := os.Getwd(); err == nil {
-		for d, n := wd, 0; d != filepath.Dir(d); d, n = filepath.Dir(d), n+1 {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				for range n {
-					up = append(up, "..")
-				}
-				break
-			}
-		}
-	}
-	return filepath.Join(append(up, "shared", "corpus")...)
 }
 
 // Open opens the recording at path with media/file (ffmpeg for the corpus's clips, with

@@ -15,31 +15,25 @@ import (
 	"github.com/integritybot/integritybot/media/y4m"
 )
 
-// TestDefaultDir: from this package (two below the module root) the corpus is looked for at
-// ../../../shared/corpus, the module root's sibling, as the copies it replaced did.
-func TestDefaultDir(t *testing.T) {
-	if got, want := defaultDir(), filepath.Join("..", "..", "..", "shared", "corpus"); got != want {
-		t.Errorf("defaultDir() = %q, want %q", got, want)
-	}
-}
-
-// TestRootSkipsNamingCorpus: a missing corpus skips (not fails) the test, naming ../shared/corpus.
+// TestRootSkipsNamingCorpus: a missing corpus skips (not fails) the test with one line
+// naming the variable and the fetch script.
 func TestRootSkipsNamingCorpus(t *testing.T) {
 	t.Setenv(Env, t.TempDir())
 	var r skipRecorder
 	done := make(chan struct{})
-	go func() { // the recorder's Skipf ends this goroutine, as testing's SkipNow does
+	go func() { // the recorder's Skip ends this goroutine, as testing's SkipNow does
 		defer close(done)
 		Root(&r)
 		t.Error("Root returned on a directory without labels.csv")
 	}()
 	<-done
-	if !r.skipped || !strings.Contains(r.msg, "../shared/corpus") {
-		t.Errorf("Root on an empty dir: skipped %v with %q; want a skip naming ../shared/corpus", r.skipped, r.msg)
+	if !r.skipped || strings.Contains(r.msg, "\n") || !strings.Contains(r.msg, "set INTEGRITYBOT_CORPUS") ||
+		!strings.Contains(r.msg, "scripts/fetch-corpus.sh") {
+		t.Errorf("Root on an empty dir: skipped %v with %q; want one line naming INTEGRITYBOT_CORPUS and scripts/fetch-corpus.sh", r.skipped, r.msg)
 	}
 }
 
-// skipRecorder records a Skipf's message, then ends the goroutine like testing's Skipf.
+// skipRecorder records a Skip's message, then ends the goroutine like testing's Skip.
 type skipRecorder struct {
 	testing.TB
 	skipped bool
@@ -47,8 +41,8 @@ type skipRecorder struct {
 }
 
 func (r *skipRecorder) Helper() {}
-func (r *skipRecorder) Skipf(format string, args ...any) {
-	r.skipped, r.msg = true, fmt.Sprintf(format, args...)
+func (r *skipRecorder) Skip(args ...any) {
+	r.skipped, r.msg = true, fmt.Sprint(args...)
 	runtime.Goexit()
 }
 

@@ -3,7 +3,6 @@ package eval
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
@@ -139,21 +139,10 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-// corpusDir finds ../shared/corpus beside the repository, or $INTEGRITYBOT_CORPUS.
+// corpusDir returns the shared corpus or skips the test with one line saying how to get it.
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("INTEGRITYBOT_CORPUS"); d != "" {
-		return d
-	}
-	dir, _ := filepath.Abs(".")
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		c := filepath.Join(dir, "shared", "corpus")
-		if _, err := os.Stat(filepath.Join(c, "labels.csv")); err == nil {
-			return c
-		}
-	}
-	t.Skip("skipping: the face corpus ../shared/corpus (or $INTEGRITYBOT_CORPUS) is not present")
-	return ""
+	return corpustest.Root(t)
 }
 
 func open(ctx context.Context, path string) (media.Source, error) {

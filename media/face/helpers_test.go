@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/corpus"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/snapshot"
 )
@@ -48,16 +49,14 @@ func newTest(t testing.TB, cfg Config) *Analyzer {
 	return a
 }
 
-// corpusDir returns the shared corpus (../shared/corpus beside the repository, or
-// $INTEGRITYBOT_CORPUS), or skips the test naming it.
+// corpusDir returns the shared corpus ($INTEGRITYBOT_CORPUS, else ../shared/corpus beside
+// the repository), or skips the test with one line saying how to get it. internal/corpus,
+// not corpustest: corpustest imports this package.
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("INTEGRITYBOT_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "labels.csv")); err != nil {
-		t.Skipf("corpus not found at %s (set INTEGRITYBOT_CORPUS to the directory holding labels.csv)", dir)
+	dir, err := corpus.Dir()
+	if err != nil {
+		t.Skip(err)
 	}
 	return dir
 }

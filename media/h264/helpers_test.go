@@ -2,12 +2,11 @@ package h264
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 
+	"github.com/integritybot/integritybot/internal/corpus"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 )
@@ -22,15 +21,14 @@ func needFFmpeg(tb testing.TB) {
 	}
 }
 
-// corpusDir finds ../shared/corpus beside the repository, or $INTEGRITYBOT_CORPUS.
+// corpusDir returns the shared corpus ($INTEGRITYBOT_CORPUS, else ../shared/corpus beside
+// the repository), or skips the test with one line saying how to get it (internal/corpus:
+// corpustest's media/file imports this package).
 func corpusDir(tb testing.TB) string {
 	tb.Helper()
-	dir := os.Getenv("INTEGRITYBOT_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "genuine")); err != nil {
-		tb.Skipf("corpus not found at %s (set INTEGRITYBOT_CORPUS to the directory holding genuine/)", dir)
+	dir, err := corpus.Dir()
+	if err != nil {
+		tb.Skip(err)
 	}
 	return dir
 }
