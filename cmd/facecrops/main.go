@@ -54,6 +54,7 @@ type options struct {
 	every       time.Duration
 	minFace     int
 	generate    bool
+	genOnly     bool
 	kbps        int
 }
 
@@ -67,6 +68,7 @@ func main() {
 	flag.IntVar(&o.minFace, "min-face", 40, "smallest face box cropped, in frame pixels")
 	flag.BoolVar(&o.generate, "generate", true, "also make and crop the generated_id swaps")
 	flag.IntVar(&o.kbps, "kbps", 1000, "VP8 bitrate of the generated swaps")
+	flag.BoolVar(&o.genOnly, "generated-only", false, "keep the corpus crops of an earlier run, make the generated_id swaps again")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "facecrops:", err)
@@ -104,6 +106,12 @@ func run(ctx context.Context, o options) error {
 	if err := os.MkdirAll(filepath.Join(o.out, "crops"), 0o755); err != nil {
 		return err
 	}
+	var kept [][]string
+	if o.genOnly {
+		if kept, err = corpusRows(filepath.Join(o.out, "manifest.csv")); err != nil {
+			return err
+		}
+	}
 	mf, err := os.Create(filepath.Join(o.out, "manifest.csv"))
 	if err != nil {
 		return err
@@ -113,7 +121,16 @@ func run(ctx context.Context, o options) error {
 	if err := w.man.Write(header); err != nil {
 		return err
 	}
+	for _, rec := range kept {
+		if err := w.man.Write(rec); err != nil {
+			return err
+		}
+		w.n++
+	}
 	all := append(slices.Clone(rows), train...)
+	if o.genOnly {
+		all = nil
+	}
 	for _, r := range all {
 		if r.Label == eval.LabelAttack || r.Label == "attack_still" {
 			if r.Attack != "face_swap" {
@@ -121,7 +138,7 @@ func run(ctx context.Context, o options) error {
 			}
 		}
 		before := w.n
-		if err := w.media(ctx, r, o, family(r.Path), ""); err != nil {
+		if err := w.media(ctx, r, o, eval.SwapFamily(r.Path), ""); err != nil {
 			return fmt.Errorf("%s: %w", r.Path, err)
 		}
 		slog.Info("cropped", "path", r.Path, "crops", w.n-before)
@@ -138,24 +155,34 @@ func run(ctx context.Context, o options) error {
 	return mf.Close()
 }
 
-// family names the swapper of a corpus file from its path ("" for genuine media).
-func family(path string) string {
-	b := filepath.Base(path)
-	switch {
-	case !strings.HasPrefix(path, "fake/"):
-		return ""
-	case strings.HasPrefix(b, "dfl_insightface"):
-		return "dfl_insightface"
-	case strings.HasPrefix(b, "dfl_"):
-		return "dfl_live"
-	case strings.HasPrefix(b, "ghost_"):
-		return "ghost"
-	case strings.HasPrefix(b, "deepfacelab_"):
-		return "deepfacelab"
-	case strings.HasPrefix(b, "blendface_"):
-		return "blendface"
+// corpusRows reads the rows of an earlier manifest up to the first generated crop (the corpus
+// crops come first and are numbered from 0).
+func corpusRows(path string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	return "other_swap"
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1 // an interrupted run leaves a short last row
+	recs, err := cr.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var out [][]string
+	for i, r := range recs {
+		if i == 0 {
+			continue
+		}
+		if len(r) != len(header) || r[4] == "generated_id" {
+			break
+		}
+		if r[0] != fmt.Sprintf("%05d.png", i-1) {
+			return nil, fmt.Errorf("%s: row %d is crop %s", path, i, r[0])
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // media crops every face of one corpus file.

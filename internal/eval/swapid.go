@@ -3,6 +3,8 @@ package eval
 import (
 	"image"
 	"math"
+	"path/filepath"
+	"strings"
 
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
@@ -12,8 +14,8 @@ import (
 // one-shot swapper with a 128-pixel generator (inswapper_128 in roop, Deep-Live-Cam,
 // FaceFusion) does, without its network: the source face (face B, one still picture) is
 // sampled from its enlarged face box down to Render×Render, its colour moved to the target's
-// (mean and spread of Y, U and V inside the face ellipse matched to those of the target face
-// in the same frame), then upscaled onto the target's tracked face box (face A), blended
+// (mean and spread of Y, mean of U and V inside the face ellipse matched to those of the target face
+// in the same frame, the chroma's mean only), then upscaled onto the target's tracked face box (face A), blended
 // through the feathered ellipse of Swapper and optionally sharpened as a face enhancer does.
 // The warp is a box-to-box similarity, not a landmark alignment: head turns of A are not
 // followed by B's face, which is what a swapper that lost its alignment shows.
@@ -61,21 +63,26 @@ func (s *IDSwapper) Frame(f *media.Frame) (*media.Frame, bool) {
 	ty, tu, tv := renderBox(f, n, cn, x0, y0, side)
 	feather := st.Feather * b[2]
 	cw, ch := (f.Width+1)/2, (f.Height+1)/2
-	paste(plane{out.Y, out.YStride, out.Width, out.Height}, matchColour(s.ry, ty, n), n, x0, y0, side, feather, st.Sharpen, 0)
-	paste(plane{out.U, out.UVStride, cw, ch}, matchColour(s.ru, tu, cn), cn, x0/2, y0/2, side/2, feather/2, 0, 0)
-	paste(plane{out.V, out.UVStride, cw, ch}, matchColour(s.rv, tv, cn), cn, x0/2, y0/2, side/2, feather/2, 0, 0)
+	paste(plane{out.Y, out.YStride, out.Width, out.Height}, matchColour(s.ry, ty, n, true), n, x0, y0, side, feather, st.Sharpen, 0)
+	paste(plane{out.U, out.UVStride, cw, ch}, matchColour(s.ru, tu, cn, false), cn, x0/2, y0/2, side/2, feather/2, 0, 0)
+	paste(plane{out.V, out.UVStride, cw, ch}, matchColour(s.rv, tv, cn, false), cn, x0/2, y0/2, side/2, feather/2, 0, 0)
 	return out, true
 }
 
 // MedianFace is the median side of the target faces found so far (Swapper.MedianFace).
 func (s *IDSwapper) MedianFace() float64 { return s.sw.MedianFace() }
 
-// matchColour returns src (n×n) with the mean and standard deviation, inside the inscribed
-// ellipse of paste, of ref: a colour transfer from the target face to the pasted one.
-func matchColour(src, ref []byte, n int) []byte {
+// matchColour returns src (n×n) with the mean, inside the inscribed ellipse of paste, of ref,
+// and with spread its standard deviation too (the gain bounded to [0.5, 2]): a colour transfer
+// from the target face to the pasted one. Chroma takes the mean only: the spread of a face's
+// chroma is a few levels, and scaling it paints noise.
+func matchColour(src, ref []byte, n int, spread bool) []byte {
 	ms, ss := ellipseStats(src, n)
 	mr, sr := ellipseStats(ref, n)
-	g := sr / max(ss, 1)
+	g := 1.0
+	if spread {
+		g = max(0.5, min(2, sr/max(ss, 1)))
+	}
 	out := make([]byte, len(src))
 	for i, v := range src {
 		out[i] = byte(max(0, min(255, math.Round((float64(v)-ms)*g+mr))))
@@ -102,4 +109,26 @@ func ellipseStats(p []byte, n int) (mean, sd float64) {
 	}
 	mean = s / k
 	return mean, math.Sqrt(max(s2/k-mean*mean, 0))
+}
+
+// SwapFamily names the swapper of a corpus file from its path, as the face-swap detector's
+// figures are reported (docs/faceswap-model.md): dfl_live, dfl_insightface, ghost,
+// deepfacelab, blendface; "" for anything outside fake/.
+func SwapFamily(path string) string {
+	b := filepath.Base(path)
+	switch {
+	case !strings.HasPrefix(path, "fake/"):
+		return ""
+	case strings.HasPrefix(b, "dfl_insightface"):
+		return "dfl_insightface"
+	case strings.HasPrefix(b, "dfl_"):
+		return "dfl_live"
+	case strings.HasPrefix(b, "ghost_"):
+		return "ghost"
+	case strings.HasPrefix(b, "deepfacelab_"):
+		return "deepfacelab"
+	case strings.HasPrefix(b, "blendface_"):
+		return "blendface"
+	}
+	return "other_swap"
 }

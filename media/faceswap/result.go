@@ -2,122 +2,120 @@ package faceswap
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/integritybot/integritybot/internal/report"
 )
 
-// nextStep is what the interviewer can do about a flag: the active challenge that real-time
-// swappers handle worst (profile views and occlusion break their face alignment).
+// nextStep is what the interviewer can do: the active challenge that real-time swappers
+// handle worst (profile views and occlusion break their face alignment).
 const nextStep = "Ask them to turn their head to full profile and hold for two seconds, then pass a hand slowly across their face."
 
 // Evidence kinds.
 const (
-	kindSwap = "face_swap_cues"
+	kindModel = "face_swap_model" // the model's highest window, or a run over the threshold
 )
 
-// notValidated says why the check does not decide: measured on real swaps and genuine
-// recordings nobody tuned on (issue 13), the hand-made score caught 2 of 15 swaps and
-// flagged 10 of 35 honest recordings, so it is shown as information only.
-const notValidated = "Not decided: the passive face-swap score is not validated (on independent media it caught 2 of 15 real swaps " +
-	"and flagged 10 of 35 genuine recordings), so it is information only; the active challenge decides."
+// informational says why the check does not decide on the model's score.
+const informational = "Not decided: the learned face-swap detector is information only, because on swappers and people it " +
+	"never saw it missed too many swaps at the false-alarm rate allowed (docs/faceswap-model.md)."
 
-// maxEvidence caps the evidence list (the strongest runs are kept).
-const maxEvidence = 10
+// maxEvidence caps the runs listed (the strongest are kept).
+const maxEvidence = 5
 
 // Result returns the state of the check without changing the analyzer. Windows end at the
 // last frame observed, whatever now is: only video that was seen is scored.
 func (a *Analyzer) Result(now time.Duration) report.Check {
 	c := report.Check{ID: report.CheckFaceSwap, Status: report.Unknown, Evidence: []report.Evidence{}}
-	if a.faces == nil {
+	switch {
+	case a.faces == nil:
 		c.Summary = "The face-swap check could not run: face detection is unavailable on this server."
 		c.NextStep = "Look at the candidate's face yourself; ask them to turn to profile and pass a hand across their face."
 		return c
-	}
-	if a.frames == 0 {
+	case a.err != nil:
+		c.Summary = "The face-swap check could not run: its model did not load (" + a.err.Error() + ")."
+		c.NextStep = nextStep
+		return c
+	case a.frames == 0:
 		c.Summary = "Not checked yet: no video has arrived."
 		c.NextStep = "Wait for the candidate's camera picture."
 		return c
-	}
-	if a.frames == 1 || a.lastPTS == a.firstPTS {
+	case a.frames == 1 || a.lastPTS == a.firstPTS:
 		c.Summary = "Only a single picture: a face-swap check needs video."
 		c.NextStep = "Check again on live video."
 		return c
 	}
-	// Windows end with the video: a live report between frames scores no more than was seen.
 	w := a.win.finish(a.lastPTS)
-	faceVideo := time.Duration(a.measured) * a.cfg.Interval
-	runs := sustained(w)
-	switch {
-	case w.scored == 0 || faceVideo < a.cfg.MinVideo:
+	faceVideo := time.Duration(a.scored) * a.cfg.Every
+	if w.scored == 0 || faceVideo < a.cfg.MinVideo {
 		c.Summary = notEnough(a, faceVideo)
 		c.NextStep = "Ask the candidate to face the camera in good light for a few seconds."
-	default:
-		// The hand-made score is not a verdict (see notValidated): it is reported, never
-		// flagged, and the check stays unknown until a validated detector decides.
-		c.Summary = fmt.Sprintf("%s Over %s of face video (%d windows) the passive score was at most %.2f (threshold %.2f), over it in %d run(s).",
-			notValidated, secs(faceVideo), w.scored, w.best.score, a.cfg.Threshold, len(runs))
+		a.addChallenges(&c)
+		return c
+	}
+	m := a.model
+	over := ""
+	if len(w.runs) > 0 {
+		over = fmt.Sprintf(", at or over the threshold in %d stretch(es)", len(w.runs))
+	}
+	measured := fmt.Sprintf("Over %s of face video (%d windows) the model's highest window score was %.2f from %s to %s (threshold %.2f, model %s)%s.",
+		secs(faceVideo), w.scored, w.best.score, clock(w.best.from), clock(w.best.to), a.cfg.Threshold, m.Version, over)
+	c.Evidence = a.evidence(w)
+	switch {
+	case !a.cfg.Warn:
+		c.Summary = informational + " " + measured
 		c.NextStep = nextStep
-		c.Evidence = evidence(runs, a.cfg.Threshold)
+	case len(w.runs) > 0:
+		c.Status = report.Warn
+		c.Confidence = round2(w.best.score)
+		c.Summary = "The face looked blended into the picture, as with a face swap. " + measured
+		c.NextStep = nextStep
+	default:
+		c.Status = report.Pass
+		// A passive detector misses good swaps: the confidence stays low.
+		c.Confidence = 0.5
+		c.Summary = "No sign of a face swap. " + measured
 	}
 	a.addChallenges(&c)
 	return c
 }
 
-// sustained returns the runs over the threshold that count: at least two consecutive
-// windows (three seconds), or the only window of a short recording.
-func sustained(w windows) []run {
-	var out []run
-	for _, r := range w.runs {
-		if r.windows >= 2 || w.scored == 1 {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 func notEnough(a *Analyzer, faceVideo time.Duration) string {
 	switch {
-	case a.measured == 0 && a.small > 0:
+	case a.scored == 0 && a.small > 0:
 		return "The face was too small to check for a face swap."
-	case a.measured == 0:
+	case a.scored == 0:
 		return "No face was found to check for a face swap."
 	}
 	return fmt.Sprintf("Not enough face video to check for a face swap: %s, %s needed.", secs(faceVideo), secs(a.cfg.MinVideo))
 }
 
-// evidence describes each run in one sentence, strongest first when there are too many.
-func evidence(runs []run, threshold float64) []report.Evidence {
-	if len(runs) > maxEvidence {
-		// Keep the longest runs, in time order.
-		keep := make([]bool, len(runs))
-		for range maxEvidence {
-			best := -1
-			for i, r := range runs {
-				if !keep[i] && (best < 0 || r.windows > runs[best].windows) {
-					best = i
-				}
-			}
-			keep[best] = true
-		}
-		var kept []run
-		for i, r := range runs {
-			if keep[i] {
-				kept = append(kept, r)
-			}
-		}
-		runs = kept
+// evidence is the highest window with the highest-scoring face, then the strongest runs over
+// the threshold, in time order.
+func (a *Analyzer) evidence(w windows) []report.Evidence {
+	head := "Information only, not a verdict: "
+	if a.cfg.Warn {
+		head = ""
 	}
-	out := make([]report.Evidence, 0, len(runs))
+	best := report.Range(w.best.from.Seconds(), w.best.to.Seconds(), kindModel,
+		fmt.Sprintf("%sface-swap model %s: highest window score %.2f from %s to %s (threshold %.2f; %d face crops); the picture is the highest-scoring face (%.2f at %s).",
+			head, a.model.Version, w.best.score, clock(w.best.from), clock(w.best.to), a.cfg.Threshold, w.best.n, a.best.score, clock(a.best.at)))
+	best.Snapshot = a.best.data
+	out := []report.Evidence{best}
+	runs := w.runs
+	for len(runs) > maxEvidence {
+		weakest := 0
+		for i, r := range runs {
+			if r.maxScore < runs[weakest].maxScore {
+				weakest = i
+			}
+		}
+		runs = append(runs[:weakest:weakest], runs[weakest+1:]...)
+	}
 	for _, r := range runs {
-		n := float64(r.windows)
-		detail := fmt.Sprintf("Information only, not a verdict: face-swap score %.2f (threshold %.2f) from %s to %s: the face's fine detail against its edges "+
-			"was %.2f above the hair and jaw around it (genuine corpus video: at most 0.53), and its skin texture %.0f%% of the background's.",
-			r.sumScore/n, threshold, clock(r.from), clock(r.to), r.hfBand/n, 100*math.Exp(r.noise/n))
-		ev := report.Range(r.from.Seconds(), r.to.Seconds(), kindSwap, detail)
-		ev.Snapshot = r.snap.data
-		out = append(out, ev)
+		out = append(out, report.Range(r.from.Seconds(), r.to.Seconds(), kindModel,
+			fmt.Sprintf("%sface-swap model %s: %d window(s) at or over the threshold %.2f from %s to %s (mean %.2f, highest %.2f).",
+				head, a.model.Version, r.windows, a.cfg.Threshold, clock(r.from), clock(r.to), r.sumScore/float64(r.windows), r.maxScore)))
 	}
 	return out
 }
