@@ -315,6 +315,7 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 	if v, ok := get(EnvPublicURL); ok {
 		c.Server.PublicURL = v
 	}
+	applyGeoEnv(c, get)
 	if err := applyChatEnv(c, get); err != nil {
 		return err
 	}

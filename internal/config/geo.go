@@ -1,6 +1,16 @@
 package config
 
-import "math"
+import (
+	"math"
+	"path/filepath"
+)
+
+// EnvGeoDir overrides geo.dir (the container image points it at the data it ships).
+const EnvGeoDir = "INTEGRITYBOT_GEO_DIR"
+
+// GeoDirName is the folder inside data_dir where `integritybot geo update` installs the free
+// GeoIP data when geo.dir is not set.
+const GeoDirName = "geoip"
 
 // Geo configures the lookups of the timezone and network checks. Every part is optional:
 // a check that needs a missing part says "unknown" with the reason.
@@ -13,6 +23,10 @@ type Geo struct {
 	// ASNDB is a MaxMind-format .mmdb with AS numbers (GeoLite2-ASN, DB-IP ASN Lite, IPinfo
 	// Lite, IPtoASN).
 	ASNDB string `yaml:"asn_db"`
+	// Dir is where `integritybot geo update` installs free GeoIP and ASN data (make run does
+	// it) and where serve looks for it; empty means data_dir/geoip. A configured country_db,
+	// city_db or asn_db wins over the installed data of its kind.
+	Dir string `yaml:"dir"`
 	// VPNASNsFile adds hosting/VPN networks ("AS123 label" or "CIDR label" lines) to the
 	// embedded default list.
 	VPNASNsFile string `yaml:"vpn_asns_file"`
@@ -25,6 +39,20 @@ type ServerLocation struct {
 	Name string  `yaml:"name"`
 	Lat  float64 `yaml:"lat"`
 	Lon  float64 `yaml:"lon"`
+}
+
+// GeoDir returns the folder of installed GeoIP data: geo.dir, else data_dir/geoip.
+func (c Config) GeoDir() string {
+	if c.Geo.Dir != "" {
+		return c.Geo.Dir
+	}
+	return filepath.Join(c.DataDir, GeoDirName)
+}
+
+func applyGeoEnv(c *Config, get func(string) (string, bool)) {
+	if v, ok := get(EnvGeoDir); ok {
+		c.Geo.Dir = v
+	}
 }
 
 func (c Config) validateGeo(p *problems) {

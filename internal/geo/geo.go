@@ -22,30 +22,54 @@ type Config struct {
 	CountryDB string // GeoLite2-Country, DB-IP Country Lite, IPinfo Lite, ...
 	CityDB    string // GeoLite2-City, DB-IP City Lite (also answers country lookups)
 	ASNDB     string // GeoLite2-ASN, DB-IP ASN Lite, IPinfo Lite, IPtoASN
+	// More lists further files by kind: the installed default data (Resolve), where DB-IP
+	// City Lite comes as one IPv4 and one IPv6 file.
+	More []File
+}
+
+// Kind says what a database file answers.
+type Kind string
+
+// Kinds of database files. A city file answers country lookups too.
+const (
+	KindCountry Kind = "country"
+	KindCity    Kind = "city"
+	KindASN     Kind = "asn"
+)
+
+// File is one database file and what it answers.
+type File struct {
+	Kind Kind   `json:"kind"`
+	Path string `json:"path"`
+}
+
+// Files returns every file cfg names, configured ones first.
+func (cfg Config) Files() []File {
+	var out []File
+	for _, f := range []File{{KindCountry, cfg.CountryDB}, {KindCity, cfg.CityDB}, {KindASN, cfg.ASNDB}} {
+		if f.Path != "" {
+			out = append(out, f)
+		}
+	}
+	return append(out, cfg.More...)
 }
 
 // DB holds the opened databases. A nil *DB or a DB without files is valid and answers
 // every lookup with a reason.
 type DB struct {
-	country, city, asn *maxminddb.Reader
+	country, city, asn []*maxminddb.Reader
 }
 
 // Open opens the databases named in cfg.
 func Open(cfg Config) (*DB, error) {
 	db := &DB{}
-	for _, f := range []struct {
-		path string
-		dst  **maxminddb.Reader
-	}{{cfg.CountryDB, &db.country}, {cfg.CityDB, &db.city}, {cfg.ASNDB, &db.asn}} {
-		if f.path == "" {
-			continue
-		}
-		r, err := maxminddb.Open(f.path)
+	for _, f := range cfg.Files() {
+		r, err := maxminddb.Open(f.Path)
 		if err != nil {
 			_ = db.Close()
-			return nil, fmt.Errorf("geo: open %s: %w", f.path, err)
+			return nil, fmt.Errorf("geo: open %s: %w", f.Path, err)
 		}
-		*f.dst = r
+		db.add(f.Kind, r)
 	}
 	return db, nil
 }
@@ -54,9 +78,9 @@ func Open(cfg Config) (*DB, error) {
 func OpenBytes(country, city, asn []byte) (*DB, error) {
 	db := &DB{}
 	for _, f := range []struct {
-		b   []byte
-		dst **maxminddb.Reader
-	}{{country, &db.country}, {city, &db.city}, {asn, &db.asn}} {
+		b    []byte
+		kind Kind
+	}{{country, KindCountry}, {city, KindCity}, {asn, KindASN}} {
 		if f.b == nil {
 			continue
 		}
@@ -65,21 +89,49 @@ func OpenBytes(country, city, asn []byte) (*DB, error) {
 			_ = db.Close()
 			return nil, fmt.Errorf("geo: open database: %w", err)
 		}
-		*f.dst = r
+		db.add(f.kind, r)
 	}
 	return db, nil
 }
 
-// Close closes the databases.
-func (db *DB) Close() error {
+func (db *DB) add(k Kind, r *maxminddb.Reader) {
+	switch k {
+	case KindCity:
+		db.city = append(db.city, r)
+	case KindASN:
+		db.asn = append(db.asn, r)
+	default:
+		db.country = append(db.country, r)
+	}
+}
+
+// all returns every reader, cities first: their coordinates and names are the richest.
+func (db *DB) all() []*maxminddb.Reader {
 	if db == nil {
 		return nil
 	}
+	out := append([]*maxminddb.Reader(nil), db.city...)
+	out = append(out, db.country...)
+	return append(out, db.asn...)
+}
+
+// Empty reports whether no database is open: every lookup will say why it could not be done.
+func (db *DB) Empty() bool { return len(db.all()) == 0 }
+
+// HasCountry and HasASN report whether a database answering that kind of lookup is open.
+func (db *DB) HasCountry() bool { return db != nil && len(db.city)+len(db.country) > 0 }
+
+// HasASN reports whether an ASN database is open.
+func (db *DB) HasASN() bool { return db != nil && len(db.asn) > 0 }
+
+// HasCity reports whether a city database is open.
+func (db *DB) HasCity() bool { return db != nil && len(db.city) > 0 }
+
+// Close closes the databases.
+func (db *DB) Close() error {
 	var errs []error
-	for _, r := range []*maxminddb.Reader{db.country, db.city, db.asn} {
-		if r != nil {
-			errs = append(errs, r.Close())
-		}
+	for _, r := range db.all() {
+		errs = append(errs, r.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -108,13 +160,7 @@ func (db *DB) Lookup(addr netip.Addr) Info {
 		return in
 	}
 	in.CountryWhy, in.ASNWhy = "no country database is configured (geo.country_db or geo.city_db)", "no ASN database is configured (geo.asn_db)"
-	if db == nil {
-		return in
-	}
-	for _, r := range []*maxminddb.Reader{db.city, db.country, db.asn} {
-		if r == nil {
-			continue
-		}
+	for _, r := range db.all() {
 		var rec map[string]any
 		res := r.Lookup(addr)
 		if err := res.Decode(&rec); err != nil {
@@ -124,12 +170,12 @@ func (db *DB) Lookup(addr netip.Addr) Info {
 	}
 	if in.Country != "" {
 		in.CountryWhy = ""
-	} else if db.country != nil || db.city != nil {
+	} else if db.HasCountry() {
 		in.CountryWhy = "the country database has no entry for " + addr.String()
 	}
 	if in.ASN != 0 {
 		in.ASNWhy = ""
-	} else if db.asn != nil {
+	} else if db.HasASN() {
 		in.ASNWhy = "the ASN database has no entry for " + addr.String()
 	}
 	return in
@@ -137,7 +183,8 @@ func (db *DB) Lookup(addr netip.Addr) Info {
 
 // fill copies what rec knows into in, without overwriting what an earlier database said. It
 // understands the MaxMind/DB-IP layout (country.iso_code, location.latitude,
-// autonomous_system_number) and IPinfo Lite's flat one (country_code, asn "AS123", as_name).
+// autonomous_system_number), IPinfo Lite's flat one (country_code, asn "AS123", as_name) and
+// ip-location-db's flat one (country_code, city, latitude, longitude).
 func (db *DB) fill(in *Info, rec map[string]any) {
 	if in.Country == "" {
 		for _, c := range []string{str(rec, "country", "iso_code"), str(rec, "country_code"), str(rec, "registered_country", "iso_code")} {
@@ -149,10 +196,17 @@ func (db *DB) fill(in *Info, rec map[string]any) {
 	}
 	if in.City == "" {
 		in.City = str(rec, "city", "names", "en")
+		if in.City == "" {
+			in.City = str(rec, "city")
+		}
 	}
 	if !in.HasCoords {
 		lat, ok1 := num(rec, "location", "latitude")
 		lon, ok2 := num(rec, "location", "longitude")
+		if !ok1 || !ok2 {
+			lat, ok1 = num(rec, "latitude")
+			lon, ok2 = num(rec, "longitude")
+		}
 		if ok1 && ok2 {
 			in.Lat, in.Lon, in.HasCoords = lat, lon, true
 		}
@@ -241,11 +295,11 @@ func (db *DB) Routable(addr netip.Addr) bool {
 	if IsPublic(addr) {
 		return true
 	}
-	if !isDocumentation(addr) || db == nil {
+	if !isDocumentation(addr) {
 		return false
 	}
-	for _, r := range []*maxminddb.Reader{db.country, db.city, db.asn} {
-		if r != nil && r.Lookup(addr).Found() {
+	for _, r := range db.all() {
+		if r.Lookup(addr).Found() {
 			return true
 		}
 	}

@@ -4,7 +4,9 @@ package geotest
 
 import (
 	"bytes"
+	"fmt"
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/maxmind/mmdbwriter"
@@ -58,6 +60,44 @@ func IPinfoLite(t testing.TB, nets []Network) []byte {
 		}
 		return m
 	})
+}
+
+// IPLocationDB returns one database in ip-location-db's flat layout (country_code, and with
+// city also city, latitude, longitude), as the installed default data has it.
+func IPLocationDB(t testing.TB, nets []Network, city bool) []byte {
+	t.Helper()
+	return build(t, "country", nets, func(n Network) mmdbtype.Map {
+		m := mmdbtype.Map{"country_code": mmdbtype.String(n.Country)}
+		if city {
+			m["city"] = mmdbtype.String("Test City " + n.Country)
+			m["latitude"] = mmdbtype.Float32(n.Lat)
+			m["longitude"] = mmdbtype.Float32(n.Lon)
+		}
+		return m
+	})
+}
+
+// ASNCSV returns nets as an ip-location-db ASN table ("first,last,asn,organisation").
+func ASNCSV(t testing.TB, nets []Network) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	for _, n := range nets {
+		p, err := netip.ParsePrefix(n.CIDR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s,%s,%d,%q\n", p.Masked().Addr(), lastAddr(p), n.ASN, n.ASOrg)
+	}
+	return b.Bytes()
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(a)*8; i++ {
+		a[i/8] |= 0x80 >> (i % 8)
+	}
+	out, _ := netip.AddrFromSlice(a)
+	return out
 }
 
 func build(t testing.TB, typ string, nets []Network, rec func(Network) mmdbtype.Map) []byte {
