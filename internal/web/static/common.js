@@ -65,11 +65,26 @@ export function fmtRange(at, until) {
   return fmtSeconds(at);
 }
 
+/** A date and time in the reader's own timezone, with the zone named ("…, 11:00:00 CET"). */
 export function fmtDate(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (isNaN(d)) return String(iso);
-  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  try {
+    return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+  } catch {
+    return d.toLocaleString();
+  }
+}
+
+/** The reader's timezone: its IANA name and current UTC offset, e.g. "Europe/Berlin, UTC+01:00". */
+export function readerZone(now = new Date()) {
+  let name = '';
+  try { name = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { /* old browser */ }
+  const off = -now.getTimezoneOffset();
+  const sign = off < 0 ? '−' : '+';
+  const utc = `UTC${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+  return name ? `${name}, ${utc}` : utc;
 }
 
 export const STATUS_TEXT = { pass: 'Pass', warn: 'Warn', fail: 'Fail', unknown: 'Unknown' };
@@ -139,20 +154,65 @@ export function latestEvidence(check) {
   return best;
 }
 
-function snapshotLink(src) {
-  if (!src || typeof src !== 'string') return null;
-  const ok = src.startsWith('data:image/') || src.startsWith('/') || /^https?:\/\//.test(src);
-  if (!ok) return h('span', { className: 'muted', text: ' (snapshot: ' + src + ')' });
-  return h('a', { href: src, target: '_blank', rel: 'noopener noreferrer', className: 'snapshot' },
-    h('img', { src, alt: 'Evidence snapshot', loading: 'lazy', width: 96 }));
+/** A snapshot URL the page may show: a data: image, or one from this server or http(s). */
+function showable(src) {
+  return typeof src === 'string' && (src.startsWith('data:image/') || src.startsWith('/') || /^https?:\/\//.test(src));
 }
 
-export function evidenceItem(e) {
+/** The alt text of an evidence picture: which check, what kind of finding, when. */
+export function snapshotAlt(checkId, e, which) {
+  const kind = String(e.kind || 'evidence').replace(/_/g, ' ');
+  return `${checkName(checkId)} evidence: ${kind} at ${fmtRange(e.at_s, e.until_s)} into the call` + (which ? ` (${which})` : '');
+}
+
+/** One evidence picture, shown large; a click opens it full size (openViewer). */
+function snapshotFigure(src, alt, caption) {
+  if (!src) return null;
+  if (!showable(src)) return h('span', { className: 'muted', text: ' (snapshot: ' + src + ')' });
+  return h('figure', { className: 'snapshot-fig' },
+    h('a', { href: src, className: 'snapshot', title: 'Show larger', onclick: (ev) => { ev.preventDefault(); openViewer(src, alt); } },
+      h('img', { src, alt, decoding: 'async' })),
+    caption ? h('figcaption', { className: 'muted small', text: caption }) : null);
+}
+
+/**
+ * The pictures of one piece of evidence. A finding that carries two (e.snapshots, e.g. a loop:
+ * a frame and the frame it repeats) shows them side by side; otherwise the one e.snapshot.
+ */
+function evidencePictures(checkId, e) {
+  const two = Array.isArray(e.snapshots) ? e.snapshots.filter(showable).slice(0, 2) : [];
+  if (two.length === 2) {
+    const names = ['first frame', 'the frame it matched'];
+    return h('div', { className: 'snapshot-pair' }, two.map((src, i) => snapshotFigure(src, snapshotAlt(checkId, e, names[i]), names[i])));
+  }
+  return snapshotFigure(e.snapshot || two[0], snapshotAlt(checkId, e));
+}
+
+/** Shows a picture full size in a modal dialog (Escape or the button closes it). */
+export function openViewer(src, alt) {
+  let dlg = document.getElementById('snapshot-viewer');
+  if (!dlg) {
+    dlg = h('dialog', { id: 'snapshot-viewer', className: 'viewer', 'aria-label': 'Evidence picture' },
+      h('img', { alt: '' }),
+      h('p', { className: 'viewer-caption' }),
+      h('button', { type: 'button', className: 'secondary', text: 'Close', onclick: () => dlg.close() }));
+    dlg.addEventListener('click', (ev) => { if (ev.target === dlg) dlg.close(); });
+    document.body.append(dlg);
+  }
+  const img = dlg.querySelector('img');
+  img.src = src;
+  img.alt = alt;
+  dlg.querySelector('.viewer-caption').textContent = alt;
+  if (typeof dlg.showModal === 'function') dlg.showModal();
+  else dlg.setAttribute('open', '');
+}
+
+export function evidenceItem(e, checkId) {
   return h('li', { className: 'evidence' },
     h('span', { className: 'time', text: fmtRange(e.at_s, e.until_s) }),
     e.kind ? h('span', { className: 'kind', text: String(e.kind).replace(/_/g, ' ') }) : null,
     h('span', { className: 'detail', text: e.detail || '' }),
-    snapshotLink(e.snapshot));
+    evidencePictures(checkId, e));
 }
 
 /** One compact row for the interviewer's live panel. */
@@ -198,21 +258,35 @@ export function checkRow(check) {
     last ? h('p', { className: 'latest muted' }, 'Latest: ', h('span', { className: 'time', text: fmtRange(last.at_s, last.until_s) }), ' ', last.detail || '') : null);
 }
 
+/**
+ * How sure a check is, in words: the confidence (0..1) says how much evidence the status rests
+ * on, not how bad it is. A pass on half a minute of video is a pass with low certainty.
+ */
+export function certainty(check) {
+  if (normStatus(check.status) === 'unknown' || typeof check.confidence !== 'number') return null;
+  const pct = Math.round(check.confidence * 100);
+  const word = pct >= 75 ? 'high' : pct >= 50 ? 'medium' : 'low';
+  return { word, pct, text: `How sure: ${word} (${pct}%)` };
+}
+
+export const CERTAINTY_NOTE = '“How sure” says how much evidence a status rests on — how much video, how clear a signal — ' +
+  'not how serious it is. Low means little to go on: watch for it yourself.';
+
 /** One full card for the report page. */
 export function checkCard(check) {
   const ev = Array.isArray(check.evidence) ? [...check.evidence].sort((a, b) => a.at_s - b.at_s) : [];
-  const conf = typeof check.confidence === 'number' ? Math.round(check.confidence * 100) + '%' : '—';
+  const sure = certainty(check);
   return h('article', { className: 'card check-card', dataset: { check: check.id, status: normStatus(check.status) }, 'aria-labelledby': 'check-title-' + check.id },
     h('header', { className: 'check-head' },
       badge(check.status),
       h('h3', { id: 'check-title-' + check.id, text: checkName(check.id) }),
-      h('span', { className: 'confidence muted', title: 'How sure the assistant is about this status' }, 'Confidence ', conf)),
+      sure ? h('span', { className: 'confidence muted', dataset: { certainty: sure.word }, title: CERTAINTY_NOTE, text: sure.text }) : null),
     h('p', { className: 'summary', text: check.summary || '' }),
     check.next_step ? h('p', { className: 'next-step' }, h('span', { className: 'label', text: 'Next step: ' }), check.next_step) : null,
     ev.length
-      ? h('details', { open: ev.length <= 6 },
-        h('summary', { text: `Evidence (${ev.length})` }),
-        h('ul', { className: 'evidence-list' }, ev.map(evidenceItem)))
+      ? h('details', { className: 'evidence-box', open: ev.length <= 6 },
+        h('summary', { text: `Evidence and details (${ev.length})` }),
+        h('ul', { className: 'evidence-list' }, ev.map((e) => evidenceItem(e, check.id))))
       : h('p', { className: 'muted', text: 'No evidence recorded.' }));
 }
 

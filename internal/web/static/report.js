@@ -2,7 +2,7 @@
 // 3 s while the interview is live.
 import {
   $, h, api, tokenFromPath, fmtDate, fmtSeconds, fmtRange, checkCard, overallBadge, verdictLines, bySeverity, coverageText,
-  checkName, normStatus, STATE_TEXT, HUMAN_NOTE,
+  checkName, normStatus, readerZone, STATE_TEXT, HUMAN_NOTE, CERTAINTY_NOTE,
 } from './common.js';
 
 const token = tokenFromPath();
@@ -48,6 +48,9 @@ function render(r) {
   setText('started-at', r.started_at ? fmtDate(r.started_at) : 'not started');
   setText('ended-at', r.ended_at ? fmtDate(r.ended_at) : (r.state === 'live' ? 'still running' : '—'));
   setText('report-state', STATE_TEXT[r.state] || r.state);
+  $('time-note').textContent = 'Dates and times are in your timezone (' + readerZone() + '). ' +
+    'Times like 01:30 count minutes and seconds from the start of the call.';
+  $('certainty-note').textContent = CERTAINTY_NOTE;
   $('overall').replaceChildren(overallBadge(r.overall), h('span', { className: 'sr-only', text: ' ' + HUMAN_NOTE }));
   $('verdict').replaceChildren(...verdictLines(r));
   $('coverage').textContent = coverageText(r.coverage);
@@ -68,7 +71,7 @@ function render(r) {
     return card;
   });
   $('checks').replaceChildren(...(cards.length ? cards : [h('p', { className: 'muted', text: 'No checks yet.' })]));
-  $('timeline').replaceChildren(...timeline(r));
+  renderTimeline(r);
   renderDelivery(r.delivery || []);
 
   if (blobURL) URL.revokeObjectURL(blobURL);
@@ -94,9 +97,10 @@ function callDuration(r) {
   return Math.max(d, 1);
 }
 
-function tickStep(d) {
-  for (const s of [5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200]) if (d / s <= 8) return s;
-  return Math.ceil(d / 8 / 3600) * 3600;
+/** The tick step for a call of d seconds with at most max labels on the axis. */
+function tickStep(d, max) {
+  for (const s of [5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200]) if (d / s <= max) return s;
+  return Math.ceil(d / max / 3600) * 3600;
 }
 
 function mark(at, until, dur, cls, label) {
@@ -107,7 +111,36 @@ function mark(at, until, dur, cls, label) {
   return h('span', { className: 'mark ' + cls + (ranged ? ' range' : ' point'), style, title: label, 'aria-label': label, role: 'img' });
 }
 
-function timeline(r) {
+// Long calls have long lists: the first LIST_SHOWN lines show, the rest behind one button
+// (never a small scrolling box that seems to end early).
+const LIST_SHOWN = 40;
+let shownReport = null;
+let listExpanded = false;
+let chartWidth = 0;
+
+/** Renders the timeline for the current width; called again when the width changes (ResizeObserver). */
+function renderTimeline(r) {
+  shownReport = r;
+  chartWidth = $('timeline').clientWidth;
+  $('timeline').replaceChildren(...timeline(r, chartWidth));
+}
+
+if (typeof ResizeObserver === 'function') {
+  new ResizeObserver(() => {
+    const w = $('timeline').clientWidth;
+    if (shownReport && Math.abs(w - chartWidth) > 24) renderTimeline(shownReport);
+  }).observe($('timeline'));
+}
+
+// Printing: every evidence list open, so the paper has what the screen hides behind "details".
+window.addEventListener('beforeprint', () => {
+  for (const d of document.querySelectorAll('#checks details')) { d.dataset.wasOpen = String(d.open); d.open = true; }
+});
+window.addEventListener('afterprint', () => {
+  for (const d of document.querySelectorAll('#checks details')) { d.open = d.dataset.wasOpen === 'true'; }
+});
+
+function timeline(r, width) {
   const dur = callDuration(r);
   const lanes = [];
   const items = [];
@@ -132,21 +165,30 @@ function timeline(r) {
   }
   if (!lanes.length) return [h('p', { className: 'muted', text: `Nothing recorded yet (call length ${fmtSeconds(dur)}).` })];
 
-  const step = tickStep(dur);
+  // Axis labels need ~64 px each; the track is the full width on narrow screens (labels stack
+  // above it), and the width less the label column otherwise.
+  const track = width > 600 ? width - 168 : width;
+  const step = tickStep(dur, Math.max(2, Math.min(8, Math.floor((track || 600) / 64))));
   const ticks = [];
   for (let t = 0; t <= dur + 0.001; t += step) {
-    ticks.push(h('span', { className: 'tick', style: { left: (t / dur) * 100 + '%' }, text: fmtSeconds(t) }));
+    const at = t / dur;
+    ticks.push(h('span', { className: 'tick' + (at > 0.92 ? ' tick-end' : ''), style: { left: at * 100 + '%' }, text: fmtSeconds(t) }));
   }
   items.sort((a, b) => a.at - b.at);
+  const shown = listExpanded ? items : items.slice(0, LIST_SHOWN);
+  const rest = items.length - shown.length;
   return [
     h('div', { className: 'timeline-chart', role: 'group', 'aria-label': `Timeline of a ${fmtSeconds(dur)} call` },
       lanes,
       h('div', { className: 'lane axis', 'aria-hidden': 'true' }, h('span', { className: 'lane-label' }), h('span', { className: 'lane-track' }, ticks))),
-    h('ol', { className: 'timeline-list' }, items.map((it) => h('li', { dataset: { status: it.status } },
+    h('p', { className: 'print-only muted small', text: `The list of all ${items.length} observations and events is on the report page and in its JSON.` }),
+    h('ol', { className: 'timeline-list', 'aria-label': 'Observations and events in time order' }, shown.map((it) => h('li', { dataset: { status: it.status } },
       h('span', { className: 'time', text: fmtRange(it.at, it.until) }),
       h('span', { className: 'source', text: it.source }),
       h('span', { className: 'detail', text: it.text })))),
-  ];
+    rest > 0 ? h('button', { type: 'button', className: 'secondary show-all', text: `Show all ${items.length} lines (${rest} more)`,
+      onclick: () => { listExpanded = true; renderTimeline(shownReport); } }) : null,
+  ].filter(Boolean);
 }
 
 load();
