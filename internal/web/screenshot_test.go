@@ -417,6 +417,7 @@ func TestRoomPageScreens(t *testing.T) {
 			}
 			e.noSideways(i, "interviewer at "+vp.name)
 			e.noSideways(c, "candidate at "+vp.name)
+			e.eval(i, `window.scrollTo(0, 0); true`, nil)
 			e.shot(i, "interviewer-"+vp.name, false)
 			e.shot(c, "candidate-"+vp.name, false)
 

@@ -250,7 +250,10 @@ export function verdictLines(report) {
 }
 
 export function checkRow(check) {
-  const last = latestEvidence(check);
+  // "Latest" gives the time of what a warning or failure is about; for a pass or a check
+  // that could not run its evidence is detail for the report page.
+  const st = normStatus(check.status);
+  const last = st === 'fail' || st === 'warn' ? latestEvidence(check) : null;
   return h('li', { className: 'check-row', dataset: { check: check.id, status: normStatus(check.status) } },
     h('div', { className: 'check-head' }, badge(check.status), h('strong', { text: checkName(check.id) })),
     h('p', { className: 'summary', text: check.summary || '' }),
