@@ -73,7 +73,7 @@ func TestVideoInputBaseLayer(t *testing.T) {
 		waitDecoded(t, s, want)
 		// The frames after the last base layer frame are skipped, not decoded: wait for them.
 		skipped := strconv.FormatInt(int64(n)-want, 10) + " frames of the upper layers"
-		for deadline := time.Now().Add(5 * time.Second); mode == bot.BaseLayerAlways &&
+		for deadline := time.Now().Add(2 * time.Minute); mode == bot.BaseLayerAlways &&
 			!strings.Contains(s.Report(report.Live).Coverage.Note, skipped) && time.Now().Before(deadline); {
 			time.Sleep(5 * time.Millisecond)
 		}

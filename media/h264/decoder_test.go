@@ -129,7 +129,7 @@ func TestDecodeGarbage(t *testing.T) {
 				t.Helper()
 				start := time.Now()
 				f, err := d.Decode(au, 0)
-				if el := time.Since(start); el > 4*time.Second {
+				if el := time.Since(start); el > time.Minute { // a hang, not a slow machine
 					t.Fatalf("Decode took %v", el)
 				}
 				if f != nil {
