@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -14,7 +13,6 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -448,52 +446,3 @@ const focusContrast = `(() => {
 		? getComputedStyle(document.documentElement).backgroundColor : getComputedStyle(document.body).backgroundColor);
 	return Math.min(ratio(ring, [255, 255, 255]), ratio(ring, page));
 })()`
-
-// A candidate who declines the consent notice tells the server, which relays it to the
-// interviewer's page as a peer state; the page says what happened and what to do.
-func TestBrowserConsentDeclined(t *testing.T) {
-	e := launchFor(t, chrome.Options{FakeDevices: true})
-	f := newFakeServer(t)
-	i := e.open(f.srv.URL + "/i/intv-tok")
-	c := e.open(f.srv.URL + "/c/cand-tok")
-	e.wait(c, `window.integritybot.welcome !== null`)
-	e.click(c, "#consent-decline")
-	e.wait(c, `!document.getElementById("declined").hidden`)
-	waitGo(t, "consent message", func() bool { return len(f.received("candidate", "consent")) == 1 })
-	if m := f.received("candidate", "consent")[0]; m["state"] != "declined" {
-		t.Fatalf("consent message %v", m)
-	}
-	if n := len(f.received("candidate", "offer")); n != 0 {
-		t.Fatalf("%d offers after declining", n)
-	}
-	e.wait(i, `window.integritybot.welcome !== null`)
-	f.sock("interviewer").send(map[string]any{"type": "peer", "role": "candidate", "state": "declined"})
-	e.wait(i, `document.getElementById("candidate-state").textContent === "declined the consent notice" &&
-		document.getElementById("remote-overlay").textContent.includes("Offer another way to talk")`)
-}
-
-// The candidate reads why their camera is missing in plain words, never a browser error name.
-func TestBrowserCameraErrorInPlainWords(t *testing.T) {
-	e := launchFor(t, chrome.Options{DenyMedia: true})
-	f := newFakeServer(t)
-	c := e.open(f.srv.URL + "/c/cand-tok")
-	e.wait(c, `window.integritybot.welcome !== null`)
-	e.click(c, "#consent-accept")
-	e.wait(c, `!document.getElementById("media-notice").hidden`)
-	var notice string
-	e.eval(c, `document.getElementById("media-notice").textContent`, &notice)
-	if regexp.MustCompile(`[A-Z][a-z]+Error|Requested device|Permission denied`).MatchString(notice) ||
-		!strings.Contains(notice, "Your camera and microphone are not available:") {
-		t.Errorf("notice %q is not in plain words", notice)
-	}
-	// The server still gets the exact error for the report's details.
-	waitGo(t, "video track message", func() bool { return len(f.received("candidate", "track")) >= 1 })
-	for _, m := range f.received("candidate", "track") {
-		if m["kind"] == "video" {
-			b, _ := json.Marshal(m)
-			if !regexp.MustCompile(`Error`).Match(b) {
-				t.Errorf("track message %s lost the browser's error", b)
-			}
-		}
-	}
-}
