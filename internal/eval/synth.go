@@ -14,6 +14,7 @@ import (
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
 	"github.com/integritybot/integritybot/media/ivf"
+	"github.com/integritybot/integritybot/media/replay/attack"
 	"github.com/integritybot/integritybot/media/vpx"
 	"github.com/integritybot/integritybot/media/y4m"
 )
@@ -355,18 +356,8 @@ func repeat(f *media.Frame, n int) []*media.Frame {
 	return out
 }
 
-// flat returns a w×h frame of one colour.
-func flat(w, h int, y, u, v byte) *media.Frame {
-	cw, ch := (w+1)/2, (h+1)/2
-	f := &media.Frame{Width: w, Height: h, YStride: w, UVStride: cw, Y: make([]byte, w*h), U: make([]byte, cw*ch), V: make([]byte, cw*ch)}
-	for i := range f.Y {
-		f.Y[i] = y
-	}
-	for i := range f.U {
-		f.U[i], f.V[i] = u, v
-	}
-	return f
-}
+// flat returns a w×h frame of one colour (attack.Flat).
+func flat(w, h int, y, u, v byte) *media.Frame { return attack.Flat(w, h, y, u, v) }
 
 // photoMotion frames a w×h window around the upper middle of photo (where a portrait's
 // face is) and slowly zooms in by 20 % while panning, as a phone held to a camera or a
@@ -389,33 +380,15 @@ func photoMotion(photo *media.Frame, w, h, n int) []*media.Frame {
 	return out
 }
 
-// resize samples the rectangle (x0, y0, cw, ch) of src into a new w×h frame, bilinearly.
+// resize samples the rectangle (x0, y0, cw, ch) of src into a new w×h frame, bilinearly
+// (attack.Resize).
 func resize(src *media.Frame, w, h int, x0, y0, cw, ch float64) *media.Frame {
-	dst := flat(w, h, 0, 0, 0)
-	resizePlane(dst.Y, w, w, h, src.Y, src.YStride, src.Width, src.Height, x0, y0, cw, ch)
-	dcw, dch := (w+1)/2, (h+1)/2
-	scw, sch := (src.Width+1)/2, (src.Height+1)/2
-	resizePlane(dst.U, dcw, dcw, dch, src.U, src.UVStride, scw, sch, x0/2, y0/2, cw/2, ch/2)
-	resizePlane(dst.V, dcw, dcw, dch, src.V, src.UVStride, scw, sch, x0/2, y0/2, cw/2, ch/2)
-	return dst
+	return attack.Resize(src, w, h, x0, y0, cw, ch)
 }
 
+// resizePlane samples a rectangle of one plane into dst (attack.ResizePlane).
 func resizePlane(dst []byte, dstStride, w, h int, src []byte, srcStride, sw, sh int, x0, y0, cw, ch float64) {
-	for y := range h {
-		sy := y0 + (float64(y)+0.5)*ch/float64(h) - 0.5
-		iy := int(math.Floor(sy))
-		fy := sy - float64(iy)
-		y1, y2 := clampi(iy, sh), clampi(iy+1, sh)
-		for x := range w {
-			sx := x0 + (float64(x)+0.5)*cw/float64(w) - 0.5
-			ix := int(math.Floor(sx))
-			fx := sx - float64(ix)
-			x1, x2 := clampi(ix, sw), clampi(ix+1, sw)
-			a := float64(src[y1*srcStride+x1])*(1-fx) + float64(src[y1*srcStride+x2])*fx
-			b := float64(src[y2*srcStride+x1])*(1-fx) + float64(src[y2*srcStride+x2])*fx
-			dst[y*dstStride+x] = byte(a*(1-fy) + b*fy + 0.5)
-		}
-	}
+	attack.ResizePlane(dst, dstStride, w, h, src, srcStride, sw, sh, x0, y0, cw, ch)
 }
 
 func clampi(v, n int) int { return max(0, min(v, n-1)) }

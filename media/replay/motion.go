@@ -30,8 +30,21 @@ const (
 	// picture to have moved as one rigid plane.
 	minInliers = 0.75
 	// minMotion: the transform must move the picture by at least this (mean over blocks)
-	// to count as motion; below it a still picture and a still person look alike.
-	minMotion = 0.5
+	// to count as motion; below it a still picture and a still person look alike. 0.3
+	// (0.6 px a second at 160 px wide) catches a slow pan or zoom of a photo (issue 14:
+	// a slow zoom with a small sway passed at 0.5) and flagged none of the tuning
+	// half's genuine clips (TestMeasurePhoto, docs/checks/replay-eval.md).
+	minMotion = 0.3
+	// rigidShare: the share of a stretch's pairs that must have moved rigidly; the rest
+	// may be still (a swaying picture stops at each turn) but none live. At 0.75 a
+	// sway's turns broke it up; at 0.5 the tuning half's genuine clips stay clear.
+	rigidShare = 0.5
+	// calmRatio: in most of a stretch's pairs (its median) the face must change by less
+	// than this times the picture's floor. A photo's face changes like the rest of it
+	// (the tuning half's moving pictures: medians 1.0-2.3); a live face slowed down
+	// stays under liveRatio but not under this (one slowed genuine clip of the tuning
+	// half: median 3.0, flagged without this rule).
+	calmRatio = 2.5
 	// liveRatio and liveFloor: a face cell that changed, after compensation, by more than
 	// liveRatio times the upper quartile of the picture's cells and by more than
 	// liveFloor levels moved by itself (a blink, speech, a turn). Measured (TestMeasure,
@@ -73,6 +86,8 @@ type photoFinding struct {
 	pairs    int     // all pairs in the stretch
 	motion   float64 // largest mean displacement of a pair, px at smallW per motionEvery
 	residual float64 // largest residual of a rigid pair
+	ratio    float64 // non-rigid energy: largest face residual over the picture's floor
+	calm     int     // pairs whose face residual is under calmRatio times the floor
 	zoom     float64 // largest relative zoom of a pair
 	snap     string  // evidence snapshot taken when the stretch first qualified
 }
@@ -95,6 +110,7 @@ type motionDetector struct {
 	samples  int
 
 	span     photoFinding // open stretch; span.pairs == 0 when none
+	good     photoFinding // span as of its last qualifying pair (pairs == 0: none yet)
 	findings []photoFinding
 
 	trace func(pts time.Duration, r pairResult) // tests only: each pair's measurement
@@ -151,23 +167,31 @@ func (m *motionDetector) account(pts time.Duration, r pairResult) {
 		if m.span.pairs > 0 || r.kind == pairRigid {
 			m.span.pairs++
 			m.span.to = pts
+			ratio := r.residual / max(r.floor, 0.1)
+			m.span.ratio = max(m.span.ratio, ratio)
+			if ratio < calmRatio {
+				m.span.calm++
+			}
 		}
+	}
+	if m.qualifies(m.span) {
+		m.good = m.span // a stretch that qualified stays a finding when still pairs follow
 	}
 }
 
 // qualifies reports whether a stretch is a photo with synthetic motion.
 func (m *motionDetector) qualifies(s photoFinding) bool {
-	return s.rigid > 0 && s.length() >= m.cfg.PhotoWindow && float64(s.rigid) >= 0.75*float64(s.pairs)
+	return s.rigid > 0 && s.length() >= m.cfg.PhotoWindow && float64(s.rigid) >= rigidShare*float64(s.pairs) && 2*s.calm > s.pairs
 }
 
 func (m *motionDetector) closeSpan() {
-	if m.qualifies(m.span) {
+	if m.good.pairs > 0 {
 		if len(m.findings) >= maxStored {
 			m.findings = m.findings[1:]
 		}
-		m.findings = append(m.findings, m.span)
+		m.findings = append(m.findings, m.good)
 	}
-	m.span = photoFinding{}
+	m.span, m.good = photoFinding{}, photoFinding{}
 }
 
 // downscale box-filters f's luma into m.cur (smallW wide, or f's width if narrower).

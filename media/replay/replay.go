@@ -169,9 +169,10 @@ func (a *Analyzer) Observe(f *media.Frame) {
 	if a.motion.due(f.PTS) {
 		box := a.faceBox(f)
 		a.motion.observe(f, box)
-		if s := &a.motion.span; s.snap == "" && a.motion.qualifies(*s) && a.photoSnaps() < maxSnaps {
+		if m := &a.motion; m.good.pairs > 0 && m.span.snap == "" && a.photoSnaps() < maxSnaps {
 			// The moving photo was just found: this frame shows it.
-			s.snap = shot(f, box)
+			m.span.snap = shot(f, box)
+			m.good.snap = m.span.snap
 		}
 	}
 	if a.cues.due(f.PTS) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
+	"github.com/integritybot/integritybot/media/replay/attack"
 )
 
 // texture returns a w×h picture of smooth random blobs (a stand-in for a room).
@@ -196,5 +197,35 @@ func TestResolutionSwitch(t *testing.T) {
 	}
 	if r := a.Result(10 * time.Second); r.ID == "" {
 		t.Fatal("no result after resolution switches")
+	}
+}
+
+// TestPhotoFamilies moves a textured picture as each of issue 14's families does (a
+// virtual camera's slow zoom with a sway, a pan, a sway, a hand's shake; a printout and a
+// screen held in a shaking hand before a wall) for 10 s: each is a moving photo.
+func TestPhotoFamilies(t *testing.T) {
+	pic := texture(320, 240, 11)
+	for i, fam := range []string{"photo_zoom", "photo_pan", "photo_sway", "photo_shake", "print_shake", "screen_shake"} {
+		t.Run(fam, func(t *testing.T) {
+			src, bg := pic, (*media.Frame)(nil)
+			switch fam {
+			case "print_shake":
+				src, bg = attack.Printed(pic), attack.Wall(320, 240, uint64(i))
+			case "screen_shake":
+				src, bg = attack.OnScreen(pic), attack.Wall(320, 240, uint64(i))
+			}
+			m := attack.NewMotion(fam, uint64(i))
+			frames := make([]*media.Frame, 150)
+			for k := range frames {
+				frames[k] = attack.Warp(src, bg, m.At(float64(k)/15))
+			}
+			frames = restamp(frames, 15)
+			a := New(Config{}, nil)
+			feed(a, frames)
+			c := a.Result(frames[len(frames)-1].PTS)
+			if c.Status != report.Fail || c.Evidence[0].Kind != kindPhoto {
+				t.Fatalf("%s (%s): %s %q", fam, m, c.Status, c.Summary)
+			}
+		})
 	}
 }

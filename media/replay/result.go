@@ -49,8 +49,8 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 		}
 	}
 	photos := slices.Clone(a.motion.findings)
-	if a.motion.qualifies(a.motion.span) {
-		photos = append(photos, a.motion.span)
+	if a.motion.good.pairs > 0 {
+		photos = append(photos, a.motion.good)
 	}
 	still := video == 0
 	cues := a.cues.all(still)
@@ -133,8 +133,8 @@ func photoSentence(p photoFinding) string {
 }
 
 func photoDetail(p photoFinding) string {
-	return photoSentence(p)[:len(photoSentence(p))-1] + fmt.Sprintf("; %d of %d half-second steps moved rigidly, by up to %.1f px at %d px wide and %.1f%% zoom, leaving at most %.1f luma levels of change in the face.",
-		p.rigid, p.pairs, p.motion, smallW, 100*p.zoom, p.residual)
+	return photoSentence(p)[:len(photoSentence(p))-1] + fmt.Sprintf("; %d of %d half-second steps moved rigidly (a shift, zoom and turn of the whole picture explained the motion of at least %.0f%% of its textured blocks), by up to %.1f px at %d px wide and %.1f%% zoom, and none was live: after that planar fit the face changed by at most %.1f luma levels, %.1f times what the rest of the picture changed (a blink or speech makes it %.0f times or more), and under %.1f times in %d of the %d steps.",
+		p.rigid, p.pairs, 100*minInliers, p.motion, smallW, 100*p.zoom, p.residual, p.ratio, liveRatio, calmRatio, p.calm, p.pairs)
 }
 
 // evidence builds the capped evidence list, in time order.

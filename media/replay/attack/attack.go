@@ -5,7 +5,11 @@
 // so the tests and the published figures see the same constructions.
 package attack
 
-import "github.com/integritybot/integritybot/media"
+import (
+	"hash/fnv"
+
+	"github.com/integritybot/integritybot/media"
+)
 
 // Slowed plays frames k times slower at the same frame rate, each new frame blended from
 // its two neighbours (a live person moving k times less per frame), up to n frames. The
@@ -38,4 +42,16 @@ func Blend(a, b *media.Frame, w float64) *media.Frame {
 	mix(f.U, a.U, b.U, a.UVStride, b.UVStride, cw, ch)
 	mix(f.V, a.V, b.V, a.UVStride, b.UVStride, cw, ch)
 	return f
+}
+
+// SplitOf returns "tune" or "test" for a person id: a fixed hash (FNV-1a, even: tune),
+// so a person stays in one half whatever else the corpus holds. Thresholds are fixed on
+// the tuning half; figures are reported on the test half.
+func SplitOf(person string) string {
+	h := fnv.New32a()
+	h.Write([]byte(person))
+	if h.Sum32()%2 == 0 {
+		return "tune"
+	}
+	return "test"
 }
