@@ -167,7 +167,12 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		StartJoin: startJoin, Calls: liveCalls{live},
 	})
 	ch.start(srv, interrupted)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, handler, stopTLS, err := startTLS(ctx, cfg, ln, srv, log) // HTTPS when server.tls is set (tls.go)
+	if err != nil {
+		return err
+	}
+	defer stopTLS()
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 

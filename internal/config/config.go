@@ -67,6 +67,8 @@ type Server struct {
 	// empty means BaseURL. Set it when public_url is a load balancer shared by the nodes
 	// (see NodeURL and store.go).
 	NodeURL string `yaml:"node_url"`
+	// TLS serves HTTPS directly: a certificate file pair or ACME (tls.go, docs/https.md).
+	TLS TLS `yaml:"tls"`
 }
 
 // Auth configures the API token and link tokens.
@@ -172,6 +174,7 @@ func Default() Config {
 	c.Server.Addr = "127.0.0.1:8080"
 	c.Server.ShutdownTimeout = Duration(10 * time.Second)
 	c.Server.Metrics = true
+	c.Server.TLS.HSTSMaxAge = Duration(defaultHSTSMaxAge)
 	c.DataDir = "./data"
 	c.Auth.LinkTTL = Duration(168 * time.Hour)
 	c.WebRTC.IncludeLoopback = true
@@ -227,6 +230,9 @@ func (c Config) BaseURL() string {
 	}
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
+	}
+	if c.TLSOn() {
+		return c.tlsBaseURL(host, port)
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }

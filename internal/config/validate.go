@@ -115,6 +115,7 @@ func (c Config) validateServer(p *problems) {
 		}
 	}
 	positive(p, "server.shutdown_timeout", c.Server.ShutdownTimeout)
+	c.validateTLS(p)
 }
 
 func (c Config) validateWebRTC(p *problems) {
