@@ -343,6 +343,11 @@ func TestReportPageScreens(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.wait(p, `getComputedStyle(document.querySelector(".timeline-list")).display === "none"`)
+		// Each card keeps three evidence lines on paper and says how many it left out.
+		e.truthy(p, `(() => { const f = document.querySelector('#checks [data-check="face"]');
+			return [...f.querySelectorAll("li.evidence")].filter(li => getComputedStyle(li).display !== "none").length === 3 &&
+				getComputedStyle(f.querySelector("li.print-only")).display !== "none" && f.querySelector("li.print-only").textContent === "… and 3 more on the report page."; })()`,
+			"printed card does not say what it left out")
 		// Chart marks are borders, which print without "background graphics".
 		e.truthy(p, `[...document.querySelectorAll("#timeline .mark")].every(m => { const s = getComputedStyle(m);
 			return parseFloat(s.borderTopWidth) >= 3 && s.borderTopStyle === "solid" && s.borderTopColor !== "rgba(0, 0, 0, 0)"; })`,

@@ -275,6 +275,9 @@ export function certainty(check) {
 export const CERTAINTY_NOTE = '“How sure” says how much evidence a status rests on — how much video, how clear a signal — ' +
   'not how serious it is. Low means little to go on: watch for it yourself.';
 
+/** Evidence lines a printed check card keeps. */
+const PRINTED = 3;
+
 /** One full card for the report page. */
 export function checkCard(check) {
   const ev = Array.isArray(check.evidence) ? [...check.evidence].sort((a, b) => a.at_s - b.at_s) : [];
@@ -289,7 +292,9 @@ export function checkCard(check) {
     ev.length
       ? h('details', { className: 'evidence-box', open: ev.length <= 6 },
         h('summary', { text: `Evidence and details (${ev.length})` }),
-        h('ul', { className: 'evidence-list' }, ev.map((e) => evidenceItem(e, check.id))))
+        h('ul', { className: 'evidence-list' }, ev.map((e) => evidenceItem(e, check.id)),
+          // Paper shows the first PRINTED lines (style.css, @media print) and says what it left out.
+          ev.length > PRINTED ? h('li', { className: 'print-only muted small', text: `… and ${ev.length - PRINTED} more on the report page.` }) : null))
       : h('p', { className: 'muted', text: 'No evidence recorded.' }));
 }
 
