@@ -59,7 +59,7 @@ train: cascades ## Train the face-swap detector (about 25 min on 2 cores) and pr
 	@/usr/bin/python3 -c 'import torch, torchvision, numpy, PIL' 2>/dev/null || \
 		apt-get -o DPkg::Lock::Timeout=600 install -y python3-torch python3-torchvision python3-numpy python3-pil
 	$(GO) run ./cmd/facecrops -corpus $(CORPUS) -out $(TRAIN_DATA)
-	/usr/bin/python3 scripts/train-faceswap.py --data $(TRAIN_DATA) --nogen-model $(TRAIN_DATA)/model-nogen.pt --report $(TRAIN_DATA)/report.md
+	/usr/bin/python3 scripts/train-faceswap.py --data $(TRAIN_DATA) --report $(TRAIN_DATA)/report.md
 
 deps-test:
 	@scripts/deps.sh test

@@ -350,7 +350,8 @@ func (s *Session) Report(state report.State) *report.Report {
 }
 
 // End marks the end of the call and returns the report in state (report.Final, or
-// report.Interrupted when the server stops mid-call). It persists it when the session has a sink.
+// report.Interrupted when the server stops mid-call). It persists it when the session has a
+// sink, once: through EndSink.Ended when the sink records ends.
 func (s *Session) End(ctx context.Context, state report.State) *report.Report {
 	s.Close()
 	s.mu.Lock()
@@ -373,12 +374,30 @@ func (s *Session) End(ctx context.Context, state report.State) *report.Report {
 	}
 	s.mu.Unlock()
 	r := s.Report(state)
-	if s.sink != nil {
-		if err := s.sink.SaveReport(ctx, r); err != nil {
-			s.log.Error("save final report", "err", err)
-		}
+	if err := s.saveFinal(ctx, r); err != nil {
+		s.log.Error("save final report", "err", err)
 	}
 	return r
+}
+
+// EndSink is a ReportSink that also records the end of a call (the store: the final report,
+// the interview's end, and the summary queued for the chat channels). Session.End hands it
+// the final report once, through Ended, instead of SaveReport.
+type EndSink interface {
+	ReportSink
+	Ended(ctx context.Context, r *report.Report) error
+}
+
+// saveFinal saves the final report once: through Ended when the sink records ends.
+func (s *Session) saveFinal(ctx context.Context, r *report.Report) error {
+	switch sink := s.sink.(type) {
+	case nil:
+		return nil
+	case EndSink:
+		return sink.Ended(ctx, r)
+	default:
+		return sink.SaveReport(ctx, r)
+	}
 }
 
 // Close stops the session's goroutines (video inputs must be closed by their owners first or
@@ -395,48 +414,6 @@ func (s *Session) Close() {
 	close(s.stop)
 	s.wg.Wait()
 	s.cfg.Stats.remove(s)
-}
-
-// Sessions is the set of running sessions of one process by interview id (hosted rooms and
-// joined calls alike). Share one through Config.Sessions; a nil *Sessions costs nothing.
-type Sessions struct {
-	mu sync.Mutex
-	m  map[string]*Session
-}
-
-// NewSessions returns an empty set.
-func NewSessions() *Sessions { return &Sessions{m: map[string]*Session{}} }
-
-// Get returns the running session of interview id.
-func (ss *Sessions) Get(id string) (*Session, bool) {
-	if ss == nil {
-		return nil, false
-	}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s, ok := ss.m[id]
-	return s, ok
-}
-
-func (ss *Sessions) add(s *Session) {
-	if ss == nil {
-		return
-	}
-	ss.mu.Lock()
-	ss.m[s.id] = s
-	ss.mu.Unlock()
-}
-
-// remove drops s when it is still the session listed for its interview.
-func (ss *Sessions) remove(s *Session) {
-	if ss == nil {
-		return
-	}
-	ss.mu.Lock()
-	if ss.m[s.id] == s {
-		delete(ss.m, s.id)
-	}
-	ss.mu.Unlock()
 }
 
 func (s *Session) persistLoop() {

@@ -20,20 +20,6 @@ import (
 	"github.com/integritybot/integritybot/media/liveness"
 )
 
-// liveCalls gives the API the running sessions of this process, hosted rooms and joined
-// calls alike (POST /api/interviews/{id}/challenge).
-type liveCalls struct{ ss *bot.Sessions }
-
-var _ server.Calls = liveCalls{}
-
-func (c liveCalls) Call(id string) (server.Call, bool) {
-	s, ok := c.ss.Get(id)
-	if !ok {
-		return nil, false // not a typed nil inside the interface
-	}
-	return s, true
-}
-
 const challengeUsage = `Usage:
   integritybot challenge --server URL [--token TOKEN] --interview ID --step STEP [--seconds S]
                          [--at S] [--note TEXT]

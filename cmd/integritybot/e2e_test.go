@@ -71,13 +71,17 @@ type e2e struct {
 	token string
 }
 
-// startServer runs the real service in-process on a free loopback port.
-func startServer(t *testing.T) *e2e {
+// startServer runs the real service in-process on a free loopback port, its configuration
+// changed by mods first.
+func startServer(t *testing.T, mods ...func(*config.Config)) *e2e {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Auth.APIToken = "e2e-api-token-0123456789"
 	cfg.Log.Level = "warn"
+	for _, mod := range mods {
+		mod(&cfg)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -205,7 +205,8 @@ func liveKitConnector(cfg config.Config, j server.LiveKitJoin, interviewID strin
 
 // runJoin runs one joined call as interview iv and returns its final report, stored and
 // queued for the chat channels. With interruptible, a ctx that ends (server shutdown) marks
-// the report interrupted; otherwise (Ctrl-C on join) it is the normal end.
+// the report interrupted; otherwise (Ctrl-C on join) it is the normal end. While it runs, the
+// call registry (sink.live) can end it: POST /api/interviews/{id}/end (calls.go).
 func runJoin(ctx context.Context, cfg config.Config, sink interviews, iv store.Interview, conn connector, duration time.Duration, log *slog.Logger, interruptible bool) (*report.Report, error) {
 	log = log.With("interview_id", iv.ID)
 	start := time.Now()
@@ -215,12 +216,14 @@ func runJoin(ctx context.Context, cfg config.Config, sink interviews, iv store.I
 	scfg := sessionConfig(cfg)
 	scfg.Sessions = sink.live // POST /api/interviews/{id}/challenge reaches the call
 	sess := bot.NewSession(iv.ID, iv.Candidate, start, scfg, sink, log, nil)
-	callCtx, cancel := ctx, context.CancelFunc(func() {})
+	callCtx, leave := context.WithCancel(ctx)
 	if duration > 0 {
-		callCtx, cancel = context.WithTimeout(ctx, duration)
+		callCtx, leave = context.WithTimeout(ctx, duration)
 	}
+	call := newJoinedCall(sess, leave)
+	defer sink.live.Attach(iv.ID, call.hangup)()
 	joinErr := conn.run(callCtx, sess, log)
-	cancel()
+	leave()
 	if joinErr != nil {
 		sess.Event(conn.kind, "Could not join or stay in the call: "+joinErr.Error())
 	}
@@ -230,11 +233,7 @@ func runJoin(ctx context.Context, cfg config.Config, sink interviews, iv store.I
 	}
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer scancel()
-	r := sess.End(sctx, state)
-	if err := sink.Ended(sctx, r); err != nil {
-		log.Error("store final report", "err", err)
-	}
-	return r, joinErr
+	return call.ended(sess.End(sctx, state)), joinErr // End saves it once, through interviews.Ended
 }
 
 // deliver gives the outbox worker a short while to post what the call queued, so a

@@ -44,6 +44,7 @@ type Room struct {
 	declined atomic.Bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
+	release  func() // lists the room in the call registry until its final report is saved
 }
 
 type outTracks struct{ video, audio *webrtc.TrackLocalStaticRTP }
@@ -69,6 +70,10 @@ func newRoom(m *Manager, id string, cand report.Candidate) (*Room, error) {
 		rm.to[role] = &outTracks{video: v, audio: a}
 	}
 	rm.sess = bot.NewSession(id, cand, now, m.cfg.Session, m.store, rm.log, m.now)
+	// POST /api/interviews/{id}/end reaches the room through the call registry, like a joined call.
+	rm.release = m.cfg.Session.Sessions.Attach(id, func(ctx context.Context, reason string) *report.Report {
+		return rm.end(ctx, reason, report.Final)
+	})
 	rm.meta = check.NewMeta(m.cfg.Geo, cand, now)
 	rm.sess.Event("started", "The interview room opened.")
 	rm.wg.Add(1)
@@ -239,14 +244,12 @@ func (rm *Room) end(ctx context.Context, reason string, state report.State) *rep
 			p.close()
 		}
 		rm.wg.Wait()
-		r := rm.sess.End(ctx, state)
-		if err := rm.m.store.Ended(ctx, r); err != nil {
-			rm.log.Error("save final report", "err", err)
-		}
+		r := rm.sess.End(ctx, state) // saves it once, through Interviews.Ended
 		rm.mu.Lock()
 		rm.ended = r
 		rm.mu.Unlock()
 		rm.m.remove(rm.id)
+		rm.release()
 		rm.log.Info("interview ended", "reason", reason, "overall", r.Overall)
 	})
 	rm.mu.Lock()

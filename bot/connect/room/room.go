@@ -35,7 +35,8 @@ type Interviews interface {
 	Interview(ctx context.Context, id string) (report.Candidate, report.State, error)
 	// Started records that the call started.
 	Started(ctx context.Context, id string, at time.Time) error
-	// Ended records the final (or interrupted) report.
+	// Ended records the final (or interrupted) report: the session's End hands it over
+	// once (bot.EndSink).
 	Ended(ctx context.Context, r *report.Report) error
 	bot.ReportSink
 }
