@@ -161,7 +161,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	startJoin, stopJoins := joinStarter(cfg, interviews{st: st, chat: ch, live: live}, log) // calls held elsewhere (join.go)
 	srv := server.New(server.Options{
 		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APIToken: apiToken,
-		Rooms: rooms, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,
+		Rooms: calls{rooms, live}, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,
 		TrustedProxies: trustedProxies(cfg), Ended: ch.summary,
 		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, apiToken, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
 		StartJoin: startJoin, Calls: liveCalls{live},

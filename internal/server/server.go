@@ -18,10 +18,13 @@ import (
 	"github.com/integritybot/integritybot/internal/web"
 )
 
-// Rooms is the hosted room service (bot/connect/room.Manager).
+// Rooms is the hosted room service (bot/connect/room.Manager) and the end of running calls.
 type Rooms interface {
 	ServeWS(w http.ResponseWriter, r *http.Request, id, role string)
 	Live(id string) (*report.Report, bool)
+	// End ends the running call of interview id and returns its final report; ok is false
+	// when this process runs no call for id. cmd/integritybot ends hosted rooms and joined
+	// calls (WHEP, LiveKit) alike, through its call registry (bot.Sessions.End).
 	End(ctx context.Context, id, reason string) (*report.Report, bool)
 }
 

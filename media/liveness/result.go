@@ -102,7 +102,8 @@ func (a *Analyzer) verdict(c *report.Check, by map[string][]window, judged int) 
 	case len(ok) > 0:
 		c.Status = report.Pass
 		c.Confidence = min(0.4+0.1*float64(len(ok)), 0.8)
-		c.Summary = fmt.Sprintf("The candidate answered %d of %d liveness prompt(s) (%s) the way a live face does: lost at full profile or under a hand and found again, or growing when closer.", len(ok), n, steps(ok))
+		// What "the way a live face does" means for each prompt is in its evidence line.
+		c.Summary = fmt.Sprintf("The candidate answered %d of %d liveness prompt(s) (%s) the way a live face does.", len(ok), n, steps(ok))
 		if len(ok) < n {
 			c.Summary = strings.TrimSuffix(c.Summary, ".") + fmt.Sprintf("; %d prompt(s) could not be judged.", n-len(ok))
 		}
