@@ -33,7 +33,8 @@ func (c *client) attempt(ctx context.Context) (got bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("whep: new peer connection: %w", err)
 	}
-	m := &attemptState{c: c, pc: pc, ended: make(chan error, 8), media: make(chan struct{}), cands: make(chan *webrtc.ICECandidate, 64)}
+	m := &attemptState{c: c, pc: pc, ended: make(chan error, 8), media: make(chan struct{}), cands: make(chan *webrtc.ICECandidate, 64),
+		restart: make(chan struct{}, 1)}
 	defer m.close()
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
@@ -43,8 +44,11 @@ func (c *client) attempt(ctx context.Context) (got bool, err error) {
 	pc.OnTrack(m.onTrack)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		c.log.Debug("whep connection state", "state", s.String())
-		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
+		switch s {
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			m.end(fmt.Errorf("whep: connection %s", s))
+		case webrtc.PeerConnectionStateDisconnected:
+			m.requestRestart()
 		}
 	})
 	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
@@ -87,8 +91,14 @@ func (c *client) attempt(ctx context.Context) (got bool, err error) {
 		return false, fmt.Errorf("whep: set answer: %w", err)
 	}
 	c.sess.Event("whep", "Joined the call over WHEP.")
+	m.mu.Lock()
+	m.sent, m.etag = local, res.etag
+	m.mu.Unlock()
 	m.wg.Add(1)
-	go m.trickle(ctx, local)
+	go m.trickle(ctx)
+	if c.cfg.onJoined != nil {
+		c.cfg.onJoined(m)
+	}
 	return m.wait(ctx)
 }
 
@@ -102,8 +112,20 @@ type attemptState struct {
 	gotMedia sync.Once
 	cands    chan *webrtc.ICECandidate
 	wg       sync.WaitGroup
-	mu       sync.Mutex
-	closed   bool
+	restart  chan struct{} // the connection was interrupted: try an ICE restart
+
+	mu         sync.Mutex
+	closed     bool
+	sent       string // the local description the server has: the offer, or the last restart's
+	etag       string // the session's ETag, for If-Match
+	restarting bool
+}
+
+// sentState returns what the server knows of the client, under mu.
+func (m *attemptState) sentState() (sent, etag string, restarting bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sent, m.etag, m.restarting
 }
 
 func (m *attemptState) end(err error) {
@@ -128,6 +150,8 @@ func (m *attemptState) wait(ctx context.Context) (bool, error) {
 			got = true
 			m.media = nil
 			t.Stop()
+		case <-m.restart:
+			m.restartICE(ctx)
 		case <-t.C:
 			return got, fmt.Errorf("whep: no media %s after joining", m.c.cfg.ConnectTimeout)
 		}
@@ -220,23 +244,25 @@ func (p pli) RequestKeyframe() error {
 var _ bot.KeyframeRequester = pli{}
 
 // trickle PATCHes the candidates gathered after the offer went out, while the server
-// accepts them (RFC 8840 fragments).
-func (m *attemptState) trickle(ctx context.Context, offer string) {
+// accepts them (RFC 8840 fragments). Candidates gathered for an ICE restart go with the
+// restart's PATCH instead.
+func (m *attemptState) trickle(ctx context.Context) {
 	defer m.wg.Done()
 	ok := m.resource.trickle
 	for cand := range m.cands {
-		if !ok {
+		sent, etag, restarting := m.sentState()
+		if !ok || restarting {
 			continue
 		}
-		var line string
+		var lines []string
 		if cand != nil {
-			line = "a=candidate:" + cand.ToJSON().Candidate
-			if strings.Contains(offer, line+"\r\n") {
+			line := "a=candidate:" + cand.ToJSON().Candidate
+			if strings.Contains(sent, line+"\r\n") {
 				continue // already in the offer
 			}
+			lines = append(lines, line)
 		}
-		frag := sdpFrag(offer, line, cand == nil)
-		if err := m.c.patch(ctx, m.resource, frag); err != nil {
+		if _, _, err := m.c.patch(ctx, m.resource.url, etag, sdpFrag(sent, lines, cand == nil)); err != nil {
 			m.c.log.Debug("whep trickle", "err", err)
 			var se *StatusError
 			if errors.As(err, &se) && (se.Status == 405 || se.Status == 501 || se.Status == 415) {
@@ -247,8 +273,8 @@ func (m *attemptState) trickle(ctx context.Context, offer string) {
 }
 
 // sdpFrag builds a trickle-ice-sdpfrag body: the offer's ICE credentials and its first media
-// section (bundled), with one candidate or the end-of-candidates mark.
-func sdpFrag(offer, candidateLine string, end bool) string {
+// section (bundled), with candidate lines and the end-of-candidates mark.
+func sdpFrag(offer string, candidateLines []string, end bool) string {
 	var ufrag, pwd, mline, mid string
 	for _, l := range strings.Split(offer, "\r\n") {
 		switch {
@@ -263,7 +289,7 @@ func sdpFrag(offer, candidateLine string, end bool) string {
 		}
 	}
 	var b strings.Builder
-	for _, l := range []string{ufrag, pwd, mline, mid, candidateLine} {
+	for _, l := range append([]string{ufrag, pwd, mline, mid}, candidateLines...) {
 		if l != "" {
 			b.WriteString(l + "\r\n")
 		}

@@ -105,18 +105,23 @@ func (c *client) post(ctx context.Context, offer string) (*resource, error) {
 	return r, nil
 }
 
-func (c *client) patch(ctx context.Context, r *resource, frag string) error {
-	req, err := c.request(ctx, http.MethodPatch, r.url, mimeTrickle, []byte(frag))
+// patch sends a trickle-ice-sdpfrag to the session (RFC 9725 §4.3) with If-Match: the
+// session's ETag, or "*" when it gave none (and for an ICE restart). It returns the answer's
+// body and ETag: a server that restarts ICE answers 200 with its new credentials.
+func (c *client) patch(ctx context.Context, url, etag, frag string) (body []byte, newETag string, err error) {
+	req, err := c.request(ctx, http.MethodPatch, url, mimeTrickle, []byte(frag))
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	if r.etag != "" {
-		req.Header.Set("If-Match", r.etag)
-	} else {
-		req.Header.Set("If-Match", "*")
+	if etag == "" {
+		etag = "*"
 	}
-	_, _, err = c.do(req, "patch candidates")
-	return err
+	req.Header.Set("If-Match", etag)
+	resp, body, err := c.do(req, "patch candidates")
+	if err != nil {
+		return nil, "", err
+	}
+	return body, resp.Header.Get("ETag"), nil
 }
 
 func (c *client) delete(ctx context.Context, r *resource) error {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/integritybot/integritybot/internal/report"
 )
 
 // TestMediaMTX runs against a real MediaMTX (docs/interop.md). With MEDIAMTX_BIN=path it
@@ -20,7 +22,7 @@ import (
 // DELETE. With WHEP_URL=url it joins that endpoint instead (publish to it yourself).
 func TestMediaMTX(t *testing.T) {
 	if u := os.Getenv("WHEP_URL"); u != "" {
-		joinReal(t, u)
+		joinReal(t, u, false)
 		return
 	}
 	bin := os.Getenv("MEDIAMTX_BIN")
@@ -39,27 +41,47 @@ func TestMediaMTX(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			publish(t, "rtsp://"+rtsp+"/"+tt.name, tt.enc)
-			joinReal(t, "http://"+web+"/"+tt.name+"/whep")
+			joinReal(t, "http://"+web+"/"+tt.name+"/whep", false)
 		})
 	}
+	t.Run("ice restart", func(t *testing.T) {
+		publish(t, "rtsp://"+rtsp+"/restart", "-c:v libx264 -profile:v baseline -preset veryfast -tune zerolatency -g 30")
+		joinReal(t, "http://"+web+"/restart/whep", true)
+	})
 }
 
-// joinReal joins url until 30 frames are decoded and checks what the server answered.
-func joinReal(t *testing.T, url string) {
+// joinReal joins url until 30 frames are decoded and checks what the server answered. With
+// restart, it then restarts ICE on the session (RFC 9725 §4.3.2) and needs 30 more frames.
+func joinReal(t *testing.T, url string, restart bool) {
 	t.Helper()
 	rec := &recorder{next: http.DefaultTransport}
 	cfg := Config{URL: url, IncludeLoopback: true, GatherTimeout: -1, HTTPClient: &http.Client{Transport: rec, Timeout: 10 * time.Second},
 		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second, GiveUpAfter: 30 * time.Second}
 	sess := newSession()
 	defer sess.Close()
-	runUntil(t, cfg, sess, 30, 60*time.Second, func() any { return rec.list() })
+	n := int64(30)
+	if restart {
+		n = 60
+		cfg.onJoined = func(m *attemptState) {
+			go func() { // not the test's goroutine: no t.Fatal here; runUntil bounds the wait
+				for deadline := time.Now().Add(60 * time.Second); decoded(sess) < 30 && time.Now().Before(deadline); {
+					time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
+				}
+				m.requestRestart()
+			}()
+		}
+	}
+	runUntil(t, cfg, sess, n, 90*time.Second, func() any { return rec.list() })
 	reqs := rec.list()
 	t.Logf("requests: %v", reqs)
 	if !rec.has(http.MethodPost, http.StatusCreated) || !rec.has(http.MethodDelete, http.StatusOK) {
 		t.Errorf("want POST 201 and DELETE 200, got %v", reqs)
 	}
-	if rec.count(http.MethodPatch) > 0 && !rec.has(http.MethodPatch, http.StatusNoContent) {
+	if rec.count(http.MethodPatch+" ") > 0 && !rec.has(http.MethodPatch, http.StatusNoContent) {
 		t.Errorf("no trickle PATCH was accepted: %v", reqs)
+	}
+	if restart && (!rec.has(http.MethodPatch, http.StatusOK) || !hasEvent(sess.Report(report.Live), "ICE restarted") || rec.count("POST 201") != 1) {
+		t.Errorf("no ICE restart on the same session (PATCH 200, one POST): %v, timeline %+v", reqs, sess.Report(report.Live).Timeline)
 	}
 }
 
@@ -97,10 +119,11 @@ func (r *recorder) has(method string, status int) bool {
 	return false
 }
 
-func (r *recorder) count(method string) int {
+// count counts the requests noted as "METHOD STATUS" that start with prefix.
+func (r *recorder) count(prefix string) int {
 	n := 0
 	for _, s := range r.list() {
-		if strings.HasPrefix(s, method+" ") {
+		if strings.HasPrefix(s, prefix) {
 			n++
 		}
 	}

@@ -2,7 +2,8 @@
 // draft-ietf-wish-whep; MediaMTX, Janus, Cloudflare, Dolby and others serve it): it POSTs a
 // receive-only SDP offer, follows 201 Created + Location, uses the ICE servers of the
 // server's Link headers, trickles late ICE candidates by PATCH when the server accepts
-// them, and DELETEs the session on leave. The candidate's video (VP8 or VP9 through libvpx,
+// them, restarts ICE by PATCH when the connection is interrupted (RFC 9725 §4.3.2), and
+// DELETEs the session on leave. The candidate's video (VP8 or VP9 through libvpx,
 // H.264 through media/h264) feeds a bot.Session like the hosted room's does. When the server
 // drops the session the client reconnects with backoff; the gap shows in the camera check
 // (no_frames) and in the report's coverage.
@@ -43,6 +44,9 @@ type Config struct {
 	// GiveUpAfter stops reconnecting after this long without media (default 5 min).
 	GiveUpAfter time.Duration
 	Log         *slog.Logger
+
+	// onJoined, when set (tests), is called with each session once the answer is set.
+	onJoined func(*attemptState)
 }
 
 func (c Config) withDefaults() Config {

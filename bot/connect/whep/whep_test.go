@@ -517,9 +517,30 @@ func TestParseLinks(t *testing.T) {
 
 func TestSDPFrag(t *testing.T) {
 	offer := "v=0\r\na=ice-ufrag:abc\r\na=ice-pwd:def\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:1\r\n"
-	got := sdpFrag(offer, "a=candidate:1 1 udp 1 127.0.0.1 5000 typ host", true)
+	got := sdpFrag(offer, []string{"a=candidate:1 1 udp 1 127.0.0.1 5000 typ host"}, true)
 	want := "a=ice-ufrag:abc\r\na=ice-pwd:def\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\na=end-of-candidates\r\n"
 	if got != want {
 		t.Errorf("sdpFrag =\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestRestartedAnswer(t *testing.T) {
+	answer := "v=0\r\na=group:BUNDLE 0 1\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=ice-ufrag:old\r\na=ice-pwd:oldpwd\r\n" +
+		"a=candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\na=end-of-candidates\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:1\r\n" +
+		"a=ice-ufrag:old\r\na=ice-pwd:oldpwd\r\n"
+	frag := "a=ice-ufrag:new\r\na=ice-pwd:newpwd\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\n" +
+		"a=candidate:2 1 udp 2 127.0.0.1 6000 typ host\r\na=end-of-candidates\r\n"
+	got, err := restartedAnswer(answer, frag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "v=0\r\na=group:BUNDLE 0 1\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=ice-ufrag:new\r\na=ice-pwd:newpwd\r\n" +
+		"a=candidate:2 1 udp 2 127.0.0.1 6000 typ host\r\na=end-of-candidates\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:1\r\n" +
+		"a=ice-ufrag:new\r\na=ice-pwd:newpwd\r\n"
+	if got != want {
+		t.Errorf("restartedAnswer =\n%q\nwant\n%q", got, want)
+	}
+	if _, err := restartedAnswer(answer, "a=candidate:2 1 udp 2 127.0.0.1 6000 typ host\r\n"); !errors.Is(err, errNoCredentials) {
+		t.Errorf("a fragment without credentials: %v", err)
 	}
 }
