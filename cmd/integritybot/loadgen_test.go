@@ -23,6 +23,7 @@ import (
 	"github.com/integritybot/integritybot/internal/loadgen"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
+	"github.com/integritybot/integritybot/internal/store"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/ivf"
 	"github.com/integritybot/integritybot/media/vpx"
@@ -170,7 +171,7 @@ func TestMetricsNeedTokenOffLoopback(t *testing.T) {
 		t.Run(fmt.Sprintf("%s proxies=%v token=%q", tc.addr, tc.proxies, tc.token), func(t *testing.T) {
 			cfg := config.Default()
 			cfg.Server.Addr, cfg.Server.TrustedProxies = tc.addr, tc.proxies
-			h := metricsHandlers(cfg, "metrics-token-0123456789", newCollector(bot.NewStats(),
+			h := metricsHandlers(cfg, store.HashToken("metrics-token-0123456789"), newCollector(bot.NewStats(),
 				func() integrations.OutboxStats { return integrations.OutboxStats{} }, fakeDepth{}))
 			req := httptest.NewRequest("GET", "/metrics", nil)
 			if tc.token != "" {

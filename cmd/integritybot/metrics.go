@@ -13,8 +13,8 @@ import (
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/integrations"
-	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/store"
 )
 
 // outboxDepth is the part of the store /metrics reads (internal/store.Store).
@@ -91,7 +91,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 
 // metricsHandlers returns /metrics and /debug/pprof/ for server.Options.Handlers, or none
 // when server.metrics is off.
-func metricsHandlers(cfg config.Config, apiToken string, c *collector) map[string]http.Handler {
+func metricsHandlers(cfg config.Config, tokenHash string, c *collector) map[string]http.Handler {
 	if !cfg.Server.Metrics {
 		return nil
 	}
@@ -100,7 +100,7 @@ func metricsHandlers(cfg config.Config, apiToken string, c *collector) map[strin
 	open := loopbackOnly(cfg)
 	guard := func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !open && !auth.EqualToken(bearerToken(r), apiToken) {
+			if !open && !store.TokenMatches(bearerToken(r), tokenHash) {
 				w.Header().Set("WWW-Authenticate", "Bearer")
 				http.Error(w, "metrics need the API token (Authorization: Bearer ...)", http.StatusUnauthorized)
 				return

@@ -132,7 +132,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	defer stopBeat()
 	ch := newChat(cfg, st, log) // Slack, Discord, webhook: outbox and /integrity (chat.go)
 	defer ch.stop()
-	apiToken, generated, err := secret(ctx, st, "api_token", cfg.Auth.APIToken.Value())
+	tokenHash, apiToken, generated, err := apiTokenHash(ctx, st, cfg.Auth.APIToken.Value()) // token.go
 	if err != nil {
 		return err
 	}
@@ -160,10 +160,10 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	}
 	startJoin, stopJoins := joinStarter(cfg, interviews{st: st, chat: ch, live: live}, log) // calls held elsewhere (join.go)
 	srv := server.New(server.Options{
-		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APIToken: apiToken,
+		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APITokenHash: tokenHash,
 		Rooms: calls{rooms, live}, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,
 		TrustedProxies: trustedProxies(cfg), Ended: ch.summary,
-		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, apiToken, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
+		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, tokenHash, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
 		StartJoin: startJoin, Calls: liveCalls{live},
 	})
 	ch.start(srv, interrupted)
@@ -274,7 +274,7 @@ func printStart(w io.Writer, cfg config.Config, token string, generated bool) {
 	fmt.Fprintf(w, "integritybot is running: open %s\n", base)
 	switch {
 	case generated:
-		fmt.Fprintf(w, "API token (shown once; stored in %s): %s\n", storeName(cfg), token)
+		fmt.Fprintf(w, "API token (shown once; %s keeps only its hash): %s\n", storeName(cfg), token)
 		fmt.Fprintf(w, "Sign in to the web page with: %s/#token=%s\n", base, token)
 		fmt.Fprintf(w, "For curl, in another shell: export TOKEN=%s\n", token)
 		fmt.Fprintf(w, "  curl -H \"Authorization: Bearer $TOKEN\" %s/api/interviews -d '{\"candidate\":{\"name\":\"Jane Doe\"}}'\n", base)
@@ -282,7 +282,7 @@ func printStart(w io.Writer, cfg config.Config, token string, generated bool) {
 		fmt.Fprintf(w, "API token: the configured one (%s, %s or auth.api_token)\n", config.EnvAPIToken, config.EnvAPITokenFile)
 		return
 	default:
-		fmt.Fprintf(w, "API token: the one printed at the first start (kept in %s with the interviews)\n", storeName(cfg))
+		fmt.Fprintf(w, "API token: the one printed at the first start (%s keeps its hash)\n", storeName(cfg))
 	}
 	fmt.Fprintf(w, "Lost the token? Restart with %s=<a secret of 16+ characters> and use that (docs/running.md)\n", config.EnvAPIToken)
 }

@@ -40,6 +40,10 @@ type Options struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 
+	// APITokenHash is the API token as the store keeps it (store.HashToken): a bearer token
+	// that hashes to it is the API token, like APIToken. serve passes only the hash.
+	APITokenHash string
+
 	// Ended, when set, is told of a final report the server writes itself (an interview
 	// ended before anyone joined); the rooms report the others.
 	Ended func(ctx context.Context, r *report.Report)
@@ -170,7 +174,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, id string, ro
 		writeError(w, http.StatusUnauthorized, "missing token: send Authorization: Bearer <token>")
 		return caller{}, false
 	}
-	if s.opt.APIToken != "" && auth.EqualToken(tok, s.opt.APIToken) {
+	if s.isAPIToken(tok) {
 		return caller{admin: true}, true
 	}
 	c, err := s.opt.Signer.Verify(tok)
@@ -187,6 +191,14 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, id string, ro
 		return caller{}, false
 	}
 	return caller{claims: c}, true
+}
+
+// isAPIToken reports whether tok is the API token (Options.APIToken or APITokenHash).
+func (s *Server) isAPIToken(tok string) bool {
+	if s.opt.APIToken != "" && auth.EqualToken(tok, s.opt.APIToken) {
+		return true
+	}
+	return store.TokenMatches(tok, s.opt.APITokenHash)
 }
 
 func bearer(r *http.Request) string {

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -96,7 +95,8 @@ type Store struct {
 }
 
 // Open opens (creating if needed) the SQLite database at path, creating its parent directory
-// with mode 0700, and brings the schema up to date.
+// with mode 0700 (DirMode; an existing one is brought to it) and its files with 0600
+// (FileMode), and brings the schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
 	return OpenConfig(ctx, Config{Path: path})
 }
@@ -129,6 +129,10 @@ func OpenConfig(ctx context.Context, c Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.hashLegacyToken(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if s.saveReport, err = s.w.PrepareContext(ctx, s.q(saveReportSQL)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open: prepare: %w", err)
@@ -147,8 +151,11 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("store: open: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return fmt.Errorf("store: open: %w", err)
+	if err := privateDir(filepath.Dir(abs)); err != nil {
+		return err
+	}
+	if err := privateFiles(abs); err != nil {
+		return err
 	}
 	if s.w, err = openPool(abs, 1); err != nil {
 		return err
@@ -209,13 +216,16 @@ func isBusy(err error) bool {
 // openPool opens a database/sql pool on the file at abs. Every connection gets a busy
 // timeout (another process, or the reader pool during a checkpoint), foreign keys and
 // synchronous=NORMAL (durable at checkpoints, never corrupt; the live report is rewritten
-// every few seconds anyway). Transactions begin IMMEDIATE so a read-then-write transaction
-// never fails with SQLITE_BUSY on lock upgrade.
+// every few seconds anyway), and secure_delete. Transactions begin IMMEDIATE so a
+// read-then-write transaction never fails with SQLITE_BUSY on lock upgrade.
 func openPool(abs string, conns int) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Deleted rows (a deleted interview, a replaced secret) are overwritten with zeros, not
+	// left in free pages of the file (delete.go).
+	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_txlock", "immediate")
 	// A file: URI escapes '?', '#' and '%' in the path.
 	dsn := (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String()

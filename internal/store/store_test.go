@@ -316,17 +316,17 @@ func TestSettings(t *testing.T) { eachBackend(t, testSettings) }
 func testSettings(t *testing.T, db testDB) {
 	ctx := context.Background()
 	s := db.open(t)
-	if _, ok, err := s.Setting(ctx, "api_token"); ok || err != nil {
+	if _, ok, err := s.Setting(ctx, "signing_key"); ok || err != nil {
 		t.Fatalf("unset setting: ok=%v err=%v", ok, err)
 	}
 	for _, v := range []string{"first", "second"} {
-		if err := s.SetSetting(ctx, "api_token", v); err != nil {
+		if err := s.SetSetting(ctx, "signing_key", v); err != nil {
 			t.Fatal(err)
 		}
 	}
 	s.Close()
 	s = db.open(t)
-	if v, ok, err := s.Setting(ctx, "api_token"); v != "second" || !ok || err != nil {
+	if v, ok, err := s.Setting(ctx, "signing_key"); v != "second" || !ok || err != nil {
 		t.Fatalf("after reopen: %q %v %v", v, ok, err)
 	}
 }
