@@ -477,6 +477,18 @@ def evaluate(rows, imgs, split, net_main, trained_on_generated, report):
     return thr, fams
 
 
+def val_summary(rows, imgs, split, net):
+    """Model selection without the test split: AUC of the val people's DeepFaceLive swaps and
+    generated swaps against the val genuine recordings."""
+    sp = lambda r: split.get(r["person"], "train")
+    idx = [i for i, r in enumerate(rows) if sp(r) == "val" and r["label"] != "genuine_still"]
+    recs = recordings([rows[i] for i in idx], scores(net, imgs[idx]))
+    neg = [v["score"] for v in recs.values() if v["row"]["label"] == "genuine" and v["row"]["family"] == ""]
+    for fam in ("dfl_live", "generated_id"):
+        pos = [v["score"] for v in recs.values() if v["row"]["family"] == fam]
+        print(f"val {fam}: n {len(pos)} vs {len(neg)} genuine, AUC {auc(pos, neg):.3f}")
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -491,6 +503,7 @@ def main():
                     help="torch threads (1: on a loaded shared machine a second thread mostly spins)")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--eval", action="store_true", help="only evaluate the saved model")
+    ap.add_argument("--val", action="store_true", help="only print the val figures used to choose a model")
     ap.add_argument("--pt", default="", help="PyTorch weights file (default DATA/model-main.pt)")
     ap.add_argument("--degrade-both", action="store_true",
                     help="blur/downscale genuine crops as often as blended ones, so softness tells nothing")
@@ -522,6 +535,9 @@ def main():
         net = train(half(imgs[tr]), half(imgs[gen]) if a.with_generated else None, a.steps, a.seed, "main")
         torch.save(net.state_dict(), pt_main)
     net = Net(); net.load_state_dict(torch.load(pt_main)); net.eval()
+    if a.val:
+        val_summary(rows, imgs, split, net)
+        return
     thr, fams = evaluate(rows, imgs, split, net, a.with_generated, a.report)
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in net.state_dict().values())).hexdigest()[:8]
     header = {"version": f"{VERSION_PREFIX}-{digest}", "threshold": round(thr, 6), "input": INPUT, "crop": CROP,
