@@ -255,7 +255,7 @@ func runCallSent(t *testing.T, e *e2e, candOpt chrome.Options, length time.Durat
 // it received was decoded, dropped or left as an upper temporal layer (/metrics).
 func checkFrameAccounting(t *testing.T, e *e2e) {
 	t.Helper()
-	resp, err := http.Get(e.base + "/metrics")
+	resp, err := e.metrics()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
@@ -89,45 +88,33 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// metricsHandlers returns /metrics and /debug/pprof/ for server.Options.Handlers, or none
-// when server.metrics is off.
+// metricsHandlers returns /metrics (server.metrics) and /debug/pprof/ (server.pprof) for
+// server.Options.Handlers. Both need the API token (its hash, tokenHash): loopback is no
+// boundary behind a same-host reverse proxy (issue 15, finding 6). server.metrics_public
+// opens /metrics, never the profiler.
 func metricsHandlers(cfg config.Config, tokenHash string, c *collector) map[string]http.Handler {
-	if !cfg.Server.Metrics {
-		return nil
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	open := loopbackOnly(cfg)
-	guard := func(h http.Handler) http.Handler {
+	guard := func(open bool, h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !open && !store.TokenMatches(bearerToken(r), tokenHash) {
 				w.Header().Set("WWW-Authenticate", "Bearer")
-				http.Error(w, "metrics need the API token (Authorization: Bearer ...)", http.StatusUnauthorized)
+				http.Error(w, "this needs the API token (Authorization: Bearer ...)", http.StatusUnauthorized)
 				return
 			}
 			h.ServeHTTP(w, r)
 		})
 	}
-	return map[string]http.Handler{
-		"GET /metrics":             guard(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})),
-		"GET /debug/pprof/":        guard(http.HandlerFunc(pprof.Index)),
-		"GET /debug/pprof/profile": guard(http.HandlerFunc(pprof.Profile)),
-		"GET /debug/pprof/trace":   guard(http.HandlerFunc(pprof.Trace)),
+	h := map[string]http.Handler{}
+	if cfg.Server.Metrics {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		h["GET /metrics"] = guard(cfg.Server.MetricsPublic, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	}
-}
-
-// loopbackOnly reports whether only this machine can reach the server directly: it listens
-// on a loopback address and no reverse proxy forwards other people's requests to it.
-func loopbackOnly(cfg config.Config) bool {
-	host, _, err := net.SplitHostPort(cfg.Server.Addr)
-	if err != nil || len(cfg.Server.TrustedProxies) > 0 {
-		return false
+	if cfg.Server.Pprof {
+		h["GET /debug/pprof/"] = guard(false, http.HandlerFunc(pprof.Index))
+		h["GET /debug/pprof/profile"] = guard(false, http.HandlerFunc(pprof.Profile))
+		h["GET /debug/pprof/trace"] = guard(false, http.HandlerFunc(pprof.Trace))
 	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return h
 }
 
 func bearerToken(r *http.Request) string {

@@ -56,9 +56,13 @@ type Server struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
-	// Metrics serves /metrics (Prometheus) and /debug/pprof/; they need the API token unless
-	// the server listens on loopback only and has no trusted proxies.
+	// Metrics serves /metrics (Prometheus); it needs the API token unless MetricsPublic.
 	Metrics bool `yaml:"metrics"`
+	// MetricsPublic serves /metrics without the API token (a scraper without credentials on
+	// a network you trust). Default false: behind a same-host reverse proxy loopback is public.
+	MetricsPublic bool `yaml:"metrics_public"`
+	// Pprof serves Go's profiler on /debug/pprof/, always behind the API token. Default false.
+	Pprof bool `yaml:"pprof"`
 	// NodeID names this process among serve processes sharing a PostgreSQL store; empty means
 	// hostname:port of the listen address (stable across restarts). See store.go.
 	NodeID string `yaml:"node_id"`
