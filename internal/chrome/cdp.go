@@ -39,8 +39,8 @@ type cdpMessage struct {
 	Error  *cdpError       `json:"error,omitempty"`
 }
 
-func dial(ctx context.Context, url string, onEvent func(string, json.RawMessage)) (*conn, error) {
-	d := websocket.Dialer{ReadBufferSize: 1 << 16, WriteBufferSize: 1 << 16}
+func dial(ctx context.Context, netDial DialFunc, url string, onEvent func(string, json.RawMessage)) (*conn, error) {
+	d := websocket.Dialer{ReadBufferSize: 1 << 16, WriteBufferSize: 1 << 16, NetDialContext: netDial}
 	ws, _, err := d.DialContext(ctx, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("chrome: connect to DevTools %s: %w", url, err)

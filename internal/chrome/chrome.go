@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +46,14 @@ type Options struct {
 	Env []string
 	// Log receives Chromium's stdout and stderr (nil discards them).
 	Log io.Writer
+	// Dial connects to DevTools on 127.0.0.1 (nil: net.Dialer). A Chromium started in
+	// another network namespace (Binary a wrapper around `ip netns exec`) needs a dialer
+	// that makes its socket in that namespace.
+	Dial DialFunc
 }
+
+// DialFunc opens a network connection, like net.Dialer.DialContext.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // Browser is a running Chromium.
 type Browser struct {
@@ -53,6 +61,7 @@ type Browser struct {
 	dir    string
 	port   int
 	conn   *conn
+	dial   DialFunc
 	exited chan struct{}
 
 	mu     sync.Mutex
@@ -143,13 +152,13 @@ func Launch(ctx context.Context, opt Options) (*Browser, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("chrome: start %s: %w", bin, err)
 	}
-	b := &Browser{cmd: cmd, dir: dir, exited: make(chan struct{})}
+	b := &Browser{cmd: cmd, dir: dir, dial: opt.Dial, exited: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(b.exited) }()
 
 	port, path, err := b.waitDevTools(ctx)
 	if err == nil {
 		b.port = port
-		b.conn, err = dial(ctx, fmt.Sprintf("ws://127.0.0.1:%d%s", port, path), nil)
+		b.conn, err = dial(ctx, b.dial, fmt.Sprintf("ws://127.0.0.1:%d%s", port, path), nil)
 	}
 	if err != nil {
 		b.kill()
@@ -201,7 +210,7 @@ func (b *Browser) Open(ctx context.Context, url string) (*Page, error) {
 		return nil, err
 	}
 	p := &Page{b: b, targetID: t.TargetID, loaded: make(chan struct{}, 1)}
-	p.conn, err = dial(ctx, fmt.Sprintf("ws://127.0.0.1:%d/devtools/page/%s", b.port, t.TargetID), p.event)
+	p.conn, err = dial(ctx, b.dial, fmt.Sprintf("ws://127.0.0.1:%d/devtools/page/%s", b.port, t.TargetID), p.event)
 	if err != nil {
 		return nil, err
 	}
