@@ -344,6 +344,32 @@ def export(net, path, header):
     log(f"wrote {path}: {os.path.getsize(path)} bytes")
 
 
+def load_bin(path):
+    """A Net with the weights of a model file written by export (BatchNorm left as identity,
+    the folded bias in its place), and the file's header."""
+    with open(path, "rb") as f:
+        header = json.loads(f.readline())
+        data = np.frombuffer(f.read(), dtype="<f4")
+    net = Net()
+    mods, o = list(net.features), 0
+    for i, l in zip(range(0, len(mods), 3), header["layers"]):
+        conv, bn = mods[i], mods[i + 1]
+        nw = l["out"] * l["in"] * 9
+        conv.weight.data = torch.from_numpy(data[o:o + nw].copy()).view(l["out"], l["in"], 3, 3)
+        bn.bias.data = torch.from_numpy(data[o + nw:o + nw + l["out"]].copy())
+        bn.weight.data.fill_(1)
+        bn.running_mean.zero_()
+        bn.running_var.fill_(1 - bn.eps)
+        o += nw + l["out"]
+    c = header["layers"][-1]["out"]
+    net.fc.weight.data = torch.from_numpy(data[o:o + c].copy()).view(1, c)
+    net.fc.bias.data = torch.from_numpy(data[o + c:o + c + 1].copy())
+    if o + c + 1 != len(data):
+        raise ValueError(f"{path}: {len(data) - o - c - 1} floats after the weights")
+    net.eval()
+    return net, header
+
+
 def lcg_crop(seed):
     """The deterministic 128x128 RGB test crop of the Go test (model_test.go refCrop)."""
     s = seed & 0xFFFFFFFF
@@ -502,7 +528,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads (1: on a loaded shared machine a second thread mostly spins)")
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--eval", action="store_true", help="only evaluate the saved model")
+    ap.add_argument("--eval", action="store_true", help="only evaluate the model file (--model) or --pt")
     ap.add_argument("--val", action="store_true", help="only print the val figures used to choose a model")
     ap.add_argument("--pt", default="", help="PyTorch weights file (default DATA/model-main.pt)")
     ap.add_argument("--degrade-both", action="store_true",
@@ -531,13 +557,23 @@ def main():
            and split.get(r["source_person"], "train") != "test"]
     log(f"training crops: {len(tr)} genuine of {len({rows[i]['person'] for i in tr})} people, {len(gen)} generated swaps")
     pt_main = a.pt or os.path.join(a.data, "model-main.pt")
-    if not a.eval:
-        net = train(half(imgs[tr]), half(imgs[gen]) if a.with_generated else None, a.steps, a.seed, "main")
-        torch.save(net.state_dict(), pt_main)
-    net = Net(); net.load_state_dict(torch.load(pt_main)); net.eval()
-    if a.val:
-        val_summary(rows, imgs, split, net)
+    if a.eval or a.val:
+        # The committed model file (or --pt): figures only, nothing written but the report.
+        if a.pt:
+            net = Net(); net.load_state_dict(torch.load(a.pt)); net.eval()
+            trained_gen = a.with_generated
+        else:
+            net, header = load_bin(a.model)
+            trained_gen = header.get("trained_on_generated", False)
+            log(f"{a.model}: {header['version']}, threshold {header['threshold']}")
+        if a.val:
+            val_summary(rows, imgs, split, net)
+        else:
+            evaluate(rows, imgs, split, net, trained_gen, a.report)
         return
+    net = train(half(imgs[tr]), half(imgs[gen]) if a.with_generated else None, a.steps, a.seed, "main")
+    torch.save(net.state_dict(), pt_main)
+    net.eval()
     thr, fams = evaluate(rows, imgs, split, net, a.with_generated, a.report)
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in net.state_dict().values())).hexdigest()[:8]
     header = {"version": f"{VERSION_PREFIX}-{digest}", "threshold": round(thr, 6), "input": INPUT, "crop": CROP,
