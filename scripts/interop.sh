@@ -170,7 +170,8 @@ EOF
   start lkpublish "$work/lkpublish" --room interview1 --identity candidate "$lkclip"
   pub=$last_pid
   for _ in $(seq 100); do grep -q publishing "$work/lkpublish.log" && break; sleep 0.2; done
-  "$ib" join --livekit "$LIVEKIT_URL" --room interview1 --candidate-identity candidate --duration 20s --json \
+  # No --livekit and no INTEGRITYBOT_ variables: LiveKit's own LIVEKIT_* ones must do.
+  "$ib" join --room interview1 --candidate-identity candidate --duration 20s --json \
     --data "$work/data" >"$work/livekit.json" 2>"$work/livekit.err" || true
   check "LiveKit join (VP8 from server-sdk-go)" "$work/livekit.json"
   # The bot must refuse the candidate's identity, and the candidate must stay in the room.
