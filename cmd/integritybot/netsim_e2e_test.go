@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -225,8 +225,8 @@ func simProxyServer(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
-// startSimServer runs the service on the server side of the simulated internet with the
-// test database and the given server location.
+// startSimServer runs `serve` on the server side of the simulated internet with the test
+// database and the given server location.
 func startSimServer(t *testing.T, listen string, loc config.ServerLocation) *e2e {
 	t.Helper()
 	dir := t.TempDir()
@@ -234,27 +234,20 @@ func startSimServer(t *testing.T, listen string, loc config.ServerLocation) *e2e
 	if err := os.WriteFile(db, geotest.MaxMind(t, simWorld), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Default()
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.Auth.APIToken = "e2e-api-token-0123456789"
-	cfg.WebRTC.IncludeLoopback = false
-	cfg.Geo.CityDB, cfg.Geo.ASNDB, cfg.Geo.ServerLocation = db, db, loc
-	ln, err := net.Listen("tcp", net.JoinHostPort(listen, "0"))
-	if err != nil {
+	const token = "e2e-api-token-0123456789"
+	yaml := fmt.Sprintf("server: {addr: '%s'}\nauth: {api_token: %s}\nlog: {level: warn}\nwebrtc: {include_loopback: false}\n"+
+		"geo: {city_db: %s, asn_db: %s, server_location: {name: %s, lat: %g, lon: %g}}\n",
+		net.JoinHostPort(listen, "0"), token, db, db, loc.Name, loc.Lat, loc.Lon)
+	cfg := filepath.Join(dir, "integritybot.yaml")
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Server.Addr = ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(chrome.LineWriter(t.Log), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	go func() { done <- runServer(ctx, cfg, ln, log, io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	return &e2e{t: t, base: "http://" + cfg.Server.Addr, token: cfg.Auth.APIToken.Value()}
+	out, _ := serveLogged(t, "--config", cfg, "--data", filepath.Join(dir, "data"))
+	base := regexp.MustCompile(`open (http://\S+)`).FindStringSubmatch(out.String())
+	if base == nil {
+		t.Fatalf("no URL in serve's start-up message:\n%s", out.String())
+	}
+	return &e2e{t: t, base: base[1], token: token}
 }
 
 // simCall runs one candidate (Austin, TX) in Chromium in the namespace until the network
