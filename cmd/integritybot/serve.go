@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"syscall"
@@ -165,6 +164,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		TrustedProxies: trustedProxies(cfg), Ended: ch.summary,
 		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, tokenHash, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
 		StartJoin: startJoin, Calls: liveCalls{live},
+	ln = server.LimitListener(ln, httpLimits(cfg))                // per-address bound, beneath TLS (limits.go)
 	})
 	ch.start(srv, interrupted)
 	ln, handler, stopTLS, err := startTLS(ctx, cfg, ln, srv, log) // HTTPS when server.tls is set (tls.go)
@@ -172,7 +172,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		return err
 	}
 	defer stopTLS()
-	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := server.HTTPServer(handler, httpLimits(cfg), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 

@@ -63,6 +63,15 @@ type Server struct {
 	MetricsPublic bool `yaml:"metrics_public"`
 	// Pprof serves Go's profiler on /debug/pprof/, always behind the API token. Default false.
 	Pprof bool `yaml:"pprof"`
+	// ReadTimeout bounds reading a request, body included; WriteTimeout writing a response;
+	// IdleTimeout how long a keep-alive connection waits for its next request. The signaling
+	// websocket keeps its own deadlines and pings instead (internal/server/limits.go).
+	ReadTimeout  Duration `yaml:"read_timeout"`
+	WriteTimeout Duration `yaml:"write_timeout"`
+	IdleTimeout  Duration `yaml:"idle_timeout"`
+	// MaxConnsPerIP bounds the open connections of one client address (trusted proxies are
+	// exempt); 0 means no bound.
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
 	// NodeID names this process among serve processes sharing a PostgreSQL store; empty means
 	// hostname:port of the listen address (stable across restarts). See store.go.
 	NodeID string `yaml:"node_id"`
@@ -178,6 +187,10 @@ func Default() Config {
 	c.Server.Addr = "127.0.0.1:8080"
 	c.Server.ShutdownTimeout = Duration(10 * time.Second)
 	c.Server.Metrics = true
+	c.Server.ReadTimeout = Duration(30 * time.Second)
+	c.Server.WriteTimeout = Duration(time.Minute)
+	c.Server.IdleTimeout = Duration(2 * time.Minute)
+	c.Server.MaxConnsPerIP = 128
 	c.Server.TLS.HSTSMaxAge = Duration(defaultHSTSMaxAge)
 	c.DataDir = "./data"
 	c.Auth.LinkTTL = Duration(168 * time.Hour)

@@ -115,6 +115,12 @@ func (c Config) validateServer(p *problems) {
 		}
 	}
 	positive(p, "server.shutdown_timeout", c.Server.ShutdownTimeout)
+	positive(p, "server.read_timeout", c.Server.ReadTimeout)
+	positive(p, "server.write_timeout", c.Server.WriteTimeout)
+	positive(p, "server.idle_timeout", c.Server.IdleTimeout)
+	if c.Server.MaxConnsPerIP < 0 {
+		p.add("server.max_conns_per_ip", "must not be negative (0: no bound), got %d", c.Server.MaxConnsPerIP)
+	}
 	c.validateTLS(p)
 }
 

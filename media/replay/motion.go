@@ -98,6 +98,8 @@ func (p photoFinding) length() time.Duration { return p.to - p.from }
 type motionDetector struct {
 	cfg      Config
 	cur, old []uint8 // downscaled, smoothed luma of this and the previous sample
+	older    []uint8 // ... and of the sample before that
+	hasOlder bool    // older holds a sample of the current size
 	tmp      []uint16
 	w, h     int
 	srcW     int // source size the cell edges xs, ys were made for
@@ -135,18 +137,41 @@ func (m *motionDetector) due(pts time.Duration) bool {
 // observe downscales f and compares it with the previous sample.
 func (m *motionDetector) observe(f *media.Frame, face image.Rectangle) {
 	m.sampled, m.last = true, f.PTS
-	m.cur, m.old = m.old, m.cur
+	m.older, m.old, m.cur = m.old, m.cur, m.older
 	m.downscale(f)
 	m.samples++
 	if !m.have {
-		m.have = true
+		m.have, m.hasOlder = true, false
 		return
 	}
-	r := m.pair(m.faceBox(f, face))
+	box := m.faceBox(f, face)
+	r := m.pair(box)
+	if r.kind != pairLive && m.hasOlder {
+		r = m.across(box, r)
+	}
+	m.hasOlder = true
 	if m.trace != nil {
 		m.trace(f.PTS, r)
 	}
 	m.account(f.PTS, r)
+}
+
+// across compares the sample of a second ago with this one as well: a slow pan or zoom
+// moves a picture too little in half a second to measure (issue 14's slow photos), and a
+// live face changes more in a second. A live second-long pair makes the pair live; a
+// rigid one makes a still pair rigid (its motion halved, per half second).
+func (m *motionDetector) across(box image.Rectangle, r pairResult) pairResult {
+	m.old, m.older = m.older, m.old
+	r2 := m.pair(box)
+	m.old, m.older = m.older, m.old
+	switch {
+	case r2.kind == pairLive:
+		return r2
+	case r.kind == pairStill && r2.kind == pairRigid:
+		r2.motion /= 2
+		return r2
+	}
+	return r
 }
 
 // account adds one pair's result to the open stretch.
@@ -203,8 +228,8 @@ func (m *motionDetector) downscale(f *media.Frame) {
 	if w != m.w || h != m.h || f.Width != m.srcW || f.Height != m.srcH || len(m.xs) != w+1 {
 		m.w, m.h, m.srcW, m.srcH = w, h, f.Width, f.Height
 		m.xs, m.ys = edges(m.xs, f.Width, w), edges(m.ys, f.Height, h)
-		m.cur, m.old = make([]uint8, w*h), make([]uint8, w*h)
-		m.have = false
+		m.cur, m.old, m.older = make([]uint8, w*h), make([]uint8, w*h), make([]uint8, w*h)
+		m.have, m.hasOlder = false, false
 	}
 	// About 2×2 pixels per cell (every second row and column of a 4×4 cell at 640 px):
 	// the picture is smoothed afterwards anyway, and reading every pixel cost more
