@@ -152,7 +152,7 @@ func parseLinks(values []string) []webrtc.ICEServer {
 			rel := false
 			for _, p := range parts[1:] {
 				k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
-				val = strings.Trim(strings.TrimSpace(val), `"`)
+				val = unquote(strings.TrimSpace(val))
 				switch strings.ToLower(strings.TrimSpace(k)) {
 				case "rel":
 					rel = strings.EqualFold(val, "ice-server")
@@ -170,12 +170,14 @@ func parseLinks(values []string) []webrtc.ICEServer {
 	return out
 }
 
-// splitOutside splits s at sep outside <...> and "...".
+// splitOutside splits s at sep outside <...> and quoted strings (with their \-escapes).
 func splitOutside(s string, sep byte) []string {
 	var out []string
 	angle, quote, start := false, false, 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
+		case c == '\\' && quote:
+			i++ // a quoted-pair: the next character is literal
 		case c == '"' && !angle:
 			quote = !quote
 		case c == '<' && !quote:
@@ -188,4 +190,22 @@ func splitOutside(s string, sep byte) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+// unquote returns a parameter value: a token as it is, a quoted-string without its quotes
+// and escapes (RFC 9110 §5.6.4, as RFC 8288 link parameters use it; MediaMTX escapes `"`
+// and `\` in TURN credentials).
+func unquote(v string) string {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return v
+	}
+	v = v[1 : len(v)-1]
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/integritybot/integritybot/internal/report"
 )
 
@@ -22,7 +24,7 @@ import (
 // DELETE. With WHEP_URL=url it joins that endpoint instead (publish to it yourself).
 func TestMediaMTX(t *testing.T) {
 	if u := os.Getenv("WHEP_URL"); u != "" {
-		joinReal(t, u, false)
+		joinReal(t, u, false, nil)
 		return
 	}
 	bin := os.Getenv("MEDIAMTX_BIN")
@@ -41,18 +43,24 @@ func TestMediaMTX(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			publish(t, "rtsp://"+rtsp+"/"+tt.name, tt.enc)
-			joinReal(t, "http://"+web+"/"+tt.name+"/whep", false)
+			var links []webrtc.ICEServer
+			joinReal(t, "http://"+web+"/"+tt.name+"/whep", false, func(m *attemptState) { links = m.c.linkICE })
+			// MediaMTX escapes the credential as an RFC 8288 quoted-string.
+			if len(links) != 1 || links[0].URLs[0] != linkTURN || links[0].Username != "bot" || links[0].Credential != linkSecret {
+				t.Errorf("ICE servers from the Link headers: %+v", links)
+			}
 		})
 	}
 	t.Run("ice restart", func(t *testing.T) {
 		publish(t, "rtsp://"+rtsp+"/restart", "-c:v libx264 -profile:v baseline -preset veryfast -tune zerolatency -g 30")
-		joinReal(t, "http://"+web+"/restart/whep", true)
+		joinReal(t, "http://"+web+"/restart/whep", true, nil)
 	})
 }
 
 // joinReal joins url until 30 frames are decoded and checks what the server answered. With
 // restart, it then restarts ICE on the session (RFC 9725 §4.3.2) and needs 30 more frames.
-func joinReal(t *testing.T, url string, restart bool) {
+// joined, when set, sees each session once it is set up.
+func joinReal(t *testing.T, url string, restart bool, joined func(*attemptState)) {
 	t.Helper()
 	rec := &recorder{next: http.DefaultTransport}
 	cfg := Config{URL: url, IncludeLoopback: true, GatherTimeout: -1, HTTPClient: &http.Client{Transport: rec, Timeout: 10 * time.Second},
@@ -60,6 +68,7 @@ func joinReal(t *testing.T, url string, restart bool) {
 	sess := newSession()
 	defer sess.Close()
 	n := int64(30)
+	cfg.onJoined = joined
 	if restart {
 		n = 60
 		cfg.onJoined = func(m *attemptState) {
@@ -130,6 +139,13 @@ func (r *recorder) count(prefix string) int {
 	return n
 }
 
+// A TURN server MediaMTX names in its Link headers only (clientOnly), with a credential
+// that needs escaping.
+const (
+	linkTURN   = "turn:127.0.0.1:3478?transport=udp"
+	linkSecret = `p;a,s"s\w`
+)
+
 // startMediaMTX runs bin with every listener on 127.0.0.1 and returns the RTSP and WebRTC
 // HTTP addresses once the HTTP listener accepts connections.
 func startMediaMTX(t *testing.T, bin string) (rtsp, web string) {
@@ -154,9 +170,14 @@ webrtcAddress: %s
 webrtcLocalUDPAddress: %s
 webrtcIPsFromInterfaces: no
 webrtcAdditionalHosts: [127.0.0.1]
+webrtcICEServers2:
+  - url: %s
+    username: bot
+    password: '%s'
+    clientOnly: true
 paths:
   all_others:
-`, rtsp, web, udp)
+`, rtsp, web, udp, linkTURN, linkSecret)
 	if err := os.WriteFile(conf, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}

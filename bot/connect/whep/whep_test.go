@@ -508,9 +508,10 @@ func TestParseLinks(t *testing.T) {
 	got := parseLinks([]string{
 		`<stun:stun.example.net>; rel="ice-server", <turn:turn.example.net?transport=udp>; rel="ice-server"; username="u;1"; credential="p,2"; credential-type="password"`,
 		`<https://example.net/doc>; rel="help"`,
+		`<turns:turn.example.net:443?transport=tcp>; rel="ice-server"; username="bot"; credential="p;a,s\"s\\w"; credential-type="password"`,
 	})
-	if len(got) != 2 || got[0].URLs[0] != "stun:stun.example.net" || got[1].URLs[0] != "turn:turn.example.net?transport=udp" ||
-		got[1].Username != "u;1" || got[1].Credential != "p,2" {
+	if len(got) != 3 || got[0].URLs[0] != "stun:stun.example.net" || got[1].URLs[0] != "turn:turn.example.net?transport=udp" ||
+		got[1].Username != "u;1" || got[1].Credential != "p,2" || got[2].Username != "bot" || got[2].Credential != `p;a,s"s\w` {
 		t.Errorf("parseLinks = %+v", got)
 	}
 }
