@@ -5,7 +5,7 @@ GOFLAGS ?=
 BIN     ?= bin/integritybot
 export CGO_ENABLED = 1
 
-.PHONY: run test build bench fuzz deps deps-test vet clean cascades geo-data train
+.PHONY: run test build bench fuzz deps deps-test vet lint clean cascades geo-data train
 
 # run builds, then execs the binary: make's SIGTERM/SIGINT reach integritybot itself (no `go run`
 # parent that dies and leaves the server holding the port). ARGS="--addr 127.0.0.1:8081" etc.
@@ -28,6 +28,15 @@ TESTPKGS ?= ./...
 test: deps-test cascades ## Every test: vet, unit, pion peer-pair, fuzz seeds, headless-Chromium end-to-end, the store on SQLite and on a throwaway PostgreSQL (scripts/postgres.sh).
 	$(GO) vet $(TESTPKGS)
 	@scripts/postgres.sh $(GO) test -race -count=1 -timeout 25m $(TESTPKGS)
+
+# lint: go vet, then staticcheck at a pinned version (go run resolves it through the Go module
+# proxy, like the module's own dependencies; the first run builds it, about a minute of CPU).
+# Not part of `make test`: go run asks the proxy about the pinned version on every run, and a
+# proxy hiccup must not fail the tests.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint: deps cascades ## go vet and staticcheck over every package.
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 build: deps cascades
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/integritybot

@@ -109,7 +109,8 @@ func (c *Commands) RunSocketMode(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := sm.RunContext(ctx); err != nil && ctx.Err() == nil {
+		// RunContext returns only with an error; one after ctx ended is the normal stop.
+		if err := sm.RunContext(ctx); ctx.Err() == nil {
 			c.log.Error("slack: socket mode stopped", "err", integrations.Redact(err, c.cfg.secrets()...))
 		}
 		cancel()

@@ -65,7 +65,7 @@ func (n *Notifier) Notify(ctx context.Context, m integrations.Message) (integrat
 		return integrations.Receipt{}, false, errors.New("slack: post: no channel (set slack.channel or the interview's notify.slack_channel)")
 	}
 	rec := m.Posted
-	channelID, ts, _ := strings.Cut(rec.MessageID, "/")
+	channelID, _, _ := strings.Cut(rec.MessageID, "/")
 	if rec.MessageID == "" {
 		opts := []slack.MsgOption{slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false)}
 		if m.Thread != "" {
@@ -74,6 +74,7 @@ func (n *Notifier) Notify(ctx context.Context, m integrations.Message) (integrat
 				opts = append(opts, slack.MsgOptionBroadcast())
 			}
 		}
+		var ts string
 		var err error
 		channelID, ts, err = n.api.PostMessageContext(ctx, m.Target, opts...)
 		if err != nil {

@@ -1,7 +1,6 @@
 package face
 
 import (
-	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -97,5 +96,5 @@ func TestCorpusRecall(t *testing.T) {
 			}
 		})
 	}
-	t.Log(fmt.Sprintf("all clips: %d frames, recall %.4f", totalN, float64(totalHit)/float64(max(totalN, 1))))
+	t.Logf("all clips: %d frames, recall %.4f", totalN, float64(totalHit)/float64(max(totalN, 1)))
 }

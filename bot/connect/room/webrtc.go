@@ -89,7 +89,11 @@ func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 		}
 	}
 	if len(cfg.PublicIPs) > 0 {
-		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+		// NAT 1:1: the public addresses replace the local ones in host candidates.
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace}); err != nil {
+			return nil, fmt.Errorf("room: public ips: %w", err)
+		}
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
