@@ -164,9 +164,9 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		TrustedProxies: trustedProxies(cfg), Ended: ch.summary,
 		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, tokenHash, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
 		StartJoin: startJoin, Calls: liveCalls{live},
-	ln = server.LimitListener(ln, httpLimits(cfg))                // per-address bound, beneath TLS (limits.go)
 	})
 	ch.start(srv, interrupted)
+	ln = server.LimitListener(ln, httpLimits(cfg))                // per-address bound, beneath TLS (limits.go)
 	ln, handler, stopTLS, err := startTLS(ctx, cfg, ln, srv, log) // HTTPS when server.tls is set (tls.go)
 	if err != nil {
 		return err
