@@ -17,11 +17,6 @@ run: build geo-data ## Run the service with its embedded defaults (HTTP on 127.0
 geo-data: build
 	@scripts/geo-data.sh $(BIN) $(ARGS)
 
-# The free GeoIP data of the network check (pinned npm packages, sha512-checked) into
-# data_dir/geoip: fetched the first time, then only when the pins change (scripts/geo-data.sh).
-geo-data: build
-	@scripts/geo-data.sh $(BIN) $(ARGS)
-
 # TESTPKGS narrows `make test` (e.g. TESTPKGS=./internal/store/...); the default is everything.
 TESTPKGS ?= ./...
 
