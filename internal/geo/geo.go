@@ -118,7 +118,7 @@ func (db *DB) all() []*maxminddb.Reader {
 // Empty reports whether no database is open: every lookup will say why it could not be done.
 func (db *DB) Empty() bool { return len(db.all()) == 0 }
 
-// HasCountry and HasASN report whether a database answering that kind of lookup is open.
+// HasCountry reports whether a database answering country lookups (country or city) is open.
 func (db *DB) HasCountry() bool { return db != nil && len(db.city)+len(db.country) > 0 }
 
 // HasASN reports whether an ASN database is open.
@@ -159,7 +159,8 @@ func (db *DB) Lookup(addr netip.Addr) Info {
 		in.ASNWhy = in.CountryWhy
 		return in
 	}
-	in.CountryWhy, in.ASNWhy = "no country database is configured (geo.country_db or geo.city_db)", "no ASN database is configured (geo.asn_db)"
+	in.CountryWhy = "no country database is configured (geo.country_db or geo.city_db) and none is installed (integritybot geo update)"
+	in.ASNWhy = "no ASN database is configured (geo.asn_db) and none is installed (integritybot geo update)"
 	for _, r := range db.all() {
 		var rec map[string]any
 		res := r.Lookup(addr)
