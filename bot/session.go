@@ -291,12 +291,6 @@ func (s *Session) AddCheck(c Check) {
 	s.checks = append(s.checks, c)
 }
 
-// checkOrder is the order of checks in reports (docs/api.md, "Report JSON v1").
-var checkOrder = map[string]int{
-	report.CheckCamera: 0, report.CheckFace: 1, report.CheckFaceSwap: 2, report.CheckReplay: 3,
-	report.CheckLiveness: 4, report.CheckVirtualCamera: 5, report.CheckTimezone: 6, report.CheckNetwork: 7,
-}
-
 // Report returns the current report. state is report.Live while the call runs.
 func (s *Session) Report(state report.State) *report.Report {
 	now := s.now()
@@ -434,11 +428,10 @@ func (s *Session) persistLoop() {
 	}
 }
 
+// order is id's place in reports (report.CheckRank).
 func order(id string) int {
-	if o, ok := checkOrder[id]; ok {
-		return o
-	}
-	return len(checkOrder)
+	r, _ := report.CheckRank(id)
+	return r
 }
 
 func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

@@ -220,10 +220,8 @@ func (c *challengeFlags) Set(v string) error {
 	if !ok || !ok2 {
 		return fmt.Errorf("%q is not STEP@FROM-UNTIL, e.g. hand@12-17", v)
 	}
-	switch step {
-	case "turn_left", "turn_right", "hand", "closer", "custom":
-	default:
-		return fmt.Errorf("step %q is not one of turn_left, turn_right, hand, closer, custom", step)
+	if !report.IsChallengeStep(step) {
+		return fmt.Errorf("step %q is not one of %s", step, strings.Join(report.ChallengeSteps(), ", "))
 	}
 	from, err1 := strconv.ParseFloat(a, 64)
 	until, err2 := strconv.ParseFloat(b, 64)

@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/livekit"
 	"github.com/integritybot/integritybot/bot/connect/whep"
@@ -141,11 +139,7 @@ func checkWHEPURL(s string) error {
 }
 
 func whepConfig(cfg config.Config, endpoint, bearer string, log *slog.Logger) whep.Config {
-	var ice []webrtc.ICEServer
-	for _, s := range cfg.WebRTC.ICEServers {
-		ice = append(ice, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential.Value()})
-	}
-	return whep.Config{URL: endpoint, Bearer: bearer, ICEServers: ice, IncludeLoopback: cfg.WebRTC.IncludeLoopback,
+	return whep.Config{URL: endpoint, Bearer: bearer, ICEServers: iceServers(cfg.WebRTC), IncludeLoopback: cfg.WebRTC.IncludeLoopback,
 		UDPPortMin: cfg.WebRTC.UDPPortMin, UDPPortMax: cfg.WebRTC.UDPPortMax, Log: log}
 }
 

@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
@@ -312,13 +310,9 @@ func secret(ctx context.Context, st *store.Store, key, configured string) (value
 }
 
 func roomConfig(cfg config.Config) room.Config {
-	var ice []webrtc.ICEServer
-	for _, s := range cfg.WebRTC.ICEServers {
-		ice = append(ice, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential.Value()})
-	}
 	return room.Config{
 		PublicIPs: cfg.WebRTC.PublicIPs, UDPPortMin: cfg.WebRTC.UDPPortMin, UDPPortMax: cfg.WebRTC.UDPPortMax,
-		ICEServers: ice, IncludeLoopback: cfg.WebRTC.IncludeLoopback, VideoCodec: cfg.WebRTC.VideoCodec,
+		ICEServers: iceServers(cfg.WebRTC), IncludeLoopback: cfg.WebRTC.IncludeLoopback, VideoCodec: cfg.WebRTC.VideoCodec,
 		StartBitrateKbps: cfg.WebRTC.StartBitrateKbps,
 		IdleTimeout:      cfg.Interview.IdleTimeout.D(), MaxDuration: cfg.Interview.MaxDuration.D(),
 		LiveInterval: cfg.Interview.ReportInterval.D(), RetentionDays: cfg.Retention.Days,

@@ -3,8 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/integritybot/integritybot/integrations"
 )
@@ -25,28 +23,15 @@ const (
 func applyChatEnv(c *Config, get func(string) (string, bool)) error {
 	for _, e := range []struct {
 		name string
-		dst  *integrations.Secret
+		dst  *Secret
 	}{
 		{EnvSlackBotToken, &c.Slack.BotToken}, {EnvSlackAppToken, &c.Slack.AppToken},
 		{EnvSlackSigningSecret, &c.Slack.SigningSecret}, {EnvSlackWebhookURL, &c.Slack.WebhookURL},
 		{EnvDiscordBotToken, &c.Discord.BotToken}, {EnvDiscordWebhookURL, &c.Discord.WebhookURL},
 		{EnvWebhookURL, &c.Webhook.URL},
 	} {
-		v, hasV := get(e.name)
-		file, hasFile := get(e.name + "_FILE")
-		switch {
-		case hasV && hasFile:
-			return fmt.Errorf("config: env: set %s or %s_FILE, not both", e.name, e.name)
-		case hasV:
-			*e.dst = integrations.Secret(strings.TrimSpace(v))
-		case hasFile:
-			b, err := os.ReadFile(file)
-			if err != nil {
-				return fmt.Errorf("config: env %s_FILE: %w", e.name, err) // names the file, not its contents
-			}
-			if *e.dst = integrations.Secret(strings.TrimSpace(string(b))); *e.dst == "" {
-				return fmt.Errorf("config: env %s_FILE: file %s is empty", e.name, file)
-			}
+		if err := envSecret(get, e.name, e.dst); err != nil {
+			return err
 		}
 	}
 	return nil

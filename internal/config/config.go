@@ -311,23 +311,8 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 		v, ok := getenv(k)
 		return v, ok && v != ""
 	}
-	tok, hasTok := get(EnvAPIToken)
-	file, hasFile := get(EnvAPITokenFile)
-	switch {
-	case hasTok && hasFile:
-		return fmt.Errorf("config: env: set %s or %s, not both", EnvAPIToken, EnvAPITokenFile)
-	case hasTok:
-		c.Auth.APIToken = Secret(strings.TrimSpace(tok))
-	case hasFile:
-		b, err := os.ReadFile(file)
-		if err != nil {
-			// The *PathError names the file, never its contents.
-			return fmt.Errorf("config: env %s: %w", EnvAPITokenFile, err)
-		}
-		c.Auth.APIToken = Secret(strings.TrimSpace(string(b)))
-		if c.Auth.APIToken == "" {
-			return fmt.Errorf("config: env %s: file %s is empty", EnvAPITokenFile, file)
-		}
+	if err := envSecret(get, EnvAPIToken, &c.Auth.APIToken); err != nil { // EnvAPITokenFile too
+		return err
 	}
 	if v, ok := get(EnvAddr); ok {
 		c.Server.Addr = v

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 )
@@ -78,21 +77,8 @@ func applyLiveKitPrefixedEnv(c *Config, get func(string) (string, bool)) error {
 		name string
 		dst  *Secret
 	}{{EnvLiveKitAPIKey, &c.LiveKit.APIKey}, {EnvLiveKitAPISecret, &c.LiveKit.APISecret}} {
-		v, hasV := get(e.name)
-		file, hasFile := get(e.name + "_FILE")
-		switch {
-		case hasV && hasFile:
-			return fmt.Errorf("config: env: set %s or %s_FILE, not both", e.name, e.name)
-		case hasV:
-			*e.dst = Secret(strings.TrimSpace(v))
-		case hasFile:
-			b, err := os.ReadFile(file)
-			if err != nil {
-				return fmt.Errorf("config: env %s_FILE: %w", e.name, err) // names the file, not its contents
-			}
-			if *e.dst = Secret(strings.TrimSpace(string(b))); *e.dst == "" {
-				return fmt.Errorf("config: env %s_FILE: file %s is empty", e.name, file)
-			}
+		if err := envSecret(get, e.name, e.dst); err != nil {
+			return err
 		}
 	}
 	return nil

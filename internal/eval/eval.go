@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -319,12 +318,9 @@ func Summarize(labels string, rows []Row, outs []Outcome) *Summary {
 	return s
 }
 
-// order of checks in tables (docs/api.md, "Report JSON v1").
-var checkOrder = []string{report.CheckCamera, report.CheckFace, report.CheckFaceSwap, report.CheckReplay,
-	report.CheckLiveness, report.CheckVirtualCamera, report.CheckTimezone, report.CheckNetwork}
-
+// checkRank orders checks in tables as reports do (report.CheckRank); others after, by id.
 func checkRank(id string) string {
-	if i := slices.Index(checkOrder, id); i >= 0 {
+	if i, ok := report.CheckRank(id); ok {
 		return fmt.Sprintf("%02d", i)
 	}
 	return "99" + id

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/store"
 )
 
@@ -28,10 +29,6 @@ type Call interface {
 	// It fails once the call is ending (its final report would not hold the window).
 	Challenge(step, detail string, from, until time.Duration) error
 }
-
-// Challenge steps accepted by POST /api/interviews/{id}/challenge: the hosted room's prompts
-// (media/liveness) and "custom", anything else the interviewer asked for out loud.
-var challengeSteps = []string{"turn_left", "turn_right", "hand", "closer", "custom"}
 
 // Limits of a marked challenge window.
 const (
@@ -66,12 +63,9 @@ type ChallengeResponse struct {
 
 func (req *ChallengeRequest) validate() (time.Duration, error) {
 	var errs []error
-	ok := false
-	for _, s := range challengeSteps {
-		ok = ok || req.Step == s
-	}
-	if !ok {
-		errs = append(errs, fmt.Errorf("step must be one of %s", strings.Join(challengeSteps, ", ")))
+	// The hosted room's prompts and "custom", anything else the interviewer asked out loud.
+	if !report.IsChallengeStep(req.Step) {
+		errs = append(errs, fmt.Errorf("step must be one of %s", strings.Join(report.ChallengeSteps(), ", ")))
 	}
 	d := challengeDefault
 	if req.Seconds != nil {

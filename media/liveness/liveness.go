@@ -27,20 +27,22 @@ import (
 	"image"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
 	"github.com/integritybot/integritybot/media/snapshot"
 )
 
-// Steps of the challenge sequence, as sent to the candidate's page (docs/protocol.md).
+// Steps of the challenge sequence, as sent to the candidate's page (docs/protocol.md): the
+// report's challenge steps (internal/report owns the words).
 const (
-	TurnLeft  = "turn_left"
-	TurnRight = "turn_right"
-	Hand      = "hand"
-	Closer    = "closer"
+	TurnLeft  = report.StepTurnLeft
+	TurnRight = report.StepTurnRight
+	Hand      = report.StepHand
+	Closer    = report.StepCloser
 	// Custom is a challenge the interviewer asked for in their own words (marked through
 	// the API): what the face did is described, not judged.
-	Custom = "custom"
+	Custom = report.StepCustom
 )
 
 // Prompt is one step of the challenge sequence.
