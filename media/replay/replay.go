@@ -15,14 +15,18 @@
 //     or 5 s; two or more moving matches over Config.MinRun are a warning with the
 //     evidence. A frozen picture is the camera check's.
 //
-//   - photo_motion: a still photo moved by a virtual camera or a hand (pan, zoom). Twice
-//     a second the picture of half a second earlier is matched block by block against the
-//     current one (160 px wide); a similarity transform (shift, zoom, rotation) is fitted
-//     to the block motions and refined to a fraction of a pixel (Lucas-Kanade). A photo
-//     moves rigidly: nearly every textured block follows the transform and, once it is
-//     compensated, no cell of the face box changes much more than the rest of the
-//     picture. A live face does not: eyes blink and the mouth moves. Rigid motion without
-//     any such change for Config.PhotoWindow is a finding.
+//   - photo_motion: a still photo moved by a virtual camera or a hand (pan, zoom, sway,
+//     shake). Twice a second the picture of half a second earlier, and the one of a second
+//     earlier (a slow pan moves too little in half a second), is matched block by block
+//     against the current one (160 px wide); a similarity transform (shift, zoom, rotation)
+//     is fitted to the block motions and refined to a fraction of a pixel (Lucas-Kanade).
+//     A photo moves rigidly: nearly every textured block follows the transform and, once
+//     it is compensated, no cell of the face box changes much more than the rest of the
+//     picture. A live face does not: eyes blink and the mouth moves. A stretch of at least
+//     Config.PhotoWindow with no live step, half or more of its steps rigid (the rest still:
+//     a sway stops at its turns) and the face's change under calmRatio times the picture's
+//     in most steps is a finding (motion.go; thresholds fixed on the tuning half of the
+//     corpus's people, figures in docs/checks/replay-eval.md).
 //
 //   - screen and print (warn): a phone, tablet or printout held to the camera. At most
 //     twice a second the picture around the face box is searched for the straight edges
