@@ -361,7 +361,7 @@ func retention(ctx context.Context, st *store.Store, days int, log *slog.Logger)
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := st.DeleteBefore(ctx, time.Now().Add(-time.Duration(days)*24*time.Hour))
+		n, err := st.PurgeExpired(ctx, time.Duration(days)*24*time.Hour) // reports, snapshots, outbox rows too
 		if err != nil && !errors.Is(err, context.Canceled) {
 			log.Warn("retention", "err", err)
 		} else if n > 0 {

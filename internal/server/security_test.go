@@ -1,17 +1,24 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
 )
@@ -85,6 +92,138 @@ func TestAPITokenHashOnly(t *testing.T) {
 	} {
 		if got := e.status(t, "GET", "/api/interviews", tc.token); got != tc.want {
 			t.Errorf("token %q: HTTP %d, want %d", tc.token, got, tc.want)
+		}
+	}
+}
+
+// endSpy records the interviews whose call the server ended.
+type endSpy struct {
+	server.Rooms
+	ended chan string
+}
+
+func (e endSpy) End(ctx context.Context, id, reason string) (*report.Report, bool) {
+	e.ended <- id
+	return e.Rooms.End(ctx, id, reason)
+}
+
+// createFor creates an interview for candidate name with the API token and returns its links.
+func (e *secEnv) createFor(t *testing.T, token, name string) server.CreateResponse {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/api/interviews",
+		strings.NewReader(`{"candidate":{"name":"`+name+`","claimed_location":"Porto"},"notes":"about `+name+`"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out server.CreateResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: HTTP %d, %v", resp.StatusCode, err)
+	}
+	return out
+}
+
+// linkToken is the token at the end of a link.
+func linkToken(link string) string { return link[strings.LastIndex(link, "/")+1:] }
+
+// TestDeleteInterviewAPI: DELETE /api/interviews/{id} needs the API token (a candidate or
+// interviewer link gets 403), ends the call, kills every link (410) and leaves nothing of the
+// candidate — name, notes, id — in the database's files.
+func TestDeleteInterviewAPI(t *testing.T) {
+	const token = "delete-api-token-0123456789"
+	ended := make(chan string, 4)
+	e := newSecEnv(t, func(o *server.Options) {
+		o.APIToken = token
+		o.Rooms = endSpy{Rooms: o.Rooms, ended: ended}
+	})
+	const name = "Wilhelmina Oduya-Prescott"
+	iv := e.createFor(t, token, name)
+	kept := e.createFor(t, token, "Someone Else Entirely")
+	cand, intv, rep := linkToken(iv.CandidateURL), linkToken(iv.InterviewerURL), linkToken(iv.ReportURL)
+	for _, link := range []string{cand, intv, rep} {
+		if got := e.status(t, "DELETE", "/api/interviews/"+iv.ID, link); got != http.StatusForbidden {
+			t.Fatalf("DELETE with a link: HTTP %d, want 403", got)
+		}
+	}
+	if got := e.status(t, "DELETE", "/api/interviews/"+iv.ID, token); got != http.StatusOK {
+		t.Fatalf("DELETE: HTTP %d", got)
+	}
+	if got := <-ended; got != iv.ID {
+		t.Fatalf("ended the call of %q, want %q", got, iv.ID)
+	}
+	for path, tok := range map[string]string{
+		"/c/" + cand: "", "/i/" + intv: "", "/r/" + rep: "",
+		"/api/report": rep, "/api/ws": cand, "/api/interviews/" + iv.ID + "/notes": intv,
+	} {
+		if got := e.status(t, "GET", path, tok); got != http.StatusGone {
+			t.Errorf("GET %s after delete: HTTP %d, want 410", path, got)
+		}
+	}
+	if got := e.status(t, "GET", "/api/interviews/"+iv.ID+"/report", token); got != http.StatusNotFound {
+		t.Errorf("report after delete: HTTP %d, want 404", got)
+	}
+	if got := e.status(t, "DELETE", "/api/interviews/"+iv.ID, token); got != http.StatusNotFound {
+		t.Errorf("second DELETE: HTTP %d, want 404", got)
+	}
+	if got := e.status(t, "GET", "/c/"+linkToken(kept.CandidateURL), ""); got != http.StatusOK {
+		t.Errorf("another interview's link: HTTP %d, want 200", got)
+	}
+	e.assertNotInFiles(t, name, iv.ID)
+}
+
+// TestRevokeLinksAPI: POST /api/interviews/{id}/revoke ends the call and kills the links
+// (410) but keeps the report for the API token.
+func TestRevokeLinksAPI(t *testing.T) {
+	const token = "revoke-api-token-0123456789"
+	ended := make(chan string, 4)
+	e := newSecEnv(t, func(o *server.Options) {
+		o.APIToken = token
+		o.Rooms = endSpy{Rooms: o.Rooms, ended: ended}
+	})
+	iv := e.createFor(t, token, "Benedikt Araujo")
+	cand := linkToken(iv.CandidateURL)
+	if got := e.status(t, "POST", "/api/interviews/"+iv.ID+"/revoke", cand); got != http.StatusForbidden {
+		t.Fatalf("revoke with the candidate link: HTTP %d, want 403", got)
+	}
+	if got := e.status(t, "GET", "/c/"+cand, ""); got != http.StatusOK {
+		t.Fatalf("candidate page before revoke: HTTP %d", got)
+	}
+	if got := e.status(t, "POST", "/api/interviews/"+iv.ID+"/revoke", token); got != http.StatusOK {
+		t.Fatalf("revoke: HTTP %d", got)
+	}
+	if got := <-ended; got != iv.ID {
+		t.Fatalf("ended the call of %q, want %q", got, iv.ID)
+	}
+	for path, tok := range map[string]string{"/c/" + cand: "", "/api/ws": cand, "/api/report": linkToken(iv.ReportURL)} {
+		if got := e.status(t, "GET", path, tok); got != http.StatusGone {
+			t.Errorf("GET %s after revoke: HTTP %d, want 410", path, got)
+		}
+	}
+	if got := e.status(t, "GET", "/api/interviews/"+iv.ID+"/report", token); got != http.StatusOK {
+		t.Errorf("report with the API token after revoke: HTTP %d, want 200", got)
+	}
+	if got := e.status(t, "POST", "/api/interviews/nope/revoke", token); got != http.StatusNotFound {
+		t.Errorf("revoke an unknown interview: HTTP %d, want 404", got)
+	}
+}
+
+// assertNotInFiles fails if any marker is in the raw bytes of the store's files.
+func (e *secEnv) assertNotInFiles(t *testing.T, markers ...string) {
+	t.Helper()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		b, err := os.ReadFile(e.path + suffix)
+		if errors.Is(err, fs.ErrNotExist) && suffix != "" {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range markers {
+			if bytes.Contains(b, []byte(m)) {
+				t.Errorf("%q is still in %s%s", m, filepath.Base(e.path), suffix)
+			}
 		}
 	}
 }

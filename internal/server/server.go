@@ -109,6 +109,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/interviews/{id}/report", s.getReport)
 	s.mux.HandleFunc("GET /api/report", s.getReport)
 	s.mux.HandleFunc("POST /api/interviews/{id}/end", s.endInterview)
+	s.mux.HandleFunc("DELETE /api/interviews/{id}", s.deleteInterview) // delete.go: API token only
+	s.mux.HandleFunc("POST /api/interviews/{id}/revoke", s.revokeLinks)
 	s.mux.HandleFunc("GET /api/interviews/{id}/notes", s.getNotes) // notes.go: interviewers only
 	s.mux.HandleFunc("POST /api/interviews/{id}/challenge", s.challenge)
 	s.mux.HandleFunc("GET /api/interviews/{id}/ws", s.serveWS)
@@ -131,6 +133,10 @@ func (s *Server) page(name string, roles ...auth.Role) http.Handler {
 		}
 		if !hasRole(c.Role, roles) {
 			http.Error(w, "This link is not for this page.", http.StatusForbidden)
+			return
+		}
+		if s.linkDead(r.Context(), c.InterviewID) {
+			http.Error(w, deadLinkMessage, http.StatusGone)
 			return
 		}
 		// A live room's pages load from the node that runs it (route.go); the report page
@@ -188,6 +194,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, id string, ro
 	}
 	if id != "" && c.InterviewID != id {
 		writeError(w, http.StatusForbidden, "this link belongs to another interview")
+		return caller{}, false
+	}
+	if s.linkDead(r.Context(), c.InterviewID) {
+		writeError(w, http.StatusGone, deadLinkMessage)
 		return caller{}, false
 	}
 	return caller{claims: c}, true

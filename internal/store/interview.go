@@ -114,20 +114,14 @@ func (s *Store) SetInterviewState(ctx context.Context, id string, state report.S
 	return nil
 }
 
-// DeleteBefore deletes the interviews created before t, with their reports, and returns how
-// many interviews it deleted. It is the retention sweep (retention.days); files kept
-// elsewhere (snapshots) are the caller's to remove.
+// DeleteBefore deletes the interviews created before t, with their reports, snapshots and
+// outbox rows (deleteWhere, delete.go), and returns how many interviews it deleted.
 func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
-	// Reports go by ON DELETE CASCADE (foreign_keys is on for every connection).
-	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM interviews WHERE created_at < ?`), t.UnixNano())
+	n, err := s.deleteWhere(ctx, `created_at < ?`, t.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("store: delete before: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: delete before: %w", err)
-	}
-	return int(n), nil
+	return n, nil
 }
 
 // ErrElsewhere is returned (wrapped) by StartInterview when the interview is live on another

@@ -73,6 +73,9 @@ var migrations = []string{
 		heartbeat_at INTEGER NOT NULL,
 		gone_at      INTEGER
 	) STRICT;`,
+	// 5: links_revoked is 1 once the interview's links were revoked (delete.go): every
+	// candidate, interviewer and report link of it is refused from then on.
+	`ALTER TABLE interviews ADD COLUMN links_revoked INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // pgMigrations are migrations for PostgreSQL: the same schema with its types (BIGINT unix
@@ -132,6 +135,7 @@ var pgMigrations = []string{
 		heartbeat_at BIGINT NOT NULL,
 		gone_at      BIGINT
 	);`,
+	`ALTER TABLE interviews ADD COLUMN links_revoked INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // schema returns the migrations of the store's dialect.

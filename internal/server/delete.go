@@ -1,0 +1,101 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/integritybot/integritybot/internal/store"
+)
+
+// The candidate's data (issue 15): DELETE /api/interviews/{id} ends a live call, revokes the
+// interview's links and deletes everything stored of it (store.DeleteInterview); POST
+// /api/interviews/{id}/revoke ends a live call and revokes the links only, keeping the report
+// for API token holders. Both need the API token. docs/privacy.md says what is kept, where
+// and for how long.
+
+// Reasons a call ends with, in the report.
+const (
+	reasonDeleted = "The interview was deleted through the API."
+	reasonRevoked = "The interview's links were revoked through the API."
+)
+
+func (s *Server) deleteInterview(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.adminAct(w, r)
+	if !ok {
+		return
+	}
+	if err := s.Delete(r.Context(), id); err != nil {
+		s.writeStoreError(w, "delete interview", id, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true})
+}
+
+func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.adminAct(w, r)
+	if !ok {
+		return
+	}
+	if err := s.Revoke(r.Context(), id); err != nil {
+		s.writeStoreError(w, "revoke links", id, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "links_revoked": true})
+}
+
+// adminAct checks that r carries the API token and runs here (a live interview of another
+// node sharing the store is redirected to it, route.go), and returns the interview id.
+func (s *Server) adminAct(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if _, ok := s.authorize(w, r, id); !ok { // no link role: the API token only
+		return "", false
+	}
+	if s.toOwner(w, r, id, routeAct) {
+		return "", false
+	}
+	return id, true
+}
+
+// Delete ends the live call of interview id, if this process runs one, with its links
+// revoked first (nobody rejoins in between), and deletes the interview, its report and its
+// outbox rows. It is what DELETE /api/interviews/{id} does, and what chat commands call.
+// store.ErrNotFound when there is no such interview.
+func (s *Server) Delete(ctx context.Context, id string) error {
+	if err := s.Revoke(ctx, id); err != nil {
+		return err
+	}
+	s.opt.Rooms.End(ctx, id, reasonDeleted) // a no-op once Revoke ended it
+	return s.opt.Store.DeleteInterview(ctx, id)
+}
+
+// Revoke refuses every link of interview id from now on and ends its live call, if this
+// process runs one. store.ErrNotFound when there is no such interview.
+func (s *Server) Revoke(ctx context.Context, id string) error {
+	if err := s.opt.Store.RevokeLinks(ctx, id); err != nil {
+		return err
+	}
+	s.opt.Rooms.End(ctx, id, reasonRevoked)
+	return nil
+}
+
+// linkDead reports whether the links of interview id no longer work: revoked, or the
+// interview deleted. Store errors count as dead (refuse rather than serve).
+func (s *Server) linkDead(ctx context.Context, id string) bool {
+	revoked, err := s.opt.Store.LinksRevoked(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.opt.Log.Error("check link", "interview_id", id, "err", err)
+	}
+	return revoked || err != nil
+}
+
+const deadLinkMessage = "This link is no longer valid: the interview was deleted or its links were revoked."
+
+func (s *Server) writeStoreError(w http.ResponseWriter, op, id string, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no interview with this id")
+		return
+	}
+	s.opt.Log.Error(op, "interview_id", id, "err", err)
+	writeError(w, http.StatusInternalServerError, "could not "+op)
+}
