@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,29 +32,10 @@ func TestEvalReplayRows(t *testing.T) {
 	var replay []eval.Row
 	for _, r := range rows {
 		if strings.HasPrefix(r.Attack, "replay_") || r.Label == eval.LabelGenuine {
-			r.Path = r.File
 			replay = append(replay, r)
 		}
 	}
-	var lb bytes.Buffer
-	if err := eval.WriteLabels(&lb, replay); err != nil {
-		t.Fatal(err)
-	}
-	labels := filepath.Join(dir, "replay.csv")
-	if err := os.WriteFile(labels, lb.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"eval", "--json", labels}, &out, &errOut); err != nil {
-		t.Fatalf("eval: %v\n%s", err, errOut.String())
-	}
-	var s eval.Summary
-	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
-		t.Fatal(err)
-	}
-	if len(s.Errors) > 0 {
-		t.Fatalf("rows could not be analyzed: %+v", s.Errors)
-	}
+	s := evalRows(t, ctx, dir, replay, "eval", "--json")
 	var genuine, loops int
 	for _, o := range s.Outcomes {
 		st, ok := o.Statuses[report.CheckReplay]
@@ -76,4 +58,39 @@ func TestEvalReplayRows(t *testing.T) {
 	if genuine == 0 || loops == 0 {
 		t.Errorf("%d slowed genuine clips and %d loops evaluated; want some of each", genuine, loops)
 	}
+}
+
+// evalRows writes rows into a labels file in dir (their files as absolute paths: the
+// corpus's path is relative to the package), runs `integritybot eval` with args and the
+// file, and returns the summary; rows that could not be analyzed fail the test.
+func evalRows(t *testing.T, ctx context.Context, dir string, rows []eval.Row, args ...string) eval.Summary {
+	t.Helper()
+	rows = slices.Clone(rows)
+	for i := range rows {
+		abs, err := filepath.Abs(rows[i].File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows[i].Path = abs
+	}
+	var lb bytes.Buffer
+	if err := eval.WriteLabels(&lb, rows); err != nil {
+		t.Fatal(err)
+	}
+	labels := filepath.Join(dir, "labels.csv")
+	if err := os.WriteFile(labels, lb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, append(args, labels), &out, &errOut); err != nil {
+		t.Fatalf("eval: %v\n%s", err, errOut.String())
+	}
+	var s eval.Summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Errors) > 0 {
+		t.Fatalf("rows could not be analyzed: %+v", s.Errors)
+	}
+	return s
 }

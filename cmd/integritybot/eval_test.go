@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,7 +20,6 @@ func TestEvalCameraTargets(t *testing.T) {
 	needTool(t, "ffmpeg")
 	dir := t.TempDir()
 	ctx := context.Background()
-	var out, errOut bytes.Buffer
 	// Synthesize with the same generator as `eval --synthesize`, 6 s per file to keep the
 	// test quick under -race; the command itself is checked by hand and by TestEvalCommandErrors.
 	if _, err := eval.Synthesize(ctx, filepath.Join(dir, "synth"), eval.SynthOptions{Corpus: corpus, Open: openInput, Duration: 6 * time.Second, Swaps: -1, Hands: -1}); err != nil {
@@ -39,35 +36,12 @@ func TestEvalCameraTargets(t *testing.T) {
 	var rows []eval.Row
 	for _, r := range all {
 		if r.Label == eval.LabelGenuine {
-			r.Path = r.File // absolute: the combined labels file lives elsewhere
 			rows = append(rows, r)
 		}
 	}
-	for _, r := range synth {
-		r.Path = r.File
-		rows = append(rows, r)
-	}
-	labels := filepath.Join(dir, "labels.csv")
-	var lb bytes.Buffer
-	if err := eval.WriteLabels(&lb, rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(labels, lb.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	out.Reset()
+	rows = append(rows, synth...)
 	// The first 10 s of each clip: every genuine clip is longer than the camera check needs.
-	if err := run(ctx, []string{"eval", "--json", "--limit", "10s", labels}, &out, &errOut); err != nil {
-		t.Fatalf("eval: %v\n%s", err, errOut.String())
-	}
-	var s eval.Summary
-	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
-		t.Fatal(err)
-	}
-	if len(s.Errors) > 0 {
-		t.Fatalf("rows could not be analyzed: %+v", s.Errors)
-	}
+	s := evalRows(t, ctx, dir, rows, "eval", "--json", "--limit", "10s")
 	cam, ok := s.Check(report.CheckCamera)
 	if !ok {
 		t.Fatal("no camera check in the evaluation")
