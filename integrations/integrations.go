@@ -8,11 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/secret"
 )
 
 // Kind is what a notification is.
@@ -93,49 +93,9 @@ func RetryAfter(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// Secret is a credential of an integration (token, signing secret, webhook URL). It never
-// prints itself: fmt, slog, YAML and JSON show "<secret>" ("" when empty). Value returns it.
-type Secret string
-
-const redacted = "<secret>"
-
-// Value returns the secret itself; call it only where it is used.
-func (s Secret) Value() string { return string(s) }
-
-func (s Secret) redacted() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// String returns "<secret>", or "" when not set.
-func (s Secret) String() string { return s.redacted() }
-
-// GoString keeps %#v from printing the secret.
-func (s Secret) GoString() string { return fmt.Sprintf("integrations.Secret(%q)", s.redacted()) }
-
-// Format makes every fmt verb print the redacted form.
-func (s Secret) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", s.redacted())
-		return
-	}
-	if verb == 'v' && f.Flag('#') {
-		fmt.Fprint(f, s.GoString())
-		return
-	}
-	fmt.Fprint(f, s.redacted())
-}
-
-// LogValue keeps log/slog from printing the secret.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.redacted()) }
-
-// MarshalYAML writes the redacted form.
-func (s Secret) MarshalYAML() (any, error) { return s.redacted(), nil }
-
-// MarshalText writes the redacted form (JSON, slog).
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.redacted()), nil }
+// Secret is a credential of an integration (token, signing secret, webhook URL): it never
+// prints itself (internal/secret).
+type Secret = secret.Secret
 
 // FieldError is one configuration problem, naming its key (e.g. "slack.channel").
 type FieldError struct {
@@ -177,7 +137,7 @@ func Redact(err error, secrets ...string) error {
 	changed := false
 	for _, s := range secrets {
 		if len(s) >= 4 && strings.Contains(msg, s) {
-			msg, changed = strings.ReplaceAll(msg, s, redacted), true
+			msg, changed = strings.ReplaceAll(msg, s, secret.Redacted), true
 		}
 	}
 	if !changed {

@@ -6,7 +6,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/integritybot/integritybot/integrations"
+	"github.com/integritybot/integritybot/internal/secret"
 )
 
 // Duration is a time.Duration written in YAML as a Go duration string ("10s", "5m", "168h").
@@ -50,5 +50,5 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // Secret is a string that never prints itself: fmt (every verb), YAML, JSON and slog all show
 // "<secret>" (or "" when empty, so "not set" stays visible). Value returns the real string.
-// It is the integrations' type, so the API token and the chat credentials behave the same.
-type Secret = integrations.Secret
+// It is internal/secret's, shared with the integrations without config importing them for it.
+type Secret = secret.Secret
