@@ -251,3 +251,37 @@ func TestVerifyMatchesNPM(t *testing.T) {
 		t.Errorf("Lookup from the npm-packed city file = %+v", got)
 	}
 }
+
+// TestConvertASNCSV: quoted organisation names with commas survive, ranges inside networks
+// aliased to IPv4 (6to4) are left out rather than failing the table, and a malformed line
+// is reported with its number.
+func TestConvertASNCSV(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "asn.csv")
+	table := "192.0.2.0,192.0.2.255,64500,\"Example, Inc.\"\n2002::,2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff,64501,6to4\n2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64502,Example v6\n"
+	if err := os.WriteFile(src, []byte(table), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "asn.mmdb")
+	n, err := geo.ConvertASNCSV(context.Background(), dst, src)
+	if err != nil || n != 2 {
+		t.Fatalf("ConvertASNCSV = %d, %v; want 2 ranges", n, err)
+	}
+	db, err := geo.Open(geo.Config{ASNDB: dst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := db.Lookup(netip.MustParseAddr("192.0.2.9")); got.ASN != 64500 || got.ASOrg != "Example, Inc." {
+		t.Errorf("Lookup = %+v", got)
+	}
+	if got := db.Lookup(netip.MustParseAddr("2001:db8::9")); got.ASN != 64502 {
+		t.Errorf("IPv6 Lookup = %+v", got)
+	}
+	if err := os.WriteFile(src, []byte("192.0.2.0,192.0.2.255,64500,ok\n192.0.2.x,192.0.3.0,1,bad\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := geo.ConvertASNCSV(context.Background(), dst, src); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("malformed table: %v, want the line named", err)
+	}
+}
