@@ -162,6 +162,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		TrustedProxies: trustedProxies(cfg), Ended: ch.summary,
 		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, tokenHash, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
 		StartJoin: startJoin, Calls: liveCalls{live},
+		CreatePerMinute: cfg.Server.CreatePerMinute, CreateBurst: cfg.Server.CreateBurst, // 429 past it (ratelimit.go)
 	})
 	ch.start(srv, interrupted)
 	ln = server.LimitListener(ln, httpLimits(cfg))                // per-address bound, beneath TLS (limits.go)

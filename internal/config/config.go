@@ -72,6 +72,11 @@ type Server struct {
 	// MaxConnsPerIP bounds the open connections of one client address (trusted proxies are
 	// exempt); 0 means no bound.
 	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// CreatePerMinute and CreateBurst bound interview creation through the API per client
+	// address (a token bucket: CreateBurst at once, refilled at CreatePerMinute); over it the
+	// API answers 429 with Retry-After. CreatePerMinute 0: no bound.
+	CreatePerMinute float64 `yaml:"create_per_minute"`
+	CreateBurst     int     `yaml:"create_burst"`
 	// NodeID names this process among serve processes sharing a PostgreSQL store; empty means
 	// hostname:port of the listen address (stable across restarts). See store.go.
 	NodeID string `yaml:"node_id"`
@@ -191,6 +196,7 @@ func Default() Config {
 	c.Server.WriteTimeout = Duration(time.Minute)
 	c.Server.IdleTimeout = Duration(2 * time.Minute)
 	c.Server.MaxConnsPerIP = 128
+	c.Server.CreatePerMinute, c.Server.CreateBurst = 60, 100
 	c.Server.TLS.HSTSMaxAge = Duration(defaultHSTSMaxAge)
 	c.DataDir = "./data"
 	c.Auth.LinkTTL = Duration(168 * time.Hour)

@@ -121,6 +121,10 @@ func (c Config) validateServer(p *problems) {
 	if c.Server.MaxConnsPerIP < 0 {
 		p.add("server.max_conns_per_ip", "must not be negative (0: no bound), got %d", c.Server.MaxConnsPerIP)
 	}
+	if c.Server.CreatePerMinute < 0 || c.Server.CreateBurst < 0 {
+		p.add("server.create_per_minute", "create_per_minute and create_burst must not be negative (0: no bound), got %g and %d",
+			c.Server.CreatePerMinute, c.Server.CreateBurst)
+	}
 	c.validateTLS(p)
 }
 

@@ -59,7 +59,7 @@ func (req *CreateRequest) validate() error {
 }
 
 func (s *Server) createInterview(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.authorize(w, r, ""); !ok {
+	if _, ok := s.authorize(w, r, ""); !ok || !s.allowCreate(w, r) {
 		return
 	}
 	var req CreateRequest
@@ -112,6 +112,10 @@ func (s *Server) Create(ctx context.Context, req CreateRequest) (CreateResponse,
 	}
 	if req.Join != nil {
 		if err := s.opt.StartJoin(ctx, iv.ID, *req.Join); err != nil {
+			// No "scheduled" interview stays behind a join that failed (issue 15, finding 9).
+			if derr := s.opt.Store.DeleteInterview(context.WithoutCancel(ctx), iv.ID); derr != nil {
+				err = errors.Join(err, derr)
+			}
 			return CreateResponse{}, fmt.Errorf("server: join the call: %w", err)
 		}
 	}

@@ -44,6 +44,12 @@ type Options struct {
 	// that hashes to it is the API token, like APIToken. serve passes only the hash.
 	APITokenHash string
 
+	// CreatePerMinute and CreateBurst bound POST /api/interviews per client address: a token
+	// bucket of CreateBurst refilled at CreatePerMinute (ratelimit.go); over it, 429 with
+	// Retry-After. CreatePerMinute 0: no bound.
+	CreatePerMinute float64
+	CreateBurst     int
+
 	// Ended, when set, is told of a final report the server writes itself (an interview
 	// ended before anyone joined); the rooms report the others.
 	Ended func(ctx context.Context, r *report.Report)
@@ -68,8 +74,9 @@ type Options struct {
 
 // Server serves the HTTP API and pages.
 type Server struct {
-	opt Options
-	mux *http.ServeMux
+	opt     Options
+	mux     *http.ServeMux
+	creates *buckets // nil: no bound on creation
 }
 
 // maxBody bounds API request bodies.
@@ -85,6 +92,9 @@ func New(opt Options) *Server {
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
 	s := &Server{opt: opt, mux: http.NewServeMux()}
+	if opt.CreatePerMinute > 0 {
+		s.creates = newBuckets(opt.CreatePerMinute, max(1, opt.CreateBurst), opt.Now)
+	}
 	s.routes()
 	return s
 }
