@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,22 +142,58 @@ type listed struct {
 	ReportURL string           `json:"report_url"`
 }
 
+// Page sizes of GET /api/interviews (?limit=).
+const (
+	defaultListLimit = 50
+	maxListLimit     = 200
+)
+
+// listInterviews answers GET /api/interviews[?limit=N][&cursor=C]: a page of interviews,
+// newest first, and next_cursor when there are more (page.go in the store).
 func (s *Server) listInterviews(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.authorize(w, r, ""); !ok {
 		return
 	}
-	ivs, err := s.opt.Store.ListInterviews(r.Context(), 50)
+	limit, cursor, err := listParams(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ivs, err := s.opt.Store.ListInterviewsAfter(r.Context(), cursor, limit+1) // one more: is there a next page?
 	if err != nil {
 		s.opt.Log.Error("list interviews", "err", err)
 		writeError(w, http.StatusInternalServerError, "could not list interviews")
 		return
+	}
+	resp := map[string]any{}
+	if len(ivs) > limit {
+		ivs = ivs[:limit]
+		last := ivs[limit-1]
+		resp["next_cursor"] = store.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.String()
 	}
 	out := make([]listed, 0, len(ivs))
 	for _, iv := range ivs {
 		out = append(out, listed{ID: iv.ID, Candidate: iv.Candidate, State: iv.State, CreatedAt: iv.CreatedAt,
 			ReportURL: s.opt.PublicURL + "/r/" + s.opt.Signer.Sign(auth.RoleReport, iv.ID, s.opt.ReportTTL)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"interviews": out})
+	resp["interviews"] = out
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func listParams(r *http.Request) (int, store.Cursor, error) {
+	limit := defaultListLimit
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			return 0, store.Cursor{}, fmt.Errorf("limit must be a number from 1 to %d", maxListLimit)
+		}
+		limit = n
+	}
+	c, err := store.ParseCursor(r.URL.Query().Get("cursor"))
+	if err != nil {
+		return 0, store.Cursor{}, errors.New("cursor is not one this server gave (use next_cursor as it came)")
+	}
+	return limit, c, nil
 }
 
 // interviewID is the {id} of the path, or the interview of the link token for the

@@ -74,24 +74,7 @@ func (s *Store) ListInterviews(ctx context.Context, limit int) ([]Interview, err
 	if limit <= 0 {
 		limit = math.MaxInt64 // no limit (PostgreSQL refuses SQLite's -1)
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+interviewColumns+` FROM interviews
-		ORDER BY created_at DESC, id DESC LIMIT ?`), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: list interviews: %w", err)
-	}
-	defer rows.Close()
-	var out []Interview
-	for rows.Next() {
-		iv, err := scanInterview(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list interviews: %w", err)
-		}
-		out = append(out, iv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list interviews: %w", err)
-	}
-	return out, nil
+	return s.queryInterviews(ctx, `ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
 }
 
 // SetInterviewState sets the interview's state. A nil startedAt or endedAt keeps the stored
