@@ -2,6 +2,7 @@ package livekit
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -72,6 +73,21 @@ func TestLiveKitServer(t *testing.T) {
 		if p.Identity() == "integritybot-lk-it" {
 			t.Error("the bot is visible to other participants")
 		}
+	}
+	// A second bot given the candidate's identity, or the first bot's, must not join: the
+	// server would remove the one already there (issue 17).
+	for _, id := range []string{"candidate", "integritybot-lk-it"} {
+		dup := bot.NewSession("lk-it-dup", report.Candidate{Name: "Test Candidate"}, time.Now(), bot.Config{}, nil, nil, nil)
+		dctx, dcancel := context.WithTimeout(ctx, 10*time.Second) // a join that wrongly happens ends here
+		err := Run(dctx, Config{URL: url, Room: room, APIKey: key, APISecret: secret, Identity: id}, dup)
+		dcancel()
+		dup.Close()
+		if !errors.Is(err, ErrIdentityTaken) {
+			t.Errorf("joining as %q: %v, want ErrIdentityTaken", id, err)
+		}
+	}
+	if pub.ConnectionState() != lksdk.ConnectionStateConnected || decoded(sess) == 0 {
+		t.Errorf("after the refused joins: candidate %s", pub.ConnectionState())
 	}
 	stop()
 	if err := <-done; err != nil {
