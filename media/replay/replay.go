@@ -123,6 +123,8 @@ type Analyzer struct {
 	faces  Faces // nil: the centre of the picture stands in for the face
 
 	frames        int
+	textured      int  // frames with a picture in them: not black, not one flat colour
+	finished      bool // the call or recording is over (Finish)
 	haveLast      bool
 	firstPTS      time.Duration
 	lastPTS       time.Duration
@@ -162,6 +164,9 @@ func (a *Analyzer) Observe(f *media.Frame) {
 		a.cues.reset()
 	}
 	a.frames++
+	if textured(f) {
+		a.textured++
+	}
 	a.haveLast, a.lastPTS = true, f.PTS
 	a.width, a.height = f.Width, f.Height
 	a.loop.observe(f)
@@ -255,3 +260,28 @@ func (a *Analyzer) recentFaces() []face.Detection {
 	a.detBuf = a.faces.Recent(a.detBuf[:0], recentDetections)
 	return a.detBuf
 }
+
+// Finish tells the check that the call or recording is over (bot.Finisher): its sentences
+// then say what the call gave, not what to wait for.
+func (a *Analyzer) Finish(time.Duration) { a.finished = true }
+
+// textured reports whether f shows a picture: the luma of a sparse grid (every 8th pixel of
+// every 8th row) spreads by more than flatSpread. Black video (a disabled track sends black
+// frames) and a single flat colour do not; a replay check on them would pass on nothing.
+func textured(f *media.Frame) bool {
+	lo, hi := byte(255), byte(0)
+	for y := 0; y < f.Height; y += 8 {
+		row := f.Y[y*f.YStride : y*f.YStride+f.Width]
+		for x := 0; x < len(row); x += 8 {
+			lo, hi = min(lo, row[x]), max(hi, row[x])
+		}
+		if hi-lo > flatSpread {
+			return true
+		}
+	}
+	return false
+}
+
+// flatSpread is the luma range (of 255) under which a picture counts as flat: encoder noise on
+// black or a flat colour stays within a few levels.
+const flatSpread = 12

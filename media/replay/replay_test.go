@@ -229,3 +229,33 @@ func TestPhotoFamilies(t *testing.T) {
 		})
 	}
 }
+
+// TestNoPicture: black video (a disabled camera track) and a single flat colour are unknown,
+// never a pass; after the call a check that saw no video says so in the past tense.
+func TestNoPicture(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		luma byte
+	}{{"black", 16}, {"flat grey", 128}} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := New(Config{}, nil)
+			var frames []*media.Frame
+			for i := range 150 { // 10 s at 15 fps, with a little encoder noise
+				f := grey(320, 240, tc.luma)
+				f.Y[(i*37)%len(f.Y)] += 3
+				f.PTS = time.Duration(i) * time.Second / 15
+				frames = append(frames, f)
+			}
+			feed(a, frames)
+			c := a.Result(10 * time.Second)
+			if c.Status != report.Unknown || !strings.Contains(c.Summary, "black or a single flat colour") {
+				t.Fatalf("%s %q", c.Status, c.Summary)
+			}
+		})
+	}
+	a := New(Config{}, nil)
+	a.Finish(0)
+	if c := a.Result(0); c.Status != report.Unknown || c.Summary != "Not checked: no video arrived during the call." || c.NextStep != "" {
+		t.Errorf("finished without video: %s %q next %q", c.Status, c.Summary, c.NextStep)
+	}
+}

@@ -34,8 +34,19 @@ const (
 func (a *Analyzer) Result(now time.Duration) report.Check {
 	c := report.Check{ID: report.CheckReplay, Status: report.Unknown, Evidence: []report.Evidence{}}
 	if a.frames == 0 {
+		if a.finished {
+			c.Summary = "Not checked: no video arrived during the call."
+			return c
+		}
 		c.Summary = "Not checked yet: no video has arrived."
 		c.NextStep = "Wait for the candidate's camera picture."
+		return c
+	}
+	if a.textured == 0 {
+		// Black or one flat colour throughout: nothing was shown that could be a replay, and
+		// nothing that could show it is not one. The camera check reports the black picture.
+		c.Summary = "Not checked: the picture was black or a single flat colour, so there was nothing to look at for replayed video."
+		c.NextStep = "Ask the candidate to turn their camera on (see the camera check)."
 		return c
 	}
 	video := a.lastPTS - a.firstPTS
