@@ -62,20 +62,23 @@ func (s *Server) adminAct(w http.ResponseWriter, r *http.Request) (string, bool)
 // outbox rows. It is what DELETE /api/interviews/{id} does, and what chat commands call.
 // store.ErrNotFound when there is no such interview.
 func (s *Server) Delete(ctx context.Context, id string) error {
-	if err := s.Revoke(ctx, id); err != nil {
+	if err := s.revokeAndEnd(ctx, id, reasonDeleted); err != nil {
 		return err
 	}
-	s.opt.Rooms.End(ctx, id, reasonDeleted) // a no-op once Revoke ended it
 	return s.opt.Store.DeleteInterview(ctx, id)
 }
 
 // Revoke refuses every link of interview id from now on and ends its live call, if this
 // process runs one. store.ErrNotFound when there is no such interview.
 func (s *Server) Revoke(ctx context.Context, id string) error {
+	return s.revokeAndEnd(ctx, id, reasonRevoked)
+}
+
+func (s *Server) revokeAndEnd(ctx context.Context, id, reason string) error {
 	if err := s.opt.Store.RevokeLinks(ctx, id); err != nil {
 		return err
 	}
-	s.opt.Rooms.End(ctx, id, reasonRevoked)
+	s.opt.Rooms.End(ctx, id, reason)
 	return nil
 }
 
