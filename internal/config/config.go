@@ -21,6 +21,7 @@ import (
 	"github.com/integritybot/integritybot/integrations/discord"
 	"github.com/integritybot/integritybot/integrations/slack"
 	"github.com/integritybot/integritybot/integrations/webhook"
+	"github.com/integritybot/integritybot/media/camera"
 )
 
 // Config is the whole configuration. The zero value is not useful; start from Default.
@@ -211,14 +212,15 @@ func Default() Config {
 	c.Interview.SampleAfter = Duration(150 * time.Millisecond)
 	c.Interview.SampleFPS = 2.5
 	c.Interview.BaseLayer = "auto"
+	cam := camera.DefaultConfig() // the camera check owns its defaults
 	c.Camera = Camera{
-		NoFramesAfter: Duration(3 * time.Second),
-		FrozenAfter:   Duration(2 * time.Second),
-		BlackAfter:    Duration(2 * time.Second),
-		MinVideo:      Duration(2500 * time.Millisecond),
-		MinWidth:      320,
-		MinHeight:     240,
-		MinFPS:        5,
+		NoFramesAfter: Duration(cam.NoFramesAfter),
+		FrozenAfter:   Duration(cam.FrozenAfter),
+		BlackAfter:    Duration(cam.BlackAfter),
+		MinVideo:      Duration(cam.MinVideo),
+		MinWidth:      cam.MinWidth,
+		MinHeight:     cam.MinHeight,
+		MinFPS:        cam.MinFPS,
 	}
 	c.Face = Face{
 		Interval:      Duration(200 * time.Millisecond),

@@ -22,10 +22,11 @@ type Config struct {
 	MinFPS        float64       // a sustained frame rate below this is a collapse (default 5)
 	FrozenAfter   time.Duration // identical frames for longer than this are frozen (default 2s)
 	BlackAfter    time.Duration // black or uniform frames for longer than this are a finding (default 2s)
-	MinVideo      time.Duration // at least this much good video is needed to pass (default 5s)
+	MinVideo      time.Duration // at least this much good video is needed to pass (default 2.5s)
 }
 
-// DefaultConfig returns the defaults used for zero Config fields.
+// DefaultConfig returns the defaults used for zero Config fields, and the configuration
+// file's (internal/config takes them from here).
 func DefaultConfig() Config {
 	return Config{
 		NoFramesAfter: 3 * time.Second,
@@ -34,7 +35,7 @@ func DefaultConfig() Config {
 		MinFPS:        5,
 		FrozenAfter:   2 * time.Second,
 		BlackAfter:    2 * time.Second,
-		MinVideo:      5 * time.Second,
+		MinVideo:      2500 * time.Millisecond,
 	}
 }
 

@@ -164,7 +164,7 @@ func TestScenarios(t *testing.T) {
 		{name: "joined with camera and left after 2s", evs: append(slices.Clone(joined), ev{2 * sec, ParticipantLeft, ""}),
 			segs: []seg{{0, 2 * sec, 30, real}}, now: 60 * sec, want: report.Unknown, noKinds: allKinds()},
 		{name: "nothing yet", now: 10 * sec, want: report.Unknown},
-		{name: "too little video", evs: joined, segs: []seg{{0, 3 * sec, 30, real}}, now: 3 * sec, want: report.Unknown},
+		{name: "too little video", evs: joined, segs: []seg{{0, 2 * sec, 30, real}}, now: 2 * sec, want: report.Unknown},
 		{name: "muted then unmuted", evs: append(slices.Clone(joined), ev{10 * sec, TrackMuted, ""}, ev{20 * sec, TrackUnmuted, ""}),
 			segs: []seg{{0, 10 * sec, 30, real}, {20 * sec, 40 * sec, 30, real2}}, now: 40 * sec,
 			want: report.Warn, wantKinds: []string{"muted"}, noKinds: []string{"no_frames"}},
