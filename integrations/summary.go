@@ -21,8 +21,13 @@ type Text struct {
 	Overall report.Overall
 	// OverallWords is Overall for people.
 	OverallWords string
-	// When says when the call happened ("2026-01-02 15:04 UTC, 12 min").
+	// When says when the call happened ("2026-01-02 15:04 UTC, 12 min"): the plain form, for
+	// platforms that cannot show a time in the reader's timezone.
 	When string
+	// Start is when the call started (nil: not started) and Length how long it ran (0: still
+	// running or unknown), for platforms that show times in each reader's own timezone.
+	Start  *time.Time
+	Length time.Duration
 	// Claims are the candidate's claimed location and timezone, if any.
 	Claims string
 	// Why names the failing and warning checks behind Overall, most severe first
@@ -58,6 +63,13 @@ func Render(m Message) Text {
 		t.Title = "Live alert: " + name
 	}
 	t.When = when(r)
+	if r.StartedAt != nil {
+		st := r.StartedAt.UTC()
+		t.Start = &st
+		if r.EndedAt != nil && r.EndedAt.After(st) {
+			t.Length = r.EndedAt.Sub(st)
+		}
+	}
 	var claims []string
 	if r.Candidate.ClaimedLocation != "" {
 		claims = append(claims, r.Candidate.ClaimedLocation)
@@ -216,4 +228,12 @@ func StrongestSnapshot(r *report.Report) (check string, ref string) {
 // zero-width space. Markup escaping is each platform's own (slack.esc, discord.escape).
 func Defang(s string) string {
 	return strings.ReplaceAll(s, "://", ":\u200b//")
+}
+
+// Minutes says a call's length for readers: "12 min" (at least 1), "" for none.
+func Minutes(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d min", max(1, int(d.Round(time.Minute).Minutes())))
 }

@@ -52,7 +52,7 @@ func Embed(t integrations.Text, image string) *discordgo.MessageEmbed {
 		if t.Why != "" {
 			d.WriteString("Why: " + t.Why + "\n")
 		}
-		d.WriteString(t.When)
+		d.WriteString(localWhen(t))
 		if t.Claims != "" {
 			d.WriteString(" · " + escape(t.Claims))
 		}
@@ -180,4 +180,18 @@ var markdown = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "
 // sentences) plain text in an embed: no markdown, no masked or bare links.
 func escape(s string) string {
 	return markdown.Replace(integrations.Defang(s))
+}
+
+// localWhen shows when the call started in each reader's own timezone (Discord's timestamp
+// markup, style f: "7 December 2026 18:04"), and how long it ran.
+// https://discord.com/developers/docs/reference#message-formatting-timestamp-styles
+func localWhen(t integrations.Text) string {
+	if t.Start == nil {
+		return t.When
+	}
+	s := fmt.Sprintf("<t:%d:f>", t.Start.Unix())
+	if m := integrations.Minutes(t.Length); m != "" {
+		s += ", " + m
+	}
+	return s
 }

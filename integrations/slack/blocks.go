@@ -36,7 +36,7 @@ func Blocks(t integrations.Text) ([]slack.Block, string) {
 		if t.Why != "" {
 			intro += "\nWhy: " + esc(t.Why)
 		}
-		intro += "\n" + esc(t.When)
+		intro += "\n" + localWhen(t)
 		if t.Claims != "" {
 			intro += " · " + esc(t.Claims)
 		}
@@ -113,4 +113,18 @@ func emoji(s report.Status) string {
 // esc escapes the three characters Slack's mrkdwn treats as control characters.
 func esc(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(integrations.Defang(s))
+}
+
+// localWhen shows when the call started in each reader's own timezone (Slack's date token;
+// the text after | is shown where the token is not understood), and how long it ran.
+// https://api.slack.com/reference/surfaces/formatting#date-formatting
+func localWhen(t integrations.Text) string {
+	if t.Start == nil {
+		return esc(t.When)
+	}
+	s := fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Start.Unix(), t.Start.Format("2006-01-02 15:04 UTC"))
+	if m := integrations.Minutes(t.Length); m != "" {
+		s += ", " + m
+	}
+	return s
 }

@@ -194,7 +194,7 @@ func TestThreadBlocksAndSnapshot(t *testing.T) {
 	if got := strings.Join(types, ","); got != "header,section,section,section,actions" {
 		t.Errorf("block types = %s", got)
 	}
-	for _, want := range []string{"Interview summary: Jane Doe", "*Overall: Strong concerns*", "2026-03-02 15:04 UTC, 12 min",
+	for _, want := range []string{"Interview summary: Jane Doe", "*Overall: Strong concerns*", "<!date^1772463840^{date_short_pretty} {time}|2026-03-02 15:04 UTC>, 12 min",
 		":red_circle: *Camera* — FAIL · at 0:42–1:10\nThe camera showed only black frames.", "Ask the candidate to uncover the camera."} {
 		if !strings.Contains(p.Get("blocks"), jsonEsc(want)) {
 			t.Errorf("blocks lack %q:\n%s", want, p.Get("blocks"))
