@@ -32,20 +32,31 @@ type Creator interface {
 	CreateInterview(ctx context.Context, req NewInterview) (Links, error)
 }
 
+// Deleter deletes an interview from chat (/integrity delete ID) exactly like DELETE
+// /api/interviews/{id} does; a Creator that implements it offers the command. where is the
+// channel the command was typed in: only an interview created there may be deleted from it
+// (an error wrapping ErrInvalid says so otherwise).
+type Deleter interface {
+	DeleteInterview(ctx context.Context, id string, where NewInterview) error
+}
+
 // ErrInvalid marks a request the user must fix (its message says how).
 var ErrInvalid = errors.New("invalid request")
 
 // Command is a parsed /integrity command.
 type Command struct {
-	// Action is "new" or "help".
+	// Action is "new", "delete" or "help".
 	Action    string
 	Candidate report.Candidate
 	Notes     string
+	// ID is the interview to delete.
+	ID string
 }
 
 // CommandUsage explains the /integrity command.
 const CommandUsage = "Usage: `/integrity new \"Jane Doe\" location:\"Austin, TX\" tz:America/Chicago notes:\"backend role\"` " +
-	"— creates an interview and answers you privately with the candidate's and your links; the summary is posted in this channel."
+	"— creates an interview and answers you privately with the candidate's and your links; the summary is posted in this channel. " +
+	"`/integrity delete ID` deletes an interview created in this channel: its report, snapshots and queued messages, and its links stop working."
 
 // ParseCommand parses the text after /integrity: an action ("new", the default when the
 // text starts with a name; "help"), the candidate's name (quoted or bare words) and
@@ -58,6 +69,12 @@ func ParseCommand(text string) (Command, error) {
 	}
 	if len(toks) == 0 || strings.EqualFold(toks[0].s, "help") {
 		return Command{Action: "help"}, nil
+	}
+	if strings.EqualFold(toks[0].s, "delete") && !toks[0].quoted {
+		if len(toks) != 2 {
+			return Command{}, fmt.Errorf("give the interview id: /integrity delete ID: %w", ErrInvalid)
+		}
+		return Command{Action: "delete", ID: toks[1].s}, nil
 	}
 	cmd := Command{Action: "new"}
 	if strings.EqualFold(toks[0].s, "new") && !toks[0].quoted {
@@ -139,8 +156,11 @@ func Invite(ctx context.Context, c Creator, text string, where NewInterview) (an
 
 // Run runs a command already parsed (Discord's options arrive parsed).
 func Run(ctx context.Context, c Creator, cmd Command, where NewInterview) (answer string, err error) {
-	if cmd.Action == "help" {
+	switch cmd.Action {
+	case "help":
 		return CommandUsage, nil
+	case "delete":
+		return runDelete(ctx, c, cmd.ID, where)
 	}
 	where.Candidate, where.Notes = cmd.Candidate, cmd.Notes
 	links, err := c.CreateInterview(ctx, where)
@@ -151,6 +171,22 @@ func Run(ctx context.Context, c Creator, cmd Command, where NewInterview) (answe
 		return "Sorry, the interview could not be created (server error). Try again in a moment.", err
 	}
 	return InviteAnswer(cmd.Candidate, links), nil
+}
+
+func runDelete(ctx context.Context, c Creator, id string, where NewInterview) (string, error) {
+	d, ok := c.(Deleter)
+	if !ok {
+		return "Deleting interviews from chat is not available here; use DELETE /api/interviews/{id}.", nil
+	}
+	err := d.DeleteInterview(ctx, id, where)
+	if errors.Is(err, ErrInvalid) {
+		return fixIt(err), nil
+	}
+	if err != nil {
+		return "Sorry, the interview could not be deleted (server error). Try again in a moment.", err
+	}
+	return "Deleted interview " + id + ": its report, snapshots, timeline and queued messages are gone and its links " +
+		"no longer work. Messages already posted in this channel stay: delete them here.", nil
 }
 
 func fixIt(err error) string {

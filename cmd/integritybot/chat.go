@@ -196,6 +196,22 @@ func (cr *creator) CreateInterview(ctx context.Context, in integrations.NewInter
 		ReportURL: resp.ReportURL}, nil
 }
 
+// DeleteInterview is /integrity delete ID (server.DeleteFromChannel); what the user must fix
+// comes back as integrations.ErrInvalid.
+func (cr *creator) DeleteInterview(ctx context.Context, id string, in integrations.NewInterview) error {
+	if cr.srv == nil {
+		return errors.New("server not started")
+	}
+	err := cr.srv.DeleteFromChannel(ctx, id, in.SlackChannel, in.DiscordChannel)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("there is no interview %q: %w", id, integrations.ErrInvalid)
+	case errors.Is(err, server.ErrOtherChannel):
+		return fmt.Errorf("interview %q was created in another channel; delete it there or through the API: %w", id, integrations.ErrInvalid)
+	}
+	return err
+}
+
 func (cr *creator) reportURL(id string) string {
 	if cr.srv == nil {
 		return ""

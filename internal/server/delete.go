@@ -68,6 +68,26 @@ func (s *Server) Delete(ctx context.Context, id string) error {
 	return s.opt.Store.DeleteInterview(ctx, id)
 }
 
+// ErrOtherChannel is returned (wrapped) by DeleteFromChannel for an interview that was not
+// created in the command's channel.
+var ErrOtherChannel = errors.New("the interview was not created in this channel")
+
+// DeleteFromChannel is Delete for a chat command typed in a Slack or Discord channel: only an
+// interview whose summary goes to that channel (it was created there) may be deleted from it.
+// It ends a live call only when this process runs it (no redirect, unlike the API).
+func (s *Server) DeleteFromChannel(ctx context.Context, id, slackChannel, discordChannel string) error {
+	iv, err := s.opt.Store.GetInterview(ctx, id)
+	if err != nil {
+		return err
+	}
+	same := slackChannel != "" && iv.SlackChannel == slackChannel ||
+		discordChannel != "" && iv.DiscordChannel == discordChannel
+	if !same {
+		return ErrOtherChannel
+	}
+	return s.Delete(ctx, id)
+}
+
 // Revoke refuses every link of interview id from now on and ends its live call, if this
 // process runs one. store.ErrNotFound when there is no such interview.
 func (s *Server) Revoke(ctx context.Context, id string) error {
