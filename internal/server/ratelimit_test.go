@@ -6,25 +6,11 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/integritybot/integritybot/internal/server"
 )
-
-// fakeNow is a clock tests move by hand.
-type fakeNow struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeNow) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeNow) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // post creates an interview as client (X-Forwarded-For through the trusted loopback proxy)
 // and returns the response, body closed.
@@ -47,7 +33,7 @@ func (e *secEnv) post(t *testing.T, token, client, body string) *http.Response {
 // has its own bucket.
 func TestCreateRateLimited(t *testing.T) {
 	const token = "rate-api-token-0123456789"
-	clock := &fakeNow{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clock := &sharedClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)} // route_test.go
 	e := newSecEnv(t, func(o *server.Options) {
 		o.APIToken, o.Now = token, clock.now
 		o.CreatePerMinute, o.CreateBurst = 60, 3
@@ -66,7 +52,7 @@ func TestCreateRateLimited(t *testing.T) {
 	if resp := e.post(t, token, "203.0.113.9", body); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("another address: HTTP %d", resp.StatusCode)
 	}
-	clock.add(time.Second)
+	clock.advance(time.Second)
 	if resp := e.post(t, token, "198.51.100.7", body); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("a second later: HTTP %d", resp.StatusCode)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/chrome"
 	"github.com/integritybot/integritybot/internal/report"
@@ -53,12 +51,7 @@ func newClusterNode(t *testing.T, dsn, id string, clock *sharedClock, signer *au
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := room.NewManager(room.Config{IncludeLoopback: true}, store.Rooms{Store: st}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(context.Background()) })
+	m, log := newRooms(t, st) // security_test.go
 	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: signer, APIToken: apiToken, Rooms: m,
 		PublicURL: "http://lb.example.test", LinkTTL: time.Hour, ReportTTL: 24 * time.Hour, Log: log}))
 	t.Cleanup(srv.Close)

@@ -40,12 +40,7 @@ func newSecEnv(t *testing.T, edit func(*server.Options)) *secEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := room.NewManager(room.Config{IncludeLoopback: true}, store.Rooms{Store: st}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(context.Background()) })
+	m, log := newRooms(t, st)
 	signer := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)
 	opt := server.Options{Store: st, Signer: signer, Rooms: m, PublicURL: "http://example.test",
 		LinkTTL: time.Hour, ReportTTL: 24 * time.Hour, Log: log}
@@ -55,6 +50,18 @@ func newSecEnv(t *testing.T, edit func(*server.Options)) *secEnv {
 	srv := httptest.NewServer(server.New(opt))
 	t.Cleanup(srv.Close)
 	return &secEnv{srv: srv, st: st, path: path, signer: signer}
+}
+
+// newRooms returns hosted rooms on st, closed when the test ends, and a silent logger.
+func newRooms(t *testing.T, st *store.Store) (*room.Manager, *slog.Logger) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	m, err := room.NewManager(room.Config{IncludeLoopback: true}, store.Rooms{Store: st}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(context.Background()) })
+	return m, log
 }
 
 // status sends method path with token as the bearer and returns the HTTP status.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
@@ -38,12 +36,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := room.NewManager(room.Config{IncludeLoopback: true}, store.Rooms{Store: st}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(context.Background()) })
+	m, log := newRooms(t, st) // security_test.go
 	e := &env{t: t, clock: time.Now()}
 	e.signer = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return e.clock })
 	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: e.signer, APIToken: apiToken, Rooms: m,
