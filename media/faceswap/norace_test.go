@@ -1,5 +1,0 @@
-//go:build !race
-
-package faceswap
-
-const raceEnabled = false

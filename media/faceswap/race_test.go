@@ -1,6 +1,0 @@
-//go:build race
-
-package faceswap
-
-// raceEnabled: the race detector slows pigo about tenfold, so corpus tests run fewer clips.
-const raceEnabled = true
