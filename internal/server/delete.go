@@ -57,15 +57,22 @@ func (s *Server) adminAct(w http.ResponseWriter, r *http.Request) (string, bool)
 	return id, true
 }
 
-// Delete ends the live call of interview id, if this process runs one, with its links
-// revoked first (nobody rejoins in between), and deletes the interview, its report and its
-// outbox rows. It is what DELETE /api/interviews/{id} does, and what chat commands call.
-// store.ErrNotFound when there is no such interview.
+// Delete revokes the links of interview id (nobody rejoins), deletes the interview, its
+// report and its outbox rows, and ends its live call if this process runs one. The rows go
+// before the call ends: ending stores the final report and queues its chat summary, which
+// the outbox would post at once; with the interview gone both are refused (store.ErrNotFound)
+// and nothing about the candidate is posted or stored again. It is what DELETE
+// /api/interviews/{id} does, and what chat commands call. store.ErrNotFound when there is no
+// such interview.
 func (s *Server) Delete(ctx context.Context, id string) error {
-	if err := s.revokeAndEnd(ctx, id, reasonDeleted); err != nil {
+	if err := s.opt.Store.RevokeLinks(ctx, id); err != nil {
 		return err
 	}
-	return s.opt.Store.DeleteInterview(ctx, id)
+	if err := s.opt.Store.DeleteInterview(ctx, id); err != nil {
+		return err
+	}
+	s.opt.Rooms.End(ctx, id, reasonDeleted)
+	return nil
 }
 
 // ErrOtherChannel is returned (wrapped) by DeleteFromChannel for an interview that was not
@@ -89,16 +96,13 @@ func (s *Server) DeleteFromChannel(ctx context.Context, id, slackChannel, discor
 }
 
 // Revoke refuses every link of interview id from now on and ends its live call, if this
-// process runs one. store.ErrNotFound when there is no such interview.
+// process runs one (its summary is posted as usual). store.ErrNotFound when there is no such
+// interview.
 func (s *Server) Revoke(ctx context.Context, id string) error {
-	return s.revokeAndEnd(ctx, id, reasonRevoked)
-}
-
-func (s *Server) revokeAndEnd(ctx context.Context, id, reason string) error {
 	if err := s.opt.Store.RevokeLinks(ctx, id); err != nil {
 		return err
 	}
-	s.opt.Rooms.End(ctx, id, reason)
+	s.opt.Rooms.End(ctx, id, reasonRevoked)
 	return nil
 }
 

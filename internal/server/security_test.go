@@ -103,14 +103,20 @@ func TestAPITokenHashOnly(t *testing.T) {
 	}
 }
 
-// endSpy records the interviews whose call the server ended.
+// endSpy records the interviews whose call the server ended and, like a live room ending,
+// tries to store the final report then (st set): saved receives what the store said.
 type endSpy struct {
 	server.Rooms
 	ended chan string
+	st    *store.Store
+	saved chan error
 }
 
 func (e endSpy) End(ctx context.Context, id, reason string) (*report.Report, bool) {
 	e.ended <- id
+	if e.st != nil {
+		e.saved <- e.st.SaveReport(ctx, &report.Report{Schema: report.Schema, InterviewID: id, State: report.Final})
+	}
 	return e.Rooms.End(ctx, id, reason)
 }
 
@@ -136,14 +142,15 @@ func (e *secEnv) createFor(t *testing.T, token, name string) server.CreateRespon
 func linkToken(link string) string { return link[strings.LastIndex(link, "/")+1:] }
 
 // TestDeleteInterviewAPI: DELETE /api/interviews/{id} needs the API token (a candidate or
-// interviewer link gets 403), ends the call, kills every link (410) and leaves nothing of the
-// candidate — name, notes, id — in the database's files.
+// interviewer link gets 403), ends the call — whose final report can no longer be stored by
+// then, so no summary of it is queued either — kills every link (410) and leaves nothing of
+// the candidate — name, notes, id — in the database's files.
 func TestDeleteInterviewAPI(t *testing.T) {
 	const token = "delete-api-token-0123456789"
-	ended := make(chan string, 4)
+	ended, saved := make(chan string, 4), make(chan error, 4)
 	e := newSecEnv(t, func(o *server.Options) {
 		o.APIToken = token
-		o.Rooms = endSpy{Rooms: o.Rooms, ended: ended}
+		o.Rooms = endSpy{Rooms: o.Rooms, ended: ended, st: o.Store, saved: saved}
 	})
 	const name = "Wilhelmina Oduya-Prescott"
 	iv := e.createFor(t, token, name)
@@ -159,6 +166,9 @@ func TestDeleteInterviewAPI(t *testing.T) {
 	}
 	if got := <-ended; got != iv.ID {
 		t.Fatalf("ended the call of %q, want %q", got, iv.ID)
+	}
+	if err := <-saved; !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the ending call's final report was stored (%v): the interview must be gone first", err)
 	}
 	for path, tok := range map[string]string{
 		"/c/" + cand: "", "/i/" + intv: "", "/r/" + rep: "",
