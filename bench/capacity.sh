@@ -3,6 +3,8 @@
 # Needs a running server: SERVER (default http://127.0.0.1:18080), TOKEN, its PID in SERVER_PID,
 # and VIDEO (an IVF from `integritybot loadgen --make-ivf`). Prints load averages, the server's
 # CPU per stream-second, RSS before/after, a CPU profile's top, and loadgen's totals.
+# The server's config needs server.pprof: true (the profile; off by default) and, past 100 calls,
+# server.create_burst >= N (interview creation is rate-limited per address).
 set -eu
 N=$1; DUR=$2; shift 2
 IB=${IB:-/tmp/ib}; SERVER=${SERVER:-http://127.0.0.1:18080}; OUT=${OUT:-/tmp/capacity}
