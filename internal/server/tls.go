@@ -127,7 +127,9 @@ func (t *TLS) Redirect(httpsPort string) http.Handler {
 
 // ServeRedirect serves Redirect on ln until ctx ends.
 func (t *TLS) ServeRedirect(ctx context.Context, ln net.Listener, httpsPort string) error {
-	hs := &http.Server{Handler: t.Redirect(httpsPort), ReadHeaderTimeout: 10 * time.Second}
+	// The default timeouts and per-address bound (limits.go): slow clients hold no more here.
+	hs := HTTPServer(t.Redirect(httpsPort), Limits{}, nil)
+	ln = LimitListener(ln, Limits{MaxConnsPerIP: DefaultMaxConnsPerIP})
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
