@@ -145,15 +145,9 @@ func dumpConsole(t *testing.T, name string, p *chrome.Page) {
 	}
 }
 
-// runCall runs one interview in real Chromium: the candidate (with the given browser options)
-// consents and stays callLength; the interviewer watches, then ends the call. It returns the
-// final report.
-func runCall(t *testing.T, e *e2e, candOpt chrome.Options) *report.Report {
-	t.Helper()
-	return runCallFor(t, e, candOpt, callLength)
-}
-
-// runCallFor is runCall with the candidate staying length.
+// runCallFor runs one interview in real Chromium: the candidate (with the given browser
+// options) consents and stays length; the interviewer watches, then ends the call. It returns
+// the final report.
 func runCallFor(t *testing.T, e *e2e, candOpt chrome.Options, length time.Duration) *report.Report {
 	t.Helper()
 	rep, _ := runCallSent(t, e, candOpt, length)
