@@ -19,6 +19,10 @@ ARG COMMIT=""
 RUN CGO_ENABLED=1 go build -trimpath -buildvcs=false \
     -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
     -o /out/integritybot ./cmd/integritybot
+# Free GeoIP data for the network check (docs/checks/network.md): the pinned npm packages,
+# checked by sha512, fetched with npm (build stage only) into the image.
+RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /var/lib/apt/lists/* \
+    && /out/integritybot geo update --dir /out/geoip
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libvpx7 ffmpeg ca-certificates tzdata \
@@ -26,6 +30,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libvpx7 ffmpeg 
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin integritybot \
     && mkdir -p /data && chown integritybot /data
 COPY --from=build /out/integritybot /usr/local/bin/integritybot
+COPY --from=build /out/geoip /usr/share/integritybot/geoip
 COPY configs/docker.yaml /etc/integritybot/integritybot.yaml
 COPY configs/integritybot.example.yaml /etc/integritybot/integritybot.example.yaml
 USER integritybot
@@ -33,7 +38,7 @@ WORKDIR /data
 VOLUME /data
 # Container invariants; they win over the config file. INTEGRITYBOT_PUBLIC_URL and
 # INTEGRITYBOT_API_TOKEN are for `docker run -e`.
-ENV INTEGRITYBOT_ADDR=0.0.0.0:8080 INTEGRITYBOT_DATA_DIR=/data
+ENV INTEGRITYBOT_ADDR=0.0.0.0:8080 INTEGRITYBOT_DATA_DIR=/data INTEGRITYBOT_GEO_DIR=/usr/share/integritybot/geoip
 EXPOSE 8080/tcp
 # ICE media: webrtc.udp_port_min..udp_port_max of /etc/integritybot/integritybot.yaml.
 EXPOSE 50000-50100/udp
