@@ -9,7 +9,6 @@ import (
 
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
-	"github.com/integritybot/integritybot/media/camera"
 )
 
 // progressStep is how much media time passes between progress callbacks.
@@ -62,7 +61,7 @@ func Analyze(ctx context.Context, src media.Source, cand report.Candidate, cfg C
 		}
 	}
 	if frames == 0 {
-		s.TrackEvent(camera.TrackNone, "the recording contains no video frames")
+		s.TrackEvent(TrackNone, "the recording contains no video frames")
 	}
 	if progress != nil {
 		progress(now)

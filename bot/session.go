@@ -202,11 +202,11 @@ func cut(s string, n int) string {
 }
 
 // TrackEvent tells the camera check what happened to the candidate's camera or connection.
-func (s *Session) TrackEvent(e camera.Event, detail string) {
+func (s *Session) TrackEvent(e CallEvent, detail string) {
 	at := s.Since(s.now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cam.TrackEvent(at, e, detail)
+	s.cam.TrackEvent(at, e.cameraEvent(), detail)
 }
 
 // maxFrameGap caps how much call time one frame accounts for in coverage, so that a

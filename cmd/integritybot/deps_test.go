@@ -48,3 +48,22 @@ func TestDependencyDirection(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectorsSpeakCallEvents: connectors report the candidate's presence and camera track
+// as bot.CallEvent and the session maps them; none imports the camera check itself. (The
+// hosted room still takes its liveness prompts from media/liveness.)
+func TestConnectorsSpeakCallEvents(t *testing.T) {
+	const camera = "github.com/integritybot/integritybot/media/camera"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../../bot/connect/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, " ")
+		for _, imp := range strings.Fields(imports) {
+			if imp == camera {
+				t.Errorf("%s imports %s: report bot.CallEvent instead", pkg, camera)
+			}
+		}
+	}
+}

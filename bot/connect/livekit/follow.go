@@ -11,14 +11,13 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/integritybot/integritybot/bot"
-	"github.com/integritybot/integritybot/media/camera"
 	"github.com/integritybot/integritybot/media/vpx"
 )
 
 // timeline is what the follower reports to: the interview's bot.Session.
 type timeline interface {
 	Event(kind, detail string)
-	TrackEvent(e camera.Event, detail string)
+	TrackEvent(e bot.CallEvent, detail string)
 }
 
 // videoInput takes one track's RTP packets (a *bot.VideoInput).
@@ -151,7 +150,7 @@ func (f *follower) markPresent(identity string) bool {
 	}
 	if !f.present {
 		f.present = true
-		f.tl.TrackEvent(camera.ParticipantJoined, "")
+		f.tl.TrackEvent(bot.ParticipantJoined, "")
 		f.tl.Event("livekit", "The candidate is in the room.")
 	}
 	return true
@@ -174,7 +173,7 @@ func (f *follower) leftLocked(identity string) {
 	for sid, t := range f.tracks {
 		f.stop(sid, t)
 	}
-	f.tl.TrackEvent(camera.ParticipantLeft, "left the LiveKit room")
+	f.tl.TrackEvent(bot.ParticipantLeft, "left the LiveKit room")
 	f.tl.Event("livekit", "The candidate left the room; waiting for them to come back.")
 }
 
@@ -205,7 +204,7 @@ func (f *follower) subscribed(identity, sid, mime string, kf bot.KeyframeRequest
 	}
 	t := &track{sid: sid, in: in}
 	f.tracks[sid] = t
-	f.tl.TrackEvent(camera.TrackAdded, mime)
+	f.tl.TrackEvent(bot.TrackAdded, mime)
 	f.tl.Event("video", "The candidate's video arrived ("+codec+").")
 	return t, nil
 }
@@ -226,7 +225,7 @@ func (f *follower) ended(sid string, t *track, why string) {
 	}
 	f.stop(sid, cur)
 	if f.present {
-		f.tl.TrackEvent(camera.TrackEnded, why)
+		f.tl.TrackEvent(bot.TrackEnded, why)
 		f.tl.Event("video", "The candidate's video track ended ("+why+").")
 	}
 }
@@ -239,9 +238,9 @@ func (f *follower) muted(identity, sid string, muted bool) {
 		return
 	}
 	if muted {
-		f.tl.TrackEvent(camera.TrackMuted, "muted in LiveKit")
+		f.tl.TrackEvent(bot.TrackMuted, "muted in LiveKit")
 	} else {
-		f.tl.TrackEvent(camera.TrackUnmuted, "")
+		f.tl.TrackEvent(bot.TrackUnmuted, "")
 	}
 }
 
@@ -271,7 +270,7 @@ func (f *follower) disconnected(why string) {
 		f.stop(sid, t)
 	}
 	if n > 0 && f.present {
-		f.tl.TrackEvent(camera.TrackEnded, why)
+		f.tl.TrackEvent(bot.TrackEnded, why)
 	}
 	f.ready = false
 }

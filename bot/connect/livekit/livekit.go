@@ -5,7 +5,7 @@
 // camera only (auto-subscribe is off), and feeds each video track (VP8 or VP9 through libvpx,
 // H.264 through media/h264) into the interview's bot.Session, asking for keyframes by PLI. It
 // follows the candidate across their reconnects and track changes (a republished track is a
-// new input of the same session; leaving is camera.ParticipantLeft) and rejoins with backoff
+// new input of the same session; leaving is bot.ParticipantLeft) and rejoins with backoff
 // when the bot's own connection is lost.
 package livekit
 

@@ -14,7 +14,6 @@ import (
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/check"
 	"github.com/integritybot/integritybot/internal/report"
-	"github.com/integritybot/integritybot/media/camera"
 )
 
 // Room is one live interview call.
@@ -147,7 +146,7 @@ func (rm *Room) present(p *participant) {
 	rm.sess.Event("joined", p.role+" joined the call.")
 	if p.role == Candidate {
 		rm.declined.Store(false)
-		rm.sess.TrackEvent(camera.ParticipantJoined, "")
+		rm.sess.TrackEvent(bot.ParticipantJoined, "")
 		// The metadata checks start when the candidate joins (after consent), not before.
 		rm.metaOnce.Do(func() {
 			for _, c := range rm.meta.Checks() {
@@ -179,7 +178,7 @@ func (rm *Room) leave(p *participant) {
 	}
 	rm.sess.Event("left", p.role+" left the call.")
 	if p.role == Candidate {
-		rm.sess.TrackEvent(camera.ParticipantLeft, "")
+		rm.sess.TrackEvent(bot.ParticipantLeft, "")
 	}
 	if peer != nil {
 		peer.sock.Send(out{Type: "peer", Role: p.role, State: "left"})

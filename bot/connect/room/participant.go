@@ -15,7 +15,6 @@ import (
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/internal/report"
-	"github.com/integritybot/integritybot/media/camera"
 )
 
 // participant is one browser in the room: its signaling socket and its PeerConnection.
@@ -217,7 +216,7 @@ func (p *participant) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) 
 				input = in
 				defer input.Close()
 			}
-			p.rm.sess.TrackEvent(camera.TrackAdded, track.Codec().MimeType)
+			p.rm.sess.TrackEvent(bot.TrackAdded, track.Codec().MimeType)
 			p.rm.sess.Event("video", "The candidate's video arrived ("+strings.TrimPrefix(track.Codec().MimeType, "video/")+").")
 		}
 		p.rm.requestKeyframe(p.role)
@@ -249,9 +248,9 @@ func (p *participant) onTrackState(msg Message) {
 		return
 	}
 	p.rm.meta.CameraLabel(msg.Label, p.rm.m.now())
-	events := map[string]camera.Event{
-		"muted": camera.TrackMuted, "unmuted": camera.TrackUnmuted,
-		"ended": camera.TrackEnded, "none": camera.TrackNone,
+	events := map[string]bot.CallEvent{
+		"muted": bot.TrackMuted, "unmuted": bot.TrackUnmuted,
+		"ended": bot.TrackEnded, "none": bot.TrackNone,
 	}
 	if e, ok := events[msg.State]; ok {
 		p.rm.sess.TrackEvent(e, msg.Error)

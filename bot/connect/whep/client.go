@@ -14,7 +14,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/integritybot/integritybot/bot"
-	"github.com/integritybot/integritybot/media/camera"
 	"github.com/integritybot/integritybot/media/vpx"
 )
 
@@ -200,7 +199,7 @@ func (m *attemptState) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver)
 	}
 	defer in.Close()
 	mime := track.Codec().MimeType
-	m.c.sess.TrackEvent(camera.TrackAdded, mime)
+	m.c.sess.TrackEvent(bot.TrackAdded, mime)
 	m.c.sess.Event("video", "The candidate's video arrived ("+strings.TrimPrefix(mime, "video/")+").")
 	for {
 		pkt, _, err := track.ReadRTP()
@@ -208,7 +207,7 @@ func (m *attemptState) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver)
 			if !errors.Is(err, io.EOF) {
 				m.c.log.Debug("read track", "err", err)
 			}
-			m.c.sess.TrackEvent(camera.TrackEnded, "the WHEP session ended")
+			m.c.sess.TrackEvent(bot.TrackEnded, "the WHEP session ended")
 			m.end(fmt.Errorf("whep: video track ended: %w", err))
 			return
 		}
