@@ -256,14 +256,22 @@ func TestReplayTargets(t *testing.T) {
 	if rp.Genuine.N < 19 || rp.Genuine.Flagged() != 0 {
 		t.Errorf("replay on %d genuine rows: %d flagged; want none of at least 19", rp.Genuine.N, rp.Genuine.Flagged())
 	}
+	// A moving photo fails. A loop fails only on strong, repeated evidence (issue 14: the same
+	// motion repeated at a constant lag over 5 s or shown three times); a 6-s clip of a longer
+	// loop may show it only twice, which is a warning with the evidence. Either way every
+	// attack is flagged: APCER 0.
 	for _, attack := range []string{"loop", "photo_motion"} {
 		a, ok := s.Attack(attack)
 		if !ok || a.Check != report.CheckReplay || a.Counts.N == 0 {
 			t.Errorf("%s: not evaluated on the replay check: %+v", attack, a)
 			continue
 		}
-		if a.Counts.Fail != a.Counts.N {
-			t.Errorf("%s: replay failed %d of %d (pass %d, warn %d, unknown %d); want all", attack, a.Counts.Fail, a.Counts.N, a.Counts.Pass, a.Counts.Warn, a.Counts.Unknown)
+		flagged := a.Counts.Fail
+		if attack == "loop" {
+			flagged += a.Counts.Warn
+		}
+		if flagged != a.Counts.N {
+			t.Errorf("%s: replay flagged %d of %d (pass %d, warn %d, fail %d, unknown %d); want all", attack, flagged, a.Counts.N, a.Counts.Pass, a.Counts.Warn, a.Counts.Fail, a.Counts.Unknown)
 		}
 	}
 	for _, o := range outs {
