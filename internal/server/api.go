@@ -285,13 +285,8 @@ func (s *Server) endInterview(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, rep)
 		return
 	}
-	iv, err := s.opt.Store.GetInterview(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no interview with this id")
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not read the interview")
+	iv, ok := s.interview(w, r, id)
+	if !ok {
 		return
 	}
 	if iv.State == report.Scheduled {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/report"
-	"github.com/integritybot/integritybot/internal/store"
 )
 
 // Calls finds the running call of an interview: a hosted room or a call the bot joined
@@ -108,12 +107,7 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, strings.ReplaceAll(err.Error(), "\n", "; "))
 		return
 	}
-	if _, err := s.opt.Store.GetInterview(r.Context(), id); errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no interview with this id")
-		return
-	} else if err != nil {
-		s.opt.Log.Error("challenge: read interview", "interview_id", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "could not read the interview")
+	if _, ok := s.interview(w, r, id); !ok {
 		return
 	}
 	var call Call

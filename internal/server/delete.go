@@ -118,6 +118,17 @@ func (s *Server) linkDead(ctx context.Context, id string) bool {
 
 const deadLinkMessage = "This link is no longer valid: the interview was deleted or its links were revoked."
 
+// interview reads interview id from the store; on an error it writes 404 (no such interview) or
+// 500 ("could not read the interview", logged) and returns false.
+func (s *Server) interview(w http.ResponseWriter, r *http.Request, id string) (store.Interview, bool) {
+	iv, err := s.opt.Store.GetInterview(r.Context(), id)
+	if err != nil {
+		s.writeStoreError(w, "read the interview", id, err)
+		return store.Interview{}, false
+	}
+	return iv, true
+}
+
 func (s *Server) writeStoreError(w http.ResponseWriter, op, id string, err error) {
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no interview with this id")

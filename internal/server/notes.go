@@ -1,11 +1,9 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/integritybot/integritybot/internal/auth"
-	"github.com/integritybot/integritybot/internal/store"
 )
 
 // getNotes answers GET /api/interviews/{id}/notes with {"notes": "..."}: the free text entered
@@ -17,14 +15,8 @@ func (s *Server) getNotes(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.authorize(w, r, id, auth.RoleInterviewer); !ok {
 		return
 	}
-	iv, err := s.opt.Store.GetInterview(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no interview with this id")
-		return
-	}
-	if err != nil {
-		s.opt.Log.Error("get notes", "interview_id", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "could not read the interview")
+	iv, ok := s.interview(w, r, id)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"notes": iv.Notes})
