@@ -184,12 +184,7 @@ func runCallSent(t *testing.T, e *e2e, candOpt chrome.Options, length time.Durat
 	}
 	defer dumpOnFail(t, "candidate", cand)
 
-	if err := cand.WaitFor(ctx, `!!document.getElementById('consent-accept')`, 100*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	if err := cand.Click(ctx, "#consent-accept"); err != nil {
-		t.Fatal(err)
-	}
+	acceptConsent(t, ctx, cand)
 	joined := time.Now()
 	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute) // a guard against a hang, not a speed limit
 	defer wcancel()
@@ -267,6 +262,18 @@ func checkFrameAccounting(t *testing.T, e *e2e) {
 	}
 	if r, d, x, l := stage["received"], stage["decoded"], stage["dropped"], stage["layer_skipped"]; r != d+x+l {
 		t.Errorf("/metrics: frames received %d != decoded %d + dropped %d + layer_skipped %d", r, d, x, l)
+	}
+}
+
+// acceptConsent waits for the candidate page's consent notice and accepts it, as a candidate
+// does before the page asks for the camera.
+func acceptConsent(t *testing.T, ctx context.Context, p *chrome.Page) {
+	t.Helper()
+	if err := p.WaitFor(ctx, `!!document.getElementById('consent-accept')`, 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Click(ctx, "#consent-accept"); err != nil {
+		t.Fatal(err)
 	}
 }
 

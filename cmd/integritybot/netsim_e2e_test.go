@@ -268,12 +268,7 @@ func simCall(t *testing.T, e *e2e, opt chrome.Options, wantAddrs ...string) repo
 		t.Fatal(err)
 	}
 	defer dumpOnFail(t, "candidate", cand)
-	if err := cand.WaitFor(ctx, `!!document.getElementById('consent-accept')`, 100*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	if err := cand.Click(ctx, "#consent-accept"); err != nil {
-		t.Fatal(err)
-	}
+	acceptConsent(t, ctx, cand)
 	if err := cand.WaitFor(ctx, `document.body.dataset.state === 'connected'`, 200*time.Millisecond); err != nil {
 		t.Fatalf("candidate never connected: %v", err)
 	}

@@ -86,12 +86,7 @@ func TestCrashKeepsReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := page.WaitFor(ctx, `!!document.getElementById('consent-accept')`, 100*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	if err := page.Click(ctx, "#consent-accept"); err != nil {
-		t.Fatal(err)
-	}
+	acceptConsent(t, ctx, page)
 	// Wait until the live report the server persists (every 2 s) holds decoded video: read
 	// the store itself, not the server's memory, however long the machine takes.
 	var live report.Report
