@@ -84,7 +84,8 @@ func (s *Store) deleteWhere(ctx context.Context, cond string, arg any) (int, err
 	defer tx.Rollback()
 	// The foreign keys cascade too; explicit deletes do not depend on a connection's pragma.
 	sub := `interview_id IN (SELECT id FROM interviews WHERE ` + cond + `)`
-	for _, q := range []string{`DELETE FROM outbox WHERE ` + sub, `DELETE FROM reports WHERE ` + sub} {
+	for _, q := range []string{`DELETE FROM outbox WHERE ` + sub, `DELETE FROM chat_messages WHERE ` + sub,
+		`DELETE FROM reports WHERE ` + sub} {
 		if _, err := tx.ExecContext(ctx, s.q(q), arg); err != nil {
 			return 0, err
 		}

@@ -24,10 +24,13 @@ type Interview struct {
 	State              report.State
 	// SlackChannel and DiscordChannel say where to post the report; empty means nowhere.
 	SlackChannel, DiscordChannel string
+	// SlackUser and DiscordUser are the chat user who created the interview (/integrity
+	// new): live alerts reach them in a direct message before the channel. Empty: unknown.
+	SlackUser, DiscordUser string
 }
 
 const interviewColumns = `id, candidate_name, claimed_location, claimed_timezone, notes,
-	created_at, started_at, ended_at, state, slack_channel, discord_channel`
+	created_at, started_at, ended_at, state, slack_channel, discord_channel, slack_user, discord_user`
 
 // CreateInterview stores a new interview. ID, CreatedAt and State are required; an ID that
 // exists already gives ErrExists.
@@ -41,10 +44,10 @@ func (s *Store) CreateInterview(ctx context.Context, iv Interview) error {
 		return errors.New("store: create interview: empty state")
 	}
 	res, err := s.w.ExecContext(ctx, s.q(`INSERT INTO interviews(`+interviewColumns+`)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`),
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`),
 		iv.ID, iv.Candidate.Name, iv.Candidate.ClaimedLocation, iv.Candidate.ClaimedTimezone, iv.Notes,
 		iv.CreatedAt.UnixNano(), nanos(iv.StartedAt), nanos(iv.EndedAt), string(iv.State),
-		iv.SlackChannel, iv.DiscordChannel)
+		iv.SlackChannel, iv.DiscordChannel, iv.SlackUser, iv.DiscordUser)
 	if err != nil {
 		return fmt.Errorf("store: create interview: %w", err)
 	}
@@ -170,7 +173,8 @@ func scanInterview(sc scanner) (Interview, error) {
 		state          string
 	)
 	err := sc.Scan(&iv.ID, &iv.Candidate.Name, &iv.Candidate.ClaimedLocation, &iv.Candidate.ClaimedTimezone,
-		&iv.Notes, &created, &started, &ended, &state, &iv.SlackChannel, &iv.DiscordChannel)
+		&iv.Notes, &created, &started, &ended, &state, &iv.SlackChannel, &iv.DiscordChannel,
+		&iv.SlackUser, &iv.DiscordUser)
 	if err != nil {
 		return Interview{}, err
 	}

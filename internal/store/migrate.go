@@ -76,6 +76,20 @@ var migrations = []string{
 	// 5: links_revoked is 1 once the interview's links were revoked (delete.go): every
 	// candidate, interviewer and report link of it is refused from then on.
 	`ALTER TABLE interviews ADD COLUMN links_revoked INTEGER NOT NULL DEFAULT 0;`,
+	// 6: one chat message per interview and channel, edited in place (chatmsg.go): the
+	// platform's id of that message and of the thread its alerts and snapshots go to; and
+	// the chat user who created the interview (/integrity new), told of live alerts first.
+	`CREATE TABLE chat_messages (
+		interview_id TEXT NOT NULL REFERENCES interviews(id) ON DELETE CASCADE,
+		notifier     TEXT NOT NULL,
+		target       TEXT NOT NULL,
+		message_id   TEXT NOT NULL,
+		thread_id    TEXT NOT NULL,
+		updated_at   INTEGER NOT NULL,
+		PRIMARY KEY (interview_id, notifier, target)
+	) STRICT;
+	ALTER TABLE interviews ADD COLUMN slack_user TEXT NOT NULL DEFAULT '';
+	ALTER TABLE interviews ADD COLUMN discord_user TEXT NOT NULL DEFAULT '';`,
 }
 
 // pgMigrations are migrations for PostgreSQL: the same schema with its types (BIGINT unix
@@ -136,6 +150,17 @@ var pgMigrations = []string{
 		gone_at      BIGINT
 	);`,
 	`ALTER TABLE interviews ADD COLUMN links_revoked INTEGER NOT NULL DEFAULT 0;`,
+	`CREATE TABLE chat_messages (
+		interview_id TEXT NOT NULL REFERENCES interviews(id) ON DELETE CASCADE,
+		notifier     TEXT NOT NULL,
+		target       TEXT NOT NULL,
+		message_id   TEXT NOT NULL,
+		thread_id    TEXT NOT NULL,
+		updated_at   BIGINT NOT NULL,
+		PRIMARY KEY (interview_id, notifier, target)
+	);
+	ALTER TABLE interviews ADD COLUMN slack_user TEXT NOT NULL DEFAULT '';
+	ALTER TABLE interviews ADD COLUMN discord_user TEXT NOT NULL DEFAULT '';`,
 }
 
 // schema returns the migrations of the store's dialect.
