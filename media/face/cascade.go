@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 
 	pigo "github.com/esimov/pigo/core"
 )
@@ -43,6 +44,39 @@ type cascades struct {
 	face  *pigo.Pigo
 	pupil *pigo.PuplocCascade
 	lps   map[string]*pigo.PuplocCascade // nil when landmarks are off
+}
+
+// unpacked holds the cascades each source gave, so a process unpacks them once however
+// many analyzers it makes: New runs for every joined call. A failed load is not kept, so
+// the next New tries again.
+var unpacked struct {
+	mu sync.Mutex
+	m  map[cascadeSource]*cascades
+}
+
+type cascadeSource struct {
+	dir       string
+	landmarks bool
+}
+
+// sharedCascades returns the cascades of dir (the embedded copy when dir is ""), unpacking
+// them on first use.
+func sharedCascades(dir string, landmarks bool) (*cascades, error) {
+	src := cascadeSource{dir, landmarks}
+	unpacked.mu.Lock()
+	defer unpacked.mu.Unlock()
+	if c, ok := unpacked.m[src]; ok {
+		return c, nil
+	}
+	c, err := loadCascades(dir, landmarks)
+	if err != nil {
+		return nil, err
+	}
+	if unpacked.m == nil {
+		unpacked.m = make(map[cascadeSource]*cascades)
+	}
+	unpacked.m[src] = c
+	return c, nil
 }
 
 // loadCascades reads the cascades from dir, or from the embedded copy when dir is "".

@@ -193,12 +193,12 @@ type Analyzer struct {
 	snaps int // evidence snapshots taken
 }
 
-// New loads pigo's cascades and returns an Analyzer; zero fields in cfg take the defaults
-// of DefaultConfig. It fails (with ErrNoCascades when they are absent) if the cascades
-// cannot be loaded.
+// New returns an Analyzer; zero fields in cfg take the defaults of DefaultConfig. pigo's
+// cascades are unpacked on the first New of a process (per CascadeDir) and shared after
+// that. It fails (with ErrNoCascades when they are absent) if the cascades cannot be loaded.
 func New(cfg Config) (*Analyzer, error) {
 	cfg = cfg.withDefaults()
-	c, err := loadCascades(cfg.CascadeDir, cfg.Landmarks)
+	c, err := sharedCascades(cfg.CascadeDir, cfg.Landmarks)
 	if err != nil {
 		return nil, err
 	}
@@ -209,9 +209,8 @@ func newWith(cfg Config, c *cascades) *Analyzer {
 	return &Analyzer{cfg: cfg, cas: c, tl: timeline{cfg: cfg}}
 }
 
-// Fresh returns a new Analyzer with a's configuration and cascades and nothing observed.
-// Loading the cascades takes tens of milliseconds; a process makes one Analyzer with New
-// and a Fresh one per stream.
+// Fresh returns a new Analyzer with a's configuration and cascades and nothing observed:
+// one per stream, from the Analyzer New made.
 func (a *Analyzer) Fresh() *Analyzer {
 	return newWith(a.cfg, a.cas)
 }

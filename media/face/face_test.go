@@ -3,6 +3,7 @@ package face
 import (
 	"errors"
 	"image"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -288,5 +289,31 @@ func TestFreshConcurrent(t *testing.T) {
 		if c := <-done; c.Status != report.Pass {
 			t.Errorf("%s %q", c.Status, c.Summary)
 		}
+	}
+}
+
+// TestCascadesUnpackedOnce: every joined call makes its analyzers with New; the cascades
+// are unpacked once per source and shared, a failed load is tried again.
+func TestCascadesUnpackedOnce(t *testing.T) {
+	a, b := newTest(t, Config{}), newTest(t, Config{Interval: time.Second})
+	if a.cas != b.cas {
+		t.Error("two New calls unpacked the cascades twice")
+	}
+	if l := newTest(t, Config{Landmarks: true}); l.cas == a.cas || l.cas.lps == nil {
+		t.Error("landmarks share the cascades without landmarks")
+	}
+	dir := t.TempDir()
+	if _, err := New(Config{CascadeDir: dir}); !errors.Is(err, ErrNoCascades) {
+		t.Fatalf("empty dir: %v", err)
+	}
+	var src fs.FS = os.DirFS(a.cfg.CascadeDir)
+	if a.cfg.CascadeDir == "" {
+		src, _ = fs.Sub(embedded, "cascade")
+	}
+	if err := os.CopyFS(dir, src); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Config{CascadeDir: dir}); err != nil {
+		t.Errorf("after the files arrived: %v", err)
 	}
 }
