@@ -19,36 +19,26 @@ import (
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/integritybot/integritybot/internal/pionlog"
+	"github.com/integritybot/integritybot/internal/rtcapi"
 	"github.com/integritybot/integritybot/media/rtpframe"
 	"github.com/integritybot/integritybot/media/vpx"
 )
 
 // newAPI builds the pion stack of one simulated candidate: the clip's codec only, the
-// default interceptors (NACK, RTCP reports, TWCC) as a browser has, loopback candidates so a
-// server on the same machine can be reached, and drop as the network's packet loss. pion
-// logs to log, not to the process's stderr.
+// default interceptors (NACK, RTCP reports, TWCC) as a browser has, with drop as the
+// network's packet loss nearest the wire, inside the NACK responder, and loopback candidates
+// so a server on the same machine can be reached. pion logs to log, not to the process's
+// stderr.
 func newAPI(c vpx.Codec, drop func() bool, log *slog.Logger) (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	mime, pt := webrtc.MimeTypeVP8, webrtc.PayloadType(96)
+	video := rtcapi.Video(webrtc.MimeTypeVP8, "", 96)
 	if c == vpx.VP9 {
-		mime, pt = webrtc.MimeTypeVP9, 98
+		video = rtcapi.Video(webrtc.MimeTypeVP9, "", 98)
 	}
-	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, RTCPFeedback: fb}, PayloadType: pt}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, err
-	}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, err
-	}
-	ir := &interceptor.Registry{}
-	ir.Add(networkFactory{drop: drop}) // first: nearest the wire, inside the NACK responder
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		return nil, err
-	}
-	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory(log)}
-	se.SetIncludeLoopbackCandidate(true)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+	opus := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}
+	return rtcapi.New(rtcapi.Options{
+		Video: []webrtc.RTPCodecParameters{video}, Audio: []webrtc.RTPCodecParameters{opus},
+		Interceptors: []interceptor.Factory{networkFactory{drop: drop}}, IncludeLoopback: true, Log: log,
+	})
 }
 
 // chicago is the simulated candidates' claimed and browser timezone (Go's embedded IANA

@@ -3,14 +3,12 @@ package whep
 import (
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/integritybot/integritybot/internal/pionlog"
+	"github.com/integritybot/integritybot/internal/rtcapi"
 )
 
 // Payload types offered; the server's answer picks among them.
@@ -23,10 +21,6 @@ const (
 	ptPCMU            = 0
 	ptPCMA            = 8
 )
-
-var videoFeedback = []webrtc.RTCPFeedback{
-	{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"},
-}
 
 // h264Variants are the H.264 formats offered, as Chrome offers them: each profile in
 // packetization mode 1 (FU-A, STAP-A) and 0 (single NAL units). An answerer must keep
@@ -46,31 +40,19 @@ var h264Variants = []struct{ profileLevel, mode string }{
 }
 
 // codecs are what the bot decodes: VP8 and VP9 (libvpx), and H.264 (h264Variants), each
-// with RTX (PITFALLS.md: padding then moves to the RTX stream).
+// with RTX (docs/pitfalls.md: padding then moves to the RTX stream).
 func codecs() []webrtc.RTPCodecParameters {
-	video := func(mime, fmtp string, pt int) webrtc.RTPCodecParameters {
-		return webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, SDPFmtpLine: fmtp, RTCPFeedback: videoFeedback},
-			PayloadType:        webrtc.PayloadType(pt),
-		}
-	}
-	rtx := func(apt, pt int) webrtc.RTPCodecParameters {
-		return webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: "apt=" + strconv.Itoa(apt)},
-			PayloadType:        webrtc.PayloadType(pt),
-		}
-	}
 	out := []webrtc.RTPCodecParameters{
-		video(webrtc.MimeTypeVP8, "", ptVP8), rtx(ptVP8, ptVP8RTX),
-		video(webrtc.MimeTypeVP9, "profile-id=0", ptVP9), rtx(ptVP9, ptVP9RTX),
+		rtcapi.Video(webrtc.MimeTypeVP8, "", ptVP8), rtcapi.RTX(ptVP8, ptVP8RTX),
+		rtcapi.Video(webrtc.MimeTypeVP9, "profile-id=0", ptVP9), rtcapi.RTX(ptVP9, ptVP9RTX),
 	}
-	pt := ptH264
+	pt := webrtc.PayloadType(ptH264)
 	for _, v := range h264Variants {
 		if pt == ptOpus || pt+1 == ptOpus {
 			pt = ptOpus + 1
 		}
 		fmtp := "level-asymmetry-allowed=1;packetization-mode=" + v.mode + ";profile-level-id=" + v.profileLevel
-		out = append(out, video(webrtc.MimeTypeH264, fmtp, pt), rtx(pt, pt+1))
+		out = append(out, rtcapi.Video(webrtc.MimeTypeH264, fmtp, pt), rtcapi.RTX(pt, pt+1))
 		pt += 2
 	}
 	return out
@@ -89,38 +71,26 @@ func audioCodecs() []webrtc.RTPCodecParameters {
 		}
 	}
 	return []webrtc.RTPCodecParameters{
-		audio(webrtc.MimeTypeOpus, 48000, 2, "minptime=10;useinbandfec=1", ptOpus),
+		rtcapi.Opus(ptOpus),
 		audio(webrtc.MimeTypeG722, 8000, 0, "", ptG722),
 		audio(webrtc.MimeTypePCMU, 8000, 0, "", ptPCMU),
 		audio(webrtc.MimeTypePCMA, 8000, 0, "", ptPCMA),
 	}
 }
 
+// newAPI builds the pion API: the codecs above, no mDNS (a WHEP server publishes
+// addresses, not .local names) and short ICE timeouts, so a dropped session is noticed
+// within seconds, not pion's default 30 s.
 func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	for _, c := range codecs() {
-		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
-			return nil, fmt.Errorf("whep: register codec: %w", err)
-		}
+	api, err := rtcapi.New(rtcapi.Options{
+		Video: codecs(), Audio: audioCodecs(),
+		IncludeLoopback: cfg.IncludeLoopback, UDPPortMin: cfg.UDPPortMin, UDPPortMax: cfg.UDPPortMax,
+		MDNS:         ice.MulticastDNSModeDisabled,
+		Disconnected: 3 * time.Second, Failed: 6 * time.Second, KeepAlive: time.Second,
+		Log: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("whep: %w", err)
 	}
-	for _, c := range audioCodecs() {
-		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeAudio); err != nil {
-			return nil, fmt.Errorf("whep: register codec: %w", err)
-		}
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		return nil, fmt.Errorf("whep: interceptors: %w", err)
-	}
-	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory(log)}
-	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	// Notice a dropped session within seconds, not pion's default 30 s.
-	se.SetICETimeouts(3*time.Second, 6*time.Second, time.Second)
-	if cfg.UDPPortMin != 0 || cfg.UDPPortMax != 0 {
-		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
-			return nil, fmt.Errorf("whep: udp port range: %w", err)
-		}
-	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+	return api, nil
 }
