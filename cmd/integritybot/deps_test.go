@@ -50,10 +50,12 @@ func TestDependencyDirection(t *testing.T) {
 }
 
 // TestConnectorsSpeakCallEvents: connectors report the candidate's presence and camera track
-// as bot.CallEvent and the session maps them; none imports the camera check itself. (The
-// hosted room still takes its liveness prompts from media/liveness.)
+// as bot.CallEvent and take the liveness prompts from bot.Prompts; the session maps them onto
+// the checks. No connector imports an analyzer (media/camera, face, faceswap, replay,
+// liveness, pulse, blink) itself.
 func TestConnectorsSpeakCallEvents(t *testing.T) {
-	const camera = "github.com/integritybot/integritybot/media/camera"
+	const media = "github.com/integritybot/integritybot/media/"
+	analyzers := []string{"camera", "face", "faceswap", "replay", "liveness", "pulse", "blink"}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../../bot/connect/...").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
@@ -61,8 +63,10 @@ func TestConnectorsSpeakCallEvents(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		pkg, imports, _ := strings.Cut(line, " ")
 		for _, imp := range strings.Fields(imports) {
-			if imp == camera {
-				t.Errorf("%s imports %s: report bot.CallEvent instead", pkg, camera)
+			for _, a := range analyzers {
+				if imp == media+a || strings.HasPrefix(imp, media+a+"/") {
+					t.Errorf("%s imports %s: report bot.CallEvent and use bot.Prompts instead", pkg, imp)
+				}
 			}
 		}
 	}

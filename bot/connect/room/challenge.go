@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/integritybot/integritybot/media/liveness"
+	"github.com/integritybot/integritybot/bot"
 )
 
 // challengeGap is the pause between two liveness prompts ("look at the camera again"): the
@@ -30,7 +30,7 @@ func (p *participant) onChallenge(msg Message) {
 
 // mark records a challenge window of step from now for d and confirms it to the interviewer.
 func (rm *Room) mark(iv *participant, step string, d time.Duration) {
-	text, ok := liveness.Text(step)
+	text, ok := bot.PromptText(step)
 	if !ok { // custom: something the interviewer asked for in their own words
 		text = "a challenge of your own (described, not judged)"
 	}
@@ -69,7 +69,7 @@ func (rm *Room) startChallenge() error {
 func (rm *Room) runChallenge(cand *participant) {
 	defer rm.wg.Done()
 	defer rm.challenging.Store(false)
-	prompts := liveness.Sequence()
+	prompts := bot.Prompts()
 	n := len(prompts)
 	for i, pr := range prompts {
 		if i > 0 && !rm.challengeWait(cand, out{Type: "challenge", Step: "rest", Text: "Look at the camera again.",

@@ -8,7 +8,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/integritybot/integritybot/media/liveness"
+	"github.com/integritybot/integritybot/internal/report"
 )
 
 // maxMessageSize bounds one signaling message; an SDP offer from Chromium is ~6–12 KB.
@@ -54,8 +54,8 @@ func DecodeMessage(data []byte) (Message, error) {
 		}
 	case "candidate", "end", "liveness":
 	case "mark":
-		if _, ok := liveness.Text(m.Step); !ok && m.Step != liveness.Custom {
-			return m, fmt.Errorf("%w: mark step %q is not one of turn_left, turn_right, hand, closer, custom", ErrBadMessage, m.Step)
+		if !report.IsChallengeStep(m.Step) {
+			return m, fmt.Errorf("%w: mark step %q is not one of %s", ErrBadMessage, m.Step, strings.Join(report.ChallengeSteps(), ", "))
 		}
 		if m.Seconds == 0 {
 			m.Seconds = 5
