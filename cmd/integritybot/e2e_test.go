@@ -72,13 +72,16 @@ type e2e struct {
 }
 
 // startServer runs the real service in-process on a free loopback port, its configuration
-// changed by mods first.
+// changed by mods first. API joins may reach 127.0.0.1.
 func startServer(t *testing.T, mods ...func(*config.Config)) *e2e {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Auth.APIToken = "e2e-api-token-0123456789"
 	cfg.Log.Level = "warn"
+	// The tests' WHEP servers listen on loopback, which joins through the API refuse
+	// unless allowed (jointarget_test.go checks the refusal with this cleared).
+	cfg.Join.AllowedNetworks = []string{"127.0.0.1/32"}
 	for _, mod := range mods {
 		mod(&cfg)
 	}

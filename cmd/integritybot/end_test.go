@@ -129,6 +129,7 @@ func TestEndJoinedLiveKit(t *testing.T) {
 	defer close(stop)
 	e := startServer(t, func(c *config.Config) {
 		c.LiveKit.APIKey, c.LiveKit.APISecret = "devkey", "secret-of-at-least-32-characters!"
+		c.LiveKit.URL = lk.URL // API joins go only to the configured server
 	})
 	var iv server.CreateResponse
 	if code := e.api("POST", "/api/interviews", map[string]any{"candidate": map[string]string{"name": "Joined"},

@@ -111,7 +111,7 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stderr, "integritybot: interview %s: joining the call; Ctrl-C ends it\n", iv.ID)
 
 	// The call ends with ctx (Ctrl-C) as a normal end, not an interruption.
-	conn := whepConnector(cfg, *whepURL, *bearer, log)
+	conn := whepConnector(cfg, *whepURL, *bearer, nil, log) // the operator's own join: not limited
 	if lkJoin != nil {
 		conn = liveKitConnector(cfg, *lkJoin, iv.ID, log)
 	}
@@ -149,8 +149,11 @@ type connector struct {
 	run  func(ctx context.Context, sess *bot.Session, log *slog.Logger) error
 }
 
-func whepConnector(cfg config.Config, endpoint, bearer string, log *slog.Logger) connector {
+// whepConnector joins endpoint; guard limits where (a join the API asked for), nil allows
+// anything (the operator's CLI).
+func whepConnector(cfg config.Config, endpoint, bearer string, guard *whep.Guard, log *slog.Logger) connector {
 	wc := whepConfig(cfg, endpoint, bearer, log)
+	wc.Guard = guard
 	return connector{kind: "whep", run: func(ctx context.Context, sess *bot.Session, log *slog.Logger) error {
 		wc.Log = log
 		return whep.Run(ctx, wc, sess)
@@ -260,6 +263,33 @@ func deliver(st *store.Store, ch *chat, id string) {
 	}
 }
 
+// apiJoinConnector checks a join the API asked for against the join policy (issue 15,
+// findings 2 and 4) and returns its connector: WHEP through a whep.Guard made of join.*,
+// LiveKit only to livekit.url or livekit.allowed_urls, in a room with livekit.room_prefix,
+// under the bot's own identity (livekit.identity_prefix + interview id).
+func apiJoinConnector(cfg config.Config, j server.JoinRequest, id string, log *slog.Logger) (connector, error) {
+	if j.LiveKit == nil {
+		guard, err := whep.NewGuard(cfg.Join.AllowedOrigins, cfg.Join.AllowedNetworks)
+		if err != nil {
+			return connector{}, err // Validate checked them
+		}
+		if err := guard.CheckURL(j.WHEP); err != nil {
+			return connector{}, err
+		}
+		return whepConnector(cfg, j.WHEP, j.Bearer, guard, log), nil
+	}
+	lk := *j.LiveKit
+	target, err := cfg.LiveKit.APIJoinTarget(lk.URL, lk.Room)
+	if err != nil {
+		return connector{}, err
+	}
+	lk.URL, lk.Identity = target, "" // the caller never chooses the bot's identity
+	if err := checkLiveKit(cfg, &lk); err != nil {
+		return connector{}, err
+	}
+	return liveKitConnector(cfg, lk, id, log), nil
+}
+
 // joinStarter runs the calls that serve joins (POST /api/interviews with "join"): start
 // begins one in the background as interview id; stop ends them all (their reports are saved
 // as interrupted) and waits for them within sctx.
@@ -275,12 +305,9 @@ func joinStarter(cfg config.Config, sink interviews, log *slog.Logger) (start fu
 		if err != nil {
 			return err
 		}
-		conn := whepConnector(cfg, j.WHEP, j.Bearer, log)
-		if j.LiveKit != nil {
-			if err := checkLiveKit(cfg, j.LiveKit); err != nil {
-				return fmt.Errorf("%w: %w", err, server.ErrInvalid)
-			}
-			conn = liveKitConnector(cfg, *j.LiveKit, id, log)
+		conn, err := apiJoinConnector(cfg, j, id, log)
+		if err != nil {
+			return fmt.Errorf("%w: %w", err, server.ErrInvalid)
 		}
 		mu.Lock()
 		defer mu.Unlock()

@@ -51,7 +51,7 @@ func TestJoinRejected(t *testing.T) {
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"join", "--whep", hs.URL + "/whep", "--candidate", "Jane Doe",
 		"--claimed-timezone", "America/Chicago", "--json", "--data", data}, &out, &errOut)
-	if err == nil || !strings.Contains(err.Error(), "403 Forbidden: stream key required") {
+	if err == nil || !strings.Contains(err.Error(), "403 Forbidden: the endpoint refused the bearer token") || strings.Contains(err.Error(), "stream key") {
 		t.Fatalf("err = %v", err)
 	}
 	var r report.Report

@@ -156,6 +156,9 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		reportTTL = 10 * 365 * 24 * time.Hour
 	}
 	startJoin, stopJoins := joinStarter(cfg, interviews{st: st, chat: ch, live: live}, log) // calls held elsewhere (join.go)
+	if !cfg.Join.Enabled {
+		startJoin = nil // the API refuses "join" before storing anything (join.enabled: false)
+	}
 	srv := server.New(server.Options{
 		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APITokenHash: tokenHash,
 		Rooms: calls{rooms, live}, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,

@@ -44,6 +44,8 @@ type Config struct {
 	LiveKit LiveKit `yaml:"livekit"`
 	// Store selects SQLite or PostgreSQL (store.go).
 	Store Store `yaml:"store"`
+	// Join limits the calls the API may ask serve to join (join.go).
+	Join Join `yaml:"join"`
 }
 
 // Server configures the HTTP server.
@@ -237,6 +239,7 @@ func Default() Config {
 	c.Slack, c.Discord = slack.DefaultConfig(), discord.DefaultConfig()
 	c.LiveKit = defaultLiveKit()
 	c.Store = defaultStore()
+	c.Join = defaultJoin()
 	return c
 }
 

@@ -10,9 +10,14 @@ import (
 // LiveKit configures joining interviews held in LiveKit rooms (bot/connect/livekit,
 // `integritybot join --livekit`, POST /api/interviews "join": {"livekit": ...}).
 type LiveKit struct {
-	// URL is the default LiveKit server (wss://...); --livekit and the API's join.livekit.url
-	// override it.
+	// URL is the default LiveKit server (wss://...); --livekit overrides it. Joins the API
+	// asks for go only here or to one of AllowedURLs.
 	URL string `yaml:"url"`
+	// AllowedURLs are further LiveKit servers the API's join.livekit.url may name.
+	AllowedURLs []string `yaml:"allowed_urls"`
+	// RoomPrefix, when set, limits the rooms the API may ask the bot to join to names
+	// starting with it.
+	RoomPrefix string `yaml:"room_prefix"`
 	// APIKey and APISecret sign the bot's join tokens (a hidden, subscribe-only participant).
 	APIKey    Secret `yaml:"api_key"`
 	APISecret Secret `yaml:"api_secret"`

@@ -88,6 +88,7 @@ func (c Config) Validate() error {
 	c.validateChat(&p)
 	c.validateGeo(&p)
 	c.validateLiveKit(&p)
+	c.validateJoin(&p)
 	c.validateStore(&p)
 	return errors.Join(p...)
 }

@@ -27,12 +27,16 @@ type LiveKitJoin struct {
 	// Room is the room's name.
 	Room string `json:"room"`
 	// Identity is the bot's participant identity; empty means livekit.identity_prefix +
-	// the interview id.
+	// the interview id. Only the operator's CLI (--identity) sets it: through the API it is
+	// refused, so no caller can make the bot join as someone in the room.
 	Identity string `json:"identity,omitempty"`
 	// CandidateIdentity is the candidate's participant identity; empty means the configured
 	// rule (the first participant that is not an interviewer).
 	CandidateIdentity string `json:"candidate_identity,omitempty"`
 }
+
+// maxJoinURL bounds the URLs and the bearer of a join (bot/connect/whep.MaxURL).
+const maxJoinURL = 2048
 
 func (j *JoinRequest) validate() []error {
 	if j == nil {
@@ -43,6 +47,9 @@ func (j *JoinRequest) validate() []error {
 			return []error{errors.New("join: give either whep or livekit, not both")}
 		}
 		return j.LiveKit.validate()
+	}
+	if len(j.WHEP) > maxJoinURL || len(j.Bearer) > maxJoinURL {
+		return []error{fmt.Errorf("join.whep and join.bearer are limited to %d bytes", maxJoinURL)}
 	}
 	u, err := url.Parse(j.WHEP)
 	if j.WHEP == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -55,7 +62,9 @@ func (l *LiveKitJoin) validate() []error {
 	var errs []error
 	l.URL, l.Room = strings.TrimSpace(l.URL), strings.TrimSpace(l.Room)
 	l.Identity, l.CandidateIdentity = strings.TrimSpace(l.Identity), strings.TrimSpace(l.CandidateIdentity)
-	if l.URL != "" {
+	if len(l.URL) > maxJoinURL {
+		errs = append(errs, fmt.Errorf("join.livekit.url is limited to %d bytes", maxJoinURL))
+	} else if l.URL != "" {
 		u, err := url.Parse(l.URL)
 		if err != nil || u.Host == "" || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") {
 			errs = append(errs, errors.New("join.livekit.url must be a ws://, wss://, http:// or https:// URL"))
@@ -63,6 +72,9 @@ func (l *LiveKitJoin) validate() []error {
 	}
 	if l.Room == "" {
 		errs = append(errs, errors.New("join.livekit.room is required"))
+	}
+	if l.Identity != "" {
+		errs = append(errs, errors.New("join.livekit.identity cannot be chosen through the API: the bot joins as livekit.identity_prefix + the interview id"))
 	}
 	for _, f := range []struct{ name, v string }{{"room", l.Room}, {"identity", l.Identity}, {"candidate_identity", l.CandidateIdentity}} {
 		if len(f.v) > 256 {
@@ -72,10 +84,11 @@ func (l *LiveKitJoin) validate() []error {
 	return errs
 }
 
-// checkJoin refuses a join when this server does not join calls.
+// checkJoin refuses a join when this server does not join calls (or not through the API:
+// join.enabled false).
 func (s *Server) checkJoin(j *JoinRequest) error {
 	if j != nil && s.opt.StartJoin == nil {
-		return fmt.Errorf("this server does not join calls: %w", ErrInvalid)
+		return fmt.Errorf("this server does not join calls through the API: %w", ErrInvalid)
 	}
 	return nil
 }

@@ -15,11 +15,13 @@ func TestJoinRequestValidate(t *testing.T) {
 		{"whep", &JoinRequest{WHEP: "https://m.example.com/whep"}, ""},
 		{"whep bad scheme", &JoinRequest{WHEP: "ftp://m.example.com"}, "join.whep"},
 		{"empty", &JoinRequest{}, "join.whep"},
-		{"livekit", &JoinRequest{LiveKit: &LiveKitJoin{URL: "wss://lk.example.com", Room: "iv-42", Identity: "bot", CandidateIdentity: "jane"}}, ""},
+		{"livekit", &JoinRequest{LiveKit: &LiveKitJoin{URL: "wss://lk.example.com", Room: "iv-42", CandidateIdentity: "jane"}}, ""},
+		{"livekit identity chosen by the caller", &JoinRequest{LiveKit: &LiveKitJoin{Room: "iv-42", Identity: "jane"}}, "join.livekit.identity cannot be chosen through the API"},
+		{"whep 60 KB", &JoinRequest{WHEP: "https://m.example.com/whep?" + strings.Repeat("a", 60<<10)}, "limited to 2048 bytes"},
 		{"livekit configured url", &JoinRequest{LiveKit: &LiveKitJoin{Room: "iv-42"}}, ""},
 		{"livekit no room", &JoinRequest{LiveKit: &LiveKitJoin{URL: "wss://lk.example.com", Room: "  "}}, "join.livekit.room is required"},
 		{"livekit bad url", &JoinRequest{LiveKit: &LiveKitJoin{URL: "lk.example.com", Room: "r"}}, "join.livekit.url"},
-		{"livekit long identity", &JoinRequest{LiveKit: &LiveKitJoin{Room: "r", Identity: strings.Repeat("x", 300)}}, "join.livekit.identity"},
+		{"livekit long candidate identity", &JoinRequest{LiveKit: &LiveKitJoin{Room: "r", CandidateIdentity: strings.Repeat("x", 300)}}, "join.livekit.candidate_identity"},
 		{"both", &JoinRequest{WHEP: "https://m.example.com/whep", LiveKit: &LiveKitJoin{Room: "r"}}, "not both"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

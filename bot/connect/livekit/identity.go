@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
+	"time"
 
+	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
-	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/twitchtv/twirp"
 )
 
@@ -20,11 +23,26 @@ var ErrIdentityTaken = errors.New("livekit: the bot's identity is taken")
 // not exist yet has none.
 type participants func(ctx context.Context, room string) (map[string]bool, error)
 
-// roomService lists participants through LiveKit's RoomService API (the same API key signs
-// an admin token for the one room).
-func roomService(url, key, secret string) participants {
-	c := lksdk.NewRoomServiceClient(url, key, secret)
+// adminTTL is how long the RoomService token that lists a room's participants is valid:
+// one request's worth (the SDK's own client would sign it for 6 h).
+const adminTTL = time.Minute
+
+// roomService lists participants through LiveKit's RoomService API, with a token that
+// grants roomAdmin for this one room and expires after adminTTL.
+func roomService(serverURL, key, secret string) participants {
+	c := livekit.NewRoomServiceProtobufClient(httpURL(serverURL), &http.Client{Timeout: 15 * time.Second})
 	return func(ctx context.Context, room string) (map[string]bool, error) {
+		tok, err := auth.NewAccessToken(key, secret).
+			SetVideoGrant(&auth.VideoGrant{RoomAdmin: true, Room: room}).
+			SetValidFor(adminTTL).ToJWT()
+		if err != nil {
+			return nil, fmt.Errorf("livekit: list participants: token: %w", err)
+		}
+		h := http.Header{}
+		h.Set("Authorization", "Bearer "+tok)
+		if ctx, err = twirp.WithHTTPRequestHeaders(ctx, h); err != nil {
+			return nil, fmt.Errorf("livekit: list participants: %w", err)
+		}
 		res, err := c.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: room})
 		var te twirp.Error
 		if errors.As(err, &te) && te.Code() == twirp.NotFound {
@@ -39,6 +57,18 @@ func roomService(url, key, secret string) participants {
 		}
 		return out, nil
 	}
+}
+
+// httpURL turns a ws:// or wss:// server URL into the http:// or https:// one its API
+// answers on.
+func httpURL(s string) string {
+	switch {
+	case strings.HasPrefix(s, "ws://"):
+		return "http://" + strings.TrimPrefix(s, "ws://")
+	case strings.HasPrefix(s, "wss://"):
+		return "https://" + strings.TrimPrefix(s, "wss://")
+	}
+	return s
 }
 
 // checkIdentity refuses to join as the candidate's identity or as one already in the room.

@@ -91,9 +91,13 @@ func withAuth(secret string, next http.Handler) http.Handler {
 			http.Error(w, "bad token", http.StatusUnauthorized)
 			return
 		}
-		_, grants, err := v.Verify(secret)
+		claims, grants, err := v.Verify(secret)
 		if err != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		if claims.ExpiresAt == nil || claims.ExpiresAt.Sub(claims.NotBefore.Time) > time.Minute {
+			http.Error(w, "the admin token lives longer than a minute", http.StatusUnauthorized)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), grantKey{}, grants.Video)))

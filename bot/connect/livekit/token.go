@@ -8,9 +8,11 @@ import (
 	"github.com/livekit/protocol/auth"
 )
 
-// tokenTTL is how long a join token stays valid. A token is made per join attempt; while the
-// bot is connected the server hands it refreshed tokens for reconnects.
-const tokenTTL = time.Hour
+// tokenTTL is how long a join token stays valid: minutes, not an hour (issue 15, finding 2),
+// since it is a bearer credential for a hidden subscriber in the room. A token is made per
+// join attempt (a rejoin signs a new one); while the bot is connected the LiveKit server
+// hands it refreshed tokens for its own reconnects.
+const tokenTTL = 10 * time.Minute
 
 // Token returns the access token (a JWT signed with the API secret) with which the bot joins
 // room as identity: a hidden participant that may subscribe and send data (the consent

@@ -43,7 +43,8 @@ func (c *client) request(ctx context.Context, method, target, ctype string, body
 }
 
 // do sends req; an answer outside 2xx becomes a *StatusError. The URL (which may carry a
-// token) is kept out of errors.
+// token) is kept out of errors, and so is the answer's body: it is the remote server's text,
+// which goes to the operator's log only, never into a report (issue 15 finding 4).
 func (c *client) do(req *http.Request, op string) (*http.Response, []byte, error) {
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
@@ -58,15 +59,17 @@ func (c *client) do(req *http.Request, op string) (*http.Response, []byte, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("whep: %s: read answer: %w", op, err)
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return nil, nil, fmt.Errorf("%w: %s: the endpoint answered %d (a redirect); joins do not follow redirects: give the URL it redirects to",
+			ErrRefused, op, resp.StatusCode)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		text := strings.TrimSpace(string(body))
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			text = text[:i]
-		}
 		if len(text) > 200 {
 			text = text[:200] + "…"
 		}
-		return nil, nil, &StatusError{Op: op, Status: resp.StatusCode, Text: text}
+		c.log.Warn("whep error answer", "op", op, "status", resp.StatusCode, "body", text)
+		return nil, nil, &StatusError{Op: op, Status: resp.StatusCode}
 	}
 	return resp, body, nil
 }
@@ -84,16 +87,29 @@ func (c *client) post(ctx context.Context, offer string) (*resource, error) {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return nil, &StatusError{Op: "post offer", Status: resp.StatusCode, Text: "expected 201 Created"}
+		return nil, fmt.Errorf("whep: post offer: server answered %d, expected 201 Created", resp.StatusCode)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, mimeSDP) {
-		return nil, fmt.Errorf("whep: post offer: answer is %s, not %s", ct, mimeSDP)
+		return nil, fmt.Errorf("whep: post offer: the answer is not %s", mimeSDP) // its type is the server's text
 	}
-	r := &resource{answer: string(body), etag: resp.Header.Get("ETag"), ice: parseLinks(resp.Header.Values("Link"))}
+	answer, dropped := c.cfg.Guard.filterCandidates(string(body))
+	if dropped > 0 {
+		c.log.Info("whep: answer candidates on addresses the join policy refuses were dropped", "count", dropped)
+	}
+	r := &resource{answer: answer, etag: resp.Header.Get("ETag")}
+	if links := resp.Header.Values("Link"); c.cfg.Guard == nil || c.cfg.Guard.listed(resp.Request.URL) {
+		r.ice = parseLinks(links)
+	} else if len(parseLinks(links)) > 0 {
+		c.log.Info("whep: ICE servers of Link headers ignored: the endpoint's origin is not in join.allowed_origins")
+	}
 	if loc := resp.Header.Get("Location"); loc != "" {
 		u, err := resp.Request.URL.Parse(loc)
 		if err != nil {
-			return nil, fmt.Errorf("whep: post offer: bad Location: %w", err)
+			return nil, errors.New("whep: post offer: the answer's Location is not a URL")
+		}
+		if c.cfg.Guard != nil && origin(u) != origin(resp.Request.URL) {
+			// The bearer, the PATCHes and the DELETE would go there.
+			return nil, fmt.Errorf("%w: post offer: the session's Location is on another origin than the endpoint", ErrRefused)
 		}
 		r.url = u.String()
 	}

@@ -62,7 +62,8 @@ func (m *attemptState) doRestart(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	answer, err := restartedAnswer(m.pc.RemoteDescription().SDP, string(body))
+	frag, _ := m.c.cfg.Guard.filterCandidates(string(body))
+	answer, err := restartedAnswer(m.pc.RemoteDescription().SDP, frag)
 	if err != nil {
 		return err
 	}

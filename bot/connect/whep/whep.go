@@ -26,8 +26,11 @@ import (
 type Config struct {
 	URL    string // the WHEP endpoint
 	Bearer string // optional token, sent as "Authorization: Bearer"; never logged
-	// HTTPClient makes the requests (default: a client with a 15 s timeout).
+	// HTTPClient makes the requests (default: a client with a 15 s timeout, or Guard's).
 	HTTPClient *http.Client
+	// Guard, when set, limits where the join may connect (a join the API asked for); nil
+	// (the operator's own CLI) allows any endpoint.
+	Guard *Guard
 	// ICEServers are used besides those the server names in Link headers.
 	ICEServers      []webrtc.ICEServer
 	IncludeLoopback bool // offer loopback candidates (tests, a server on the same host)
@@ -50,6 +53,9 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
+	if c.HTTPClient == nil && c.Guard != nil {
+		c.HTTPClient = c.Guard.HTTPClient()
+	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -74,17 +80,24 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// StatusError is an HTTP error answer from the WHEP server.
+// StatusError is an HTTP error answer from the WHEP server. Its text is the status and a
+// fixed phrase: the server's own words (the body) go to the log, never into a report.
 type StatusError struct {
 	Op     string // "post offer", "patch candidates", ...
 	Status int
-	Text   string // the start of the answer's body
 }
 
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("whep: %s: server answered %d %s", e.Op, e.Status, http.StatusText(e.Status))
-	if e.Text != "" {
-		msg += ": " + e.Text
+	switch {
+	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
+		msg += ": the endpoint refused the bearer token (or needs one)"
+	case e.Status == http.StatusNotFound:
+		msg += ": no such stream (not published yet?)"
+	case e.Status >= 400 && e.Status < 500:
+		msg += ": the endpoint refused the request"
+	case e.Status >= 500:
+		msg += ": the endpoint failed"
 	}
 	return msg
 }
@@ -98,9 +111,12 @@ func (e *StatusError) permanent() bool {
 
 // Run joins and feeds the candidate's video into sess until ctx ends (nil), the stream ends
 // (nil), or joining fails for good (an error saying why: a 4xx answer at once; others after
-// Config.GiveUpAfter without media).
+// Config.GiveUpAfter without media; ErrRefused at once).
 func Run(ctx context.Context, cfg Config, sess *bot.Session) error {
 	cfg = cfg.withDefaults()
+	if err := cfg.Guard.CheckURL(cfg.URL); err != nil {
+		return err
+	}
 	c := &client{cfg: cfg, sess: sess, log: cfg.Log.With("connector", "whep")}
 	api, err := newAPI(cfg, c.log)
 	if err != nil {
@@ -120,7 +136,7 @@ func Run(ctx context.Context, cfg Config, sess *bot.Session) error {
 		}
 		var se *StatusError
 		switch {
-		case errors.As(err, &se) && se.permanent():
+		case errors.Is(err, ErrRefused), errors.As(err, &se) && se.permanent():
 			return err
 		case errors.As(err, &se) && se.Status == http.StatusNotFound && hadMedia:
 			sess.Event("whep", "The stream ended (the server no longer has it).")

@@ -432,9 +432,9 @@ func TestJoinErrors(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"unauthorized", http.StatusUnauthorized, "401 Unauthorized: bad token"},
-		{"forbidden", http.StatusForbidden, "403 Forbidden: try again later"},
-		{"bad request", http.StatusBadRequest, "400 Bad Request"},
+		{"unauthorized", http.StatusUnauthorized, "401 Unauthorized: the endpoint refused the bearer token"},
+		{"forbidden", http.StatusForbidden, "403 Forbidden: the endpoint refused the bearer token"},
+		{"bad request", http.StatusBadRequest, "400 Bad Request: the endpoint refused the request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -451,8 +451,9 @@ func TestJoinErrors(t *testing.T) {
 			if !errors.As(err, &se) || se.Status != tt.status || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want a %d StatusError containing %q", err, tt.status, tt.want)
 			}
-			if strings.Contains(err.Error(), "hidden") || strings.Contains(err.Error(), "wrong") {
-				t.Errorf("the error shows the URL or token: %v", err)
+			if strings.Contains(err.Error(), "hidden") || strings.Contains(err.Error(), "wrong") ||
+				strings.Contains(err.Error(), "bad token") || strings.Contains(err.Error(), "try again") {
+				t.Errorf("the error shows the URL, the token or the server's body: %v", err)
 			}
 		})
 	}
