@@ -56,8 +56,8 @@ type Config struct {
 	// check always sees every frame (frame rate, frozen and black video need them all). The
 	// report's coverage says how many frames were analyzed and when. 0 disables.
 	SampleAfter time.Duration
-	SampleFPS   float64       // frames a second the sampled analyzers see under load [2.5]
-	SampleHold  time.Duration // how long the lag must stay low before full analysis resumes [3s]
+	SampleFPS   float64       // frames a second the sampled analyzers see under load
+	SampleHold  time.Duration // how long the lag must stay low before full analysis resumes
 	// BaseLayer decides when a temporally layered video track (L1T3) is decoded at its base
 	// layer only: "auto" (or "") under the same lag signal as SampleAfter, "always", "never"
 	// (bot/layers.go).
@@ -67,21 +67,39 @@ type Config struct {
 	Sessions *Sessions
 }
 
+// DefaultConfig returns the defaults used for zero Config fields, and the configuration
+// file's interview section (internal/config takes them from here). SampleAfter 0 would
+// disable sampled analysis, so only DefaultConfig, not a zero field, turns it on.
+func DefaultConfig() Config {
+	return Config{
+		QueueSize:        8,
+		KeyframeInterval: 10 * time.Second,
+		ReportInterval:   2 * time.Second,
+		SampleAfter:      150 * time.Millisecond,
+		SampleFPS:        2.5,
+		SampleHold:       3 * time.Second,
+		BaseLayer:        BaseLayerAuto,
+	}
+}
+
+// withDefaults fills zero (or negative) fields from DefaultConfig; SampleAfter and
+// BaseLayer keep their zero meaning (no sampling, auto).
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if c.QueueSize <= 0 {
-		c.QueueSize = 8
+		c.QueueSize = d.QueueSize
 	}
 	if c.KeyframeInterval <= 0 {
-		c.KeyframeInterval = 10 * time.Second
+		c.KeyframeInterval = d.KeyframeInterval
 	}
 	if c.ReportInterval <= 0 {
-		c.ReportInterval = 2 * time.Second
+		c.ReportInterval = d.ReportInterval
 	}
 	if c.SampleFPS <= 0 {
-		c.SampleFPS = 2.5
+		c.SampleFPS = d.SampleFPS
 	}
 	if c.SampleHold <= 0 {
-		c.SampleHold = 3 * time.Second
+		c.SampleHold = d.SampleHold
 	}
 	return c
 }

@@ -18,6 +18,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/integrations/discord"
 	"github.com/integritybot/integritybot/integrations/slack"
 	"github.com/integritybot/integritybot/integrations/webhook"
@@ -192,6 +194,7 @@ const DBFile = "integritybot.db"
 // Default returns the built-in configuration: everything runs on one machine with no file.
 func Default() Config {
 	var c Config
+	rooms := room.DefaultConfig()
 	c.Server.Addr = "127.0.0.1:8080"
 	c.Server.ShutdownTimeout = Duration(10 * time.Second)
 	c.Server.Metrics = true
@@ -204,16 +207,19 @@ func Default() Config {
 	c.DataDir = "./data"
 	c.Auth.LinkTTL = Duration(168 * time.Hour)
 	c.WebRTC.IncludeLoopback = true
-	c.WebRTC.VideoCodec = "vp8"
+	c.WebRTC.VideoCodec = rooms.VideoCodec
 	c.WebRTC.StartBitrateKbps = 2500
-	c.Interview.IdleTimeout = Duration(10 * time.Minute)
-	c.Interview.MaxDuration = Duration(4 * time.Hour)
-	c.Interview.KeyframeInterval = Duration(10 * time.Second)
-	c.Interview.QueueSize = 8
-	c.Interview.ReportInterval = Duration(2 * time.Second)
-	c.Interview.SampleAfter = Duration(150 * time.Millisecond)
-	c.Interview.SampleFPS = 2.5
-	c.Interview.BaseLayer = "auto"
+	sess := bot.DefaultConfig() // the session and the hosted rooms own their defaults
+	c.Interview = Interview{
+		IdleTimeout:      Duration(rooms.IdleTimeout),
+		MaxDuration:      Duration(rooms.MaxDuration),
+		KeyframeInterval: Duration(sess.KeyframeInterval),
+		QueueSize:        sess.QueueSize,
+		ReportInterval:   Duration(sess.ReportInterval),
+		SampleAfter:      Duration(sess.SampleAfter),
+		SampleFPS:        sess.SampleFPS,
+		BaseLayer:        string(sess.BaseLayer),
+	}
 	cam := camera.DefaultConfig() // the camera check owns its defaults
 	c.Camera = Camera{
 		NoFramesAfter: Duration(cam.NoFramesAfter),

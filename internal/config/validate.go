@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/integritybot/integritybot/bot"
 )
 
 // FieldError is one problem Validate found, naming the key (e.g. "server.addr").
@@ -47,11 +49,9 @@ func (c Config) Validate() error {
 		p.add("interview.sample_after", "must not be negative (0 disables sampled analysis), got %s", c.Interview.SampleAfter.D())
 	}
 	if c.Interview.SampleFPS < 0 || c.Interview.SampleFPS > 60 {
-		p.add("interview.sample_fps", "must be between 0 (default 5) and 60, got %g", c.Interview.SampleFPS)
+		p.add("interview.sample_fps", "must be between 0 (the default, %g) and 60, got %g", bot.DefaultConfig().SampleFPS, c.Interview.SampleFPS)
 	}
-	switch c.Interview.BaseLayer {
-	case "", "auto", "always", "never":
-	default:
+	if !bot.LayerMode(c.Interview.BaseLayer).Valid() {
 		p.add("interview.base_layer", "must be auto, always or never, got %q", c.Interview.BaseLayer)
 	}
 	if c.Interview.QueueSize < 1 {

@@ -52,15 +52,23 @@ type Config struct {
 	StartBitrateKbps int
 	IdleTimeout      time.Duration // nobody connected for this long ends the interview
 	MaxDuration      time.Duration
-	LiveInterval     time.Duration // how often the interviewer's page gets the live checks
-	RetentionDays    int
-	Session          bot.Config
+	// LiveInterval is how often the interviewer's page gets the live checks; zero means as
+	// often as the session persists its live report (Session.ReportInterval).
+	LiveInterval  time.Duration
+	RetentionDays int
+	Session       bot.Config
 	// Now is the rooms' clock (nil: time.Now): call time, the idle timeout and the maximum
 	// duration are measured with it. Tests drive it to end an idle room without waiting.
 	Now func() time.Time
 	// Geo is what the timezone, network and virtual_camera checks look things up in; the
 	// zero value makes them say unknown where they need data.
 	Geo check.Env
+}
+
+// DefaultConfig returns the defaults used for zero IdleTimeout, MaxDuration and VideoCodec,
+// and the configuration file's (internal/config takes them from here).
+func DefaultConfig() Config {
+	return Config{IdleTimeout: 10 * time.Minute, MaxDuration: 4 * time.Hour, VideoCodec: "vp8"}
 }
 
 // ErrEnded is returned when joining an interview that is over.
@@ -83,14 +91,21 @@ type Manager struct {
 
 // NewManager validates cfg and builds the WebRTC stack.
 func NewManager(cfg Config, store Interviews, log *slog.Logger) (*Manager, error) {
+	d := DefaultConfig()
 	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = 10 * time.Minute
+		cfg.IdleTimeout = d.IdleTimeout
 	}
 	if cfg.MaxDuration <= 0 {
-		cfg.MaxDuration = 4 * time.Hour
+		cfg.MaxDuration = d.MaxDuration
+	}
+	if cfg.VideoCodec == "" {
+		cfg.VideoCodec = d.VideoCodec
 	}
 	if cfg.LiveInterval <= 0 {
-		cfg.LiveInterval = 2 * time.Second
+		cfg.LiveInterval = cfg.Session.ReportInterval
+	}
+	if cfg.LiveInterval <= 0 {
+		cfg.LiveInterval = bot.DefaultConfig().ReportInterval
 	}
 	api, err := newAPI(cfg, log)
 	if err != nil {

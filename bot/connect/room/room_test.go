@@ -58,7 +58,7 @@ func newFixture(t *testing.T, codec string, opts ...func(*room.Config)) *fixture
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	stats := bot.NewStats()
 	cfg := room.Config{
-		IncludeLoopback: true, VideoCodec: codec, StartBitrateKbps: 1500, LiveInterval: 200 * time.Millisecond,
+		IncludeLoopback: true, VideoCodec: codec, StartBitrateKbps: 1500, // LiveInterval: the session's ReportInterval
 		Session: bot.Config{ReportInterval: 200 * time.Millisecond, Stats: stats,
 			// A queue that holds every frame of a test call: how many frames a starved decoder
 			// drops is the machine's doing, not the room's (bot's tests cover dropping).

@@ -26,7 +26,7 @@ const (
 // videoCodec returns the codec capability for the configured video codec.
 func videoCodec(name string) (webrtc.RTPCodecParameters, webrtc.RTPCodecParameters, vpx.Codec, error) {
 	switch strings.ToLower(name) {
-	case "", "vp8":
+	case "vp8":
 		return rtcapi.Video(webrtc.MimeTypeVP8, "", ptVP8), rtcapi.RTX(ptVP8, ptVP8RTX), vpx.VP8, nil
 	case "vp9":
 		return rtcapi.Video(webrtc.MimeTypeVP9, "profile-id=0", ptVP9), rtcapi.RTX(ptVP9, ptVP9RTX), vpx.VP9, nil
