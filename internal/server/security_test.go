@@ -244,3 +244,38 @@ func (e *secEnv) assertNotInFiles(t *testing.T, markers ...string) {
 		}
 	}
 }
+
+// TestAPITokenNotInQuery: the API token as ?token= is refused (query strings end up in proxy
+// logs), on every route; link tokens still work there, as the websocket and pages need.
+func TestAPITokenNotInQuery(t *testing.T) {
+	const token = "query-api-token-8c2d4e6f0a1b"
+	e := newSecEnv(t, func(o *server.Options) { o.APITokenHash = store.HashToken(token) })
+	links := e.createFor(t, token, "Quinn")
+	id := links.ID
+	for _, path := range []string{"/api/interviews", "/api/interviews/" + id + "/report", "/api/report", "/api/interviews/" + id + "/notes"} {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		resp, err := http.Get(e.srv.URL + path + sep + "token=" + token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "only in the Authorization header") {
+			t.Errorf("GET %s?token=<API token>: %d %s, want 401", path, resp.StatusCode, body)
+		}
+	}
+	if got := e.status(t, "GET", "/api/interviews/"+id+"/report", token); got != http.StatusOK {
+		t.Errorf("API token in the header: %d", got)
+	}
+	resp, err := http.Get(e.srv.URL + "/api/report?token=" + linkToken(links.ReportURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("report link as ?token=: %d, want 200", resp.StatusCode)
+	}
+}

@@ -182,15 +182,19 @@ type caller struct {
 	claims auth.Claims
 }
 
-// authorize checks the bearer token (or ?token=) of r. With id != "" a link token must be for
+// authorize checks the bearer token (or ?token=, for link tokens only) of r. With id != "" a link token must be for
 // that interview; roles lists the link roles allowed (the API token is always allowed).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, id string, roles ...auth.Role) (caller, bool) {
-	tok := bearer(r)
+	tok, inQuery := bearerFrom(r)
 	if tok == "" {
 		writeError(w, http.StatusUnauthorized, "missing token: send Authorization: Bearer <token>")
 		return caller{}, false
 	}
 	if s.isAPIToken(tok) {
+		if inQuery { // query strings end up in proxy and access logs (issue 15, finding 8)
+			writeError(w, http.StatusUnauthorized, "the API token is accepted only in the Authorization header, not as ?token=; change it if it was logged")
+			return caller{}, false
+		}
 		return caller{admin: true}, true
 	}
 	c, err := s.opt.Signer.Verify(tok)
@@ -222,13 +226,21 @@ func (s *Server) isAPIToken(tok string) bool {
 }
 
 func bearer(r *http.Request) string {
+	tok, _ := bearerFrom(r)
+	return tok
+}
+
+// bearerFrom returns the token of the Authorization header, else of ?token= (a link token:
+// a websocket cannot send headers), and whether it came from the query.
+func bearerFrom(r *http.Request) (tok string, inQuery bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(t)
+			return strings.TrimSpace(t), false
 		}
-		return ""
+		return "", false
 	}
-	return r.URL.Query().Get("token")
+	tok = r.URL.Query().Get("token")
+	return tok, tok != ""
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -362,7 +362,9 @@ func TestBrowserIndex(t *testing.T) {
 	e := launchBrowser(t, chrome.Options{})
 	f := newFakeServer(t)
 	p := e.open(f.srv.URL + "/#token=api-tok")
-	e.wait(p, `localStorage.getItem("integritybot.token") === "api-tok" && location.hash === ""`)
+	// The token is kept for this tab only (sessionStorage), never in localStorage.
+	e.wait(p, `sessionStorage.getItem("integritybot.token") === "api-tok" && location.hash === ""`)
+	e.wait(p, `localStorage.length === 0`)
 	e.wait(p, `document.querySelectorAll("#interviews tbody tr").length === 1`)
 	e.wait(p, `document.querySelectorAll("#claimed-timezone option").length > 100`)
 	e.eval(p, `document.getElementById("candidate-name").value = "Ada Lovelace";

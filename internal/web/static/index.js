@@ -1,17 +1,21 @@
 // Index page: API token handling, the new-interview form, the returned links, recent interviews.
 import { $, h, api, fmtDate, copyText } from './common.js';
 
+// The API token lives in sessionStorage: this tab only, gone when it closes, never written
+// to disk by the browser (issue 15, finding 8). localStorage held it until then: any copy
+// left there is removed.
 const TOKEN_KEY = 'integritybot.token';
+localStorage.removeItem(TOKEN_KEY);
 
 function takeTokenFromFragment() {
   const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
   if (m) {
-    localStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
     history.replaceState(null, '', location.pathname + location.search);
   }
 }
 
-const getToken = () => localStorage.getItem(TOKEN_KEY) || '';
+const getToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
 
 function showTokenPanel(message) {
   $('token-panel').hidden = false;
@@ -152,7 +156,7 @@ function main() {
     ev.preventDefault();
     const v = $('api-token').value.trim();
     if (!v) return;
-    localStorage.setItem(TOKEN_KEY, v);
+    sessionStorage.setItem(TOKEN_KEY, v);
     $('api-token').value = '';
     $('token-panel').hidden = true;
     loadInterviews();
