@@ -139,7 +139,8 @@ func checkWHEPURL(s string) error {
 }
 
 func whepConfig(cfg config.Config, endpoint, bearer string, log *slog.Logger) whep.Config {
-	return whep.Config{URL: endpoint, Bearer: bearer, ICEServers: iceServers(cfg.WebRTC), IncludeLoopback: cfg.WebRTC.IncludeLoopback,
+	ice := turnIssuer(cfg.WebRTC).ICEServers(iceServers(cfg.WebRTC), "integritybot-whep")
+	return whep.Config{URL: endpoint, Bearer: bearer, ICEServers: ice, IncludeLoopback: cfg.WebRTC.IncludeLoopback,
 		UDPPortMin: cfg.WebRTC.UDPPortMin, UDPPortMax: cfg.WebRTC.UDPPortMax, Log: log}
 }
 

@@ -320,7 +320,7 @@ func roomConfig(cfg config.Config) room.Config {
 		StartBitrateKbps: cfg.WebRTC.StartBitrateKbps,
 		IdleTimeout:      cfg.Interview.IdleTimeout.D(), MaxDuration: cfg.Interview.MaxDuration.D(),
 		LiveInterval: cfg.Interview.ReportInterval.D(), RetentionDays: cfg.Retention.Days,
-		Session: sessionConfig(cfg),
+		Session: sessionConfig(cfg), TURN: turnIssuer(cfg.WebRTC),
 	}
 }
 

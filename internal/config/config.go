@@ -120,6 +120,12 @@ type WebRTC struct {
 	UDPPortMax uint16 `yaml:"udp_port_max"`
 	// ICEServers are STUN/TURN servers; default none.
 	ICEServers []ICEServer `yaml:"ice_servers"`
+	// TURNSecret is the secret shared with the TURN server (coturn's static-auth-secret):
+	// with it, each participant gets short-lived credentials (internal/turn) for every TURN
+	// server of ICEServers that has no static username and credential.
+	TURNSecret Secret `yaml:"turn_secret"`
+	// TURNTTL is how long an issued TURN credential stays valid.
+	TURNTTL Duration `yaml:"turn_ttl"`
 	// IncludeLoopback offers 127.0.0.1 candidates, needed when browser and server share a host.
 	IncludeLoopback bool `yaml:"include_loopback"`
 	// VideoCodec is the codec asked of the candidate's browser: vp8 or vp9.
@@ -207,6 +213,7 @@ func Default() Config {
 	c.DataDir = "./data"
 	c.Auth.LinkTTL = Duration(168 * time.Hour)
 	c.WebRTC.IncludeLoopback = true
+	c.WebRTC.TURNTTL = Duration(defaultTURNTTL)
 	c.WebRTC.VideoCodec = rooms.VideoCodec
 	c.WebRTC.StartBitrateKbps = 2500
 	sess := bot.DefaultConfig() // the session and the hosted rooms own their defaults
@@ -329,6 +336,9 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 		return v, ok && v != ""
 	}
 	if err := envSecret(get, EnvAPIToken, &c.Auth.APIToken); err != nil { // EnvAPITokenFile too
+		return err
+	}
+	if err := envSecret(get, EnvTURNSecret, &c.WebRTC.TURNSecret); err != nil {
 		return err
 	}
 	if v, ok := get(EnvAddr); ok {

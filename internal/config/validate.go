@@ -41,6 +41,7 @@ func (c Config) Validate() error {
 	}
 	positive(&p, "auth.link_ttl", c.Auth.LinkTTL)
 	c.validateWebRTC(&p)
+	c.validateTURN(&p)
 	positive(&p, "interview.idle_timeout", c.Interview.IdleTimeout)
 	positive(&p, "interview.max_duration", c.Interview.MaxDuration)
 	positive(&p, "interview.keyframe_interval", c.Interview.KeyframeInterval)
@@ -152,8 +153,8 @@ func (c Config) validateWebRTC(p *problems) {
 			switch scheme {
 			case "stun", "stuns":
 			case "turn", "turns":
-				if s.Username == "" || s.Credential == "" {
-					p.add(key, "TURN URL %q needs username and credential", u)
+				if (s.Username == "" || s.Credential == "") && (w.TURNSecret == "" || s.Username != "" || s.Credential != "") {
+					p.add(key, "TURN URL %q needs username and credential, or neither with webrtc.turn_secret (short-lived credentials)", u)
 				}
 			default:
 				p.add(fmt.Sprintf("%s.urls[%d]", key, j), "want a stun:, stuns:, turn: or turns: URL, got %q", u)

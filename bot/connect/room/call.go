@@ -121,7 +121,7 @@ func (rm *Room) join(sock *socket, role string, log *slog.Logger) (*participant,
 	}
 	days := rm.m.cfg.RetentionDays
 	sock.Send(out{Type: "welcome", Role: role, InterviewID: rm.id, Candidate: rm.cand,
-		ICEServers: rm.m.cfg.ICEServers, RetentionDays: &days})
+		ICEServers: rm.iceServers(role), RetentionDays: &days})
 	if peer != nil && peer.isPresent() {
 		sock.Send(out{Type: "peer", Role: other(role), State: "joined"})
 	} else if role == Interviewer && rm.declined.Load() {

@@ -42,8 +42,14 @@ type participant struct {
 
 var _ bot.KeyframeRequester = (*participant)(nil)
 
+// iceServers returns the ICE servers for one connection of the room, TURN credentials
+// issued for "interview-id-who" (a TURN server's logs then name the interview).
+func (rm *Room) iceServers(who string) []webrtc.ICEServer {
+	return rm.m.cfg.TURN.ICEServers(rm.m.cfg.ICEServers, rm.id+"-"+who)
+}
+
 func newParticipant(rm *Room, sock *socket, role string, log *slog.Logger) (*participant, error) {
-	pc, err := rm.m.api.NewPeerConnection(webrtc.Configuration{ICEServers: rm.m.cfg.ICEServers})
+	pc, err := rm.m.api.NewPeerConnection(webrtc.Configuration{ICEServers: rm.iceServers("server-" + role)})
 	if err != nil {
 		return nil, fmt.Errorf("room: new peer connection: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/integritybot/integritybot/bot/check"
 	"github.com/integritybot/integritybot/internal/geo"
 	"github.com/integritybot/integritybot/internal/report"
+	"github.com/integritybot/integritybot/internal/turn"
 	"github.com/integritybot/integritybot/media/vpx"
 )
 
@@ -63,6 +64,9 @@ type Config struct {
 	// Geo is what the timezone, network and virtual_camera checks look things up in; the
 	// zero value makes them say unknown where they need data.
 	Geo check.Env
+	// TURN issues each participant short-lived credentials for the TURN servers of
+	// ICEServers that have none (internal/turn); its zero value hands out ICEServers as they are.
+	TURN turn.Issuer
 }
 
 // DefaultConfig returns the defaults used for zero IdleTimeout, MaxDuration and VideoCodec,
