@@ -97,25 +97,6 @@ func RetryAfter(err error) (time.Duration, bool) {
 // prints itself (internal/secret).
 type Secret = secret.Secret
 
-// FieldError is one configuration problem, naming its key (e.g. "slack.channel").
-type FieldError struct {
-	Key string
-	Msg string
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
-
-// Problems collects FieldErrors for a Validate method.
-type Problems []error
-
-// Add records a problem with key.
-func (p *Problems) Add(key, format string, args ...any) {
-	*p = append(*p, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
-}
-
-// Err returns errors.Join of the problems, or nil.
-func (p Problems) Err() error { return errors.Join(p...) }
-
 // redactedError prints a message with secrets removed. It does not wrap the original error
 // (whose message still holds them); it keeps only what callers test for: context errors.
 type redactedError struct {

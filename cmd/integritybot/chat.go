@@ -42,25 +42,25 @@ func newChat(cfg config.Config, st *store.Store, log *slog.Logger) *chat {
 	var routes []integrations.Route
 	if cfg.Slack.Posts() {
 		def, bot := cfg.Slack.Channel, cfg.Slack.BotToken != ""
-		routes = append(routes, integrations.Route{Name: "slack", Notifier: slack.New(cfg.Slack),
+		routes = append(routes, integrations.Route{Name: "slack", Notifier: slack.New(slack.Config(cfg.Slack)),
 			Target: func(iv store.Interview) (string, bool) { return pick(bot, iv.SlackChannel, def) }})
 	}
 	if cfg.Discord.Posts() {
 		def, bot := cfg.Discord.ChannelID, cfg.Discord.BotToken != ""
-		routes = append(routes, integrations.Route{Name: "discord", Notifier: discord.New(cfg.Discord),
+		routes = append(routes, integrations.Route{Name: "discord", Notifier: discord.New(discord.Config(cfg.Discord)),
 			Target: func(iv store.Interview) (string, bool) { return pick(bot, iv.DiscordChannel, def) }})
 	}
 	if cfg.Webhook.URL != "" {
-		routes = append(routes, integrations.Route{Name: "webhook", Notifier: webhook.New(cfg.Webhook, nil),
+		routes = append(routes, integrations.Route{Name: "webhook", Notifier: webhook.New(webhook.Config(cfg.Webhook), nil),
 			Target: func(store.Interview) (string, bool) { return "", true }})
 	}
 	c.outbox = integrations.NewOutbox(integrations.OutboxOptions{Queue: st, Routes: routes,
 		ReportURL: c.creator.reportURL, SnapshotDir: filepath.Clean(cfg.DataDir), Log: log.With("component", "outbox")})
 	if cfg.Slack.SocketMode() || cfg.Slack.SigningSecret != "" {
-		c.slack = slack.NewCommands(cfg.Slack, c.creator, log)
+		c.slack = slack.NewCommands(slack.Config(cfg.Slack), c.creator, log)
 	}
 	if cfg.Discord.Gateway() || cfg.Discord.PublicKey != "" {
-		c.discord = discord.NewCommands(cfg.Discord, c.creator, log)
+		c.discord = discord.NewCommands(discord.Config(cfg.Discord), c.creator, log)
 	}
 	return c
 }

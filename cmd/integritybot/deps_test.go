@@ -25,6 +25,9 @@ func TestDependencyDirection(t *testing.T) {
 		// The HTTP layer reaches running calls through its interfaces (Rooms, Calls), never the
 		// bot, the connectors or pixels, and knows nothing of chat or of the configuration file.
 		{"./internal/server", []string{mod + "bot", mod + "media", mod + "integrations", mod + "internal/config", "github.com/pion/", mod + "cmd"}},
+		// The configuration owns its types (its sections, Secret, FieldError): it imports no
+		// integration, store or web layer; cmd hands each integration its section.
+		{"./internal/config", []string{mod + "integrations", mod + "internal/server", mod + "internal/store", mod + "internal/web", mod + "cmd"}},
 		// Media packages' tests import corpustest, which go list -deps (no -test) does not see:
 		// it keeps media's rule so those tests stay on media's side too.
 		{"./internal/corpustest", []string{mod + "bot", mod + "integrations", mod + "internal/server", mod + "internal/web", mod + "internal/store", mod + "cmd"}},

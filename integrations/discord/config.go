@@ -5,8 +5,6 @@
 package discord
 
 import (
-	"crypto/ed25519"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,60 +17,23 @@ import (
 // DefaultAPIURL is the REST API base discordgo uses (API v9).
 var DefaultAPIURL = discordgo.EndpointAPI
 
-// Config is the "discord" section of the configuration. Secrets also come from the
-// environment: INTEGRITYBOT_DISCORD_BOT_TOKEN and INTEGRITYBOT_DISCORD_WEBHOOK_URL (or _FILE).
+// Config is what the notifier and the commands are built from: internal/config's discord
+// section, converted by cmd/integritybot (the two structs have the same fields; the
+// configuration validates them).
 type Config struct {
 	// BotToken posts messages and connects to the gateway for /integrity.
-	BotToken integrations.Secret `yaml:"bot_token"`
+	BotToken integrations.Secret
 	// ApplicationID registers the /integrity command (with BotToken).
-	ApplicationID string `yaml:"application_id"`
+	ApplicationID string
 	// PublicKey (hex) verifies requests to the HTTP interactions endpoint /discord/interactions.
-	PublicKey string `yaml:"public_key"`
+	PublicKey string
 	// ChannelID is the default channel for summaries.
-	ChannelID string `yaml:"channel_id"`
+	ChannelID string
 	// WebhookURL posts summaries without a bot (no replies to alerts).
-	WebhookURL integrations.Secret `yaml:"webhook_url"`
-	// APIURL is the REST API base every request of this integration goes to.
-	APIURL string `yaml:"api_url"`
-}
-
-// DefaultConfig returns the defaults: nothing enabled, the real API base.
-func DefaultConfig() Config { return Config{APIURL: DefaultAPIURL} }
-
-// Posts reports whether summaries are posted.
-func (c Config) Posts() bool { return c.BotToken != "" || c.WebhookURL != "" }
-
-// Gateway reports whether /integrity is taken over the gateway.
-func (c Config) Gateway() bool { return c.BotToken != "" && c.ApplicationID != "" }
-
-// Validate reports every problem, each an *integrations.FieldError named "discord.KEY".
-func (c Config) Validate() error {
-	var p integrations.Problems
-	if c.ApplicationID != "" && !snowflake(c.ApplicationID) {
-		p.Add("discord.application_id", "must be the numeric application id, got %q", c.ApplicationID)
-	}
-	if c.PublicKey != "" {
-		if b, err := hex.DecodeString(c.PublicKey); err != nil || len(b) != ed25519.PublicKeySize {
-			p.Add("discord.public_key", "must be the application's public key: 64 hexadecimal characters")
-		}
-	}
-	if c.ChannelID != "" {
-		if !snowflake(c.ChannelID) {
-			p.Add("discord.channel_id", "must be a numeric channel id, got %q", c.ChannelID)
-		}
-		if c.BotToken == "" {
-			p.Add("discord.channel_id", "posting to a channel needs discord.bot_token (or use discord.webhook_url alone)")
-		}
-	}
-	if w := c.WebhookURL.Value(); w != "" {
-		if _, _, ok := webhookParts(w); !ok {
-			p.Add("discord.webhook_url", "must be a Discord webhook URL ending in /webhooks/ID/TOKEN")
-		}
-	}
-	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.Add("discord.api_url", "must be an http:// or https:// URL, got %q", c.APIURL)
-	}
-	return p.Err()
+	WebhookURL integrations.Secret
+	// APIURL is the REST API base every request of this integration goes to; empty means
+	// DefaultAPIURL.
+	APIURL string
 }
 
 func snowflake(s string) bool {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -20,23 +19,11 @@ import (
 // Schema names the JSON body.
 const Schema = "integritybot.notification/v1"
 
-// Config is the "webhook" section of the configuration (URL also from
-// INTEGRITYBOT_WEBHOOK_URL or _FILE).
+// Config is what the Notifier is built from: internal/config's webhook section, converted by
+// cmd/integritybot.
 type Config struct {
-	// URL receives a JSON POST per summary and live alert; empty disables the webhook.
-	URL integrations.Secret `yaml:"url"`
-}
-
-// Validate reports every problem, named "webhook.KEY".
-func (c Config) Validate() error {
-	var p integrations.Problems
-	if v := c.URL.Value(); v != "" {
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.Add("webhook.url", "must be an http:// or https:// URL")
-		}
-	}
-	return p.Err()
+	// URL receives a JSON POST per summary and live alert.
+	URL integrations.Secret
 }
 
 // Body is what the webhook receives.

@@ -20,9 +20,6 @@ import (
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/room"
-	"github.com/integritybot/integritybot/integrations/discord"
-	"github.com/integritybot/integritybot/integrations/slack"
-	"github.com/integritybot/integritybot/integrations/webhook"
 	"github.com/integritybot/integritybot/media/camera"
 )
 
@@ -38,10 +35,10 @@ type Config struct {
 	Geo       Geo       `yaml:"geo"`
 	Retention Retention `yaml:"retention"`
 	Log       Log       `yaml:"log"`
-	// Slack, Discord and Webhook are owned by their integrations (chat.go).
-	Slack   slack.Config   `yaml:"slack"`
-	Discord discord.Config `yaml:"discord"`
-	Webhook webhook.Config `yaml:"webhook"`
+	// Slack, Discord and Webhook configure the chat integrations (chat.go).
+	Slack   Slack   `yaml:"slack"`
+	Discord Discord `yaml:"discord"`
+	Webhook Webhook `yaml:"webhook"`
 	// LiveKit configures joining calls in LiveKit rooms (livekit.go).
 	LiveKit LiveKit `yaml:"livekit"`
 	// Store selects SQLite or PostgreSQL (store.go).
@@ -249,7 +246,6 @@ func Default() Config {
 	c.Retention.Days = 30
 	c.Log.Level = "info"
 	c.Log.Format = "text"
-	c.Slack, c.Discord = slack.DefaultConfig(), discord.DefaultConfig()
 	c.LiveKit = defaultLiveKit()
 	c.Store = defaultStore()
 	c.Join = defaultJoin()
