@@ -18,13 +18,25 @@ func envSecret(get func(string) (string, bool), name string, dst *Secret) error 
 	case hasV:
 		*dst = Secret(strings.TrimSpace(v))
 	case hasFile:
-		b, err := os.ReadFile(file)
+		s, err := readSecretFile(file)
 		if err != nil {
-			return fmt.Errorf("config: env %s_FILE: %w", name, err) // the *PathError names the file, not its contents
+			return fmt.Errorf("config: env %s_FILE: %w", name, err)
 		}
-		if *dst = Secret(strings.TrimSpace(string(b))); *dst == "" {
-			return fmt.Errorf("config: env %s_FILE: file %s is empty", name, file)
-		}
+		*dst = s
 	}
 	return nil
+}
+
+// readSecretFile returns the trimmed contents of file; an empty file is an error. Errors
+// name the file, never its contents.
+func readSecretFile(file string) (Secret, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err // the *PathError names the file
+	}
+	s := Secret(strings.TrimSpace(string(b)))
+	if s == "" {
+		return "", fmt.Errorf("file %s is empty", file)
+	}
+	return s, nil
 }

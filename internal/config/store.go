@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"unicode"
 )
@@ -43,20 +42,18 @@ func (c Config) NodeURL() string {
 func defaultStore() Store { return Store{Driver: "sqlite"} }
 
 // applyStoreEnv sets the DSN from INTEGRITYBOT_STORE_DSN or the file named by
-// INTEGRITYBOT_STORE_DSN_FILE (not both), which override store.dsn and store.dsn_file.
+// INTEGRITYBOT_STORE_DSN_FILE (not both, read by envSecret), which override store.dsn and
+// store.dsn_file.
 func applyStoreEnv(c *Config, get func(string) (string, bool)) error {
 	if v, ok := get(EnvNodeURL); ok {
 		c.Server.NodeURL = v
 	}
-	v, hasV := get(EnvStoreDSN)
-	file, hasFile := get(EnvStoreDSNFile)
-	switch {
-	case hasV && hasFile:
-		return fmt.Errorf("config: env: set %s or %s, not both", EnvStoreDSN, EnvStoreDSNFile)
-	case hasV:
-		c.Store.DSN, c.Store.DSNFile = Secret(strings.TrimSpace(v)), ""
-	case hasFile:
-		c.Store.DSN, c.Store.DSNFile = "", file
+	var dsn Secret
+	if err := envSecret(get, EnvStoreDSN, &dsn); err != nil { // EnvStoreDSNFile too
+		return err
+	}
+	if dsn != "" {
+		c.Store.DSN, c.Store.DSNFile = dsn, ""
 	}
 	return nil
 }
@@ -69,13 +66,11 @@ func loadStoreDSN(c *Config) error {
 	if c.Store.DSN != "" {
 		return &FieldError{Key: "store.dsn", Msg: "set store.dsn or store.dsn_file, not both"}
 	}
-	b, err := os.ReadFile(c.Store.DSNFile)
+	dsn, err := readSecretFile(c.Store.DSNFile)
 	if err != nil {
-		return fmt.Errorf("config: store.dsn_file: %w", err) // names the file, not its contents
+		return fmt.Errorf("config: store.dsn_file: %w", err)
 	}
-	if c.Store.DSN = Secret(strings.TrimSpace(string(b))); c.Store.DSN == "" {
-		return fmt.Errorf("config: store.dsn_file: file %s is empty", c.Store.DSNFile)
-	}
+	c.Store.DSN = dsn
 	return nil
 }
 

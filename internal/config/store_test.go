@@ -44,6 +44,8 @@ func TestStoreConfig(t *testing.T) {
 		{"yaml both", "store: {driver: postgres, dsn: \"" + pgURL + "\", dsn_file: " + dsnFile + "}", nil, "", "not both"},
 		{"empty dsn file", "store: {driver: postgres, dsn_file: " + empty + "}", nil, "", "is empty"},
 		{"missing dsn file", "store: {driver: postgres, dsn_file: /nonexistent/dsn}", nil, "", "no such file"},
+		{"env empty dsn file", "store: {driver: postgres}", map[string]string{EnvStoreDSNFile: empty}, "", "env " + EnvStoreDSNFile + ": file " + empty + " is empty"},
+		{"env missing dsn file", "store: {driver: postgres}", map[string]string{EnvStoreDSNFile: "/nonexistent/dsn"}, "", "env " + EnvStoreDSNFile + ": open /nonexistent/dsn"},
 		{"postgres without dsn", "store: {driver: postgres}", nil, "", "store.dsn: driver postgres needs a DSN"},
 		{"dsn not a dsn", "store: {driver: postgres, dsn: s3cretpass}", nil, "", "store.dsn: want a postgres:// URL"},
 		{"sqlite with dsn", "store: {dsn: \"" + pgURL + "\"}", nil, "", "store.dsn: is for driver postgres"},
