@@ -15,6 +15,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/integritybot/integritybot/integrations"
+	"github.com/integritybot/integritybot/internal/report"
 )
 
 // Command is the /integrity application command registered with Discord.
@@ -25,12 +26,14 @@ func Command() *discordgo.ApplicationCommand {
 	}
 	return &discordgo.ApplicationCommand{
 		Name:        "integrity",
-		Description: "Invite integritybot to an interview: you get the candidate's and your links privately",
+		Description: "Invite integritybot to an interview (name), or delete one created in this channel (delete)",
 		Options: []*discordgo.ApplicationCommandOption{
-			opt("name", "The candidate's name", true),
+			// Not required: /integrity delete:ID has no name. invite says what is missing.
+			opt("name", "The candidate's name", false),
 			opt("location", "Where the candidate says they are, e.g. Austin, TX", false),
 			opt("tz", "The candidate's claimed IANA timezone, e.g. America/Chicago", false),
 			opt("notes", "Notes for interviewers", false),
+			opt("delete", "Delete this interview (its id) with its report and links: the candidate's data", false),
 		},
 	}
 }
@@ -122,11 +125,19 @@ func (c *Commands) invite(ctx context.Context, in *discordgo.Interaction) string
 			cmd.Candidate.ClaimedTimezone = v
 		case "notes":
 			cmd.Notes = v
+		case "delete":
+			cmd.Action, cmd.ID = "delete", v
 		}
+	}
+	switch {
+	case cmd.Action == "delete" && (cmd.Candidate != (report.Candidate{}) || cmd.Notes != ""):
+		return "That did not work: give either delete (an interview id) or name, not both.\n" + integrations.CommandUsage
+	case cmd.Action == "delete" && cmd.ID == "":
+		return "That did not work: give the interview id: /integrity delete:ID.\n" + integrations.CommandUsage
 	}
 	text, err := integrations.Run(ctx, c.creator, cmd, integrations.NewInterview{DiscordChannel: in.ChannelID})
 	if err != nil {
-		c.log.Error("discord: create interview from slash command", "err", err, "channel", in.ChannelID)
+		c.log.Error("discord: slash command", "action", cmd.Action, "err", err, "channel", in.ChannelID)
 	}
 	return text
 }
