@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -26,8 +27,10 @@ type participant struct {
 	log  *slog.Logger
 
 	// early holds ICE candidates that came before the offer; only the signaling reader
-	// goroutine (handle) touches it.
-	early []webrtc.ICECandidateInit
+	// goroutine (handle) touches it, and candWarned.
+	early       []webrtc.ICECandidateInit
+	candWarned  bool
+	remoteCands atomic.Int32 // remote ICE candidates taken (limits.go)
 
 	mu        sync.Mutex
 	videoSSRC webrtc.SSRC
@@ -88,6 +91,9 @@ func (p *participant) handle(data []byte) {
 		if msg.Candidate == nil || msg.Candidate.Candidate == "" {
 			return // end of candidates
 		}
+		if !p.takeCandidate() {
+			return
+		}
 		p.noteCandidate(msg.Candidate.Candidate)
 		if p.pc.RemoteDescription() == nil {
 			// A client may trickle a candidate before its offer reaches us (it gathers while
@@ -132,6 +138,7 @@ func (p *participant) onOffer(sdp string) {
 	if first {
 		p.rm.present(p)
 	}
+	sdp = p.limitOfferCandidates(sdp)
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		p.sock.Send(out{Type: "error", Error: "invalid offer: " + err.Error()})
 		return

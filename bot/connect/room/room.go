@@ -137,7 +137,7 @@ func (m *Manager) ServeWS(w http.ResponseWriter, r *http.Request, id, role strin
 		return // the upgrader already answered
 	}
 	log := m.log.With("interview_id", id, "role", role, "remote", r.RemoteAddr)
-	sock := newSocket(conn, log)
+	sock := newSocket(conn, log, m.now)
 	defer sock.Wait()
 	rm, err := m.room(r.Context(), id)
 	if err != nil {

@@ -21,16 +21,21 @@ const (
 // socket owns one websocket: ReadLoop runs in the caller's goroutine (the only reader),
 // one writer goroutine does every write; others send through Send.
 type socket struct {
-	conn *websocket.Conn
-	log  *slog.Logger
-	send chan []byte
-	done chan struct{}
-	once sync.Once
-	wg   sync.WaitGroup
+	conn  *websocket.Conn
+	log   *slog.Logger
+	send  chan []byte
+	done  chan struct{}
+	once  sync.Once
+	wg    sync.WaitGroup
+	limit *bucket // MessageRate, MessageBurst: only the reader uses it
+	// closeCode and closeText go in the close frame; set once, before done closes.
+	closeCode int
+	closeText string
 }
 
-func newSocket(conn *websocket.Conn, log *slog.Logger) *socket {
-	s := &socket{conn: conn, log: log, send: make(chan []byte, sendQueue), done: make(chan struct{})}
+func newSocket(conn *websocket.Conn, log *slog.Logger, now func() time.Time) *socket {
+	s := &socket{conn: conn, log: log, send: make(chan []byte, sendQueue), done: make(chan struct{}),
+		limit: newBucket(MessageRate, MessageBurst, now), closeCode: websocket.CloseNormalClosure}
 	s.wg.Add(1)
 	go s.writeLoop()
 	return s
@@ -69,6 +74,12 @@ func (s *socket) ReadLoop(handle func([]byte)) {
 			return
 		}
 		_ = s.conn.SetReadDeadline(time.Now().Add(readTimeout))
+		if !s.limit.allow() {
+			// Once per socket: it closes now. The close frame says why (RFC 6455 §7.4.1).
+			s.log.Warn("signaling message rate exceeded; closing the socket", "rate", MessageRate, "burst", MessageBurst)
+			s.closeWith(websocket.ClosePolicyViolation, "too many messages")
+			return
+		}
 		if typ != websocket.TextMessage {
 			s.Send(out{Type: "error", Error: "signaling messages are JSON text frames"})
 			continue
@@ -96,7 +107,7 @@ func (s *socket) writeLoop() {
 		case <-s.done:
 			s.flush()
 			_ = s.conn.WriteControl(websocket.CloseMessage,
-				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+				websocket.FormatCloseMessage(s.closeCode, s.closeText), time.Now().Add(time.Second))
 			_ = s.conn.Close()
 			return
 		}
@@ -123,8 +134,14 @@ func (s *socket) write(b []byte) bool {
 }
 
 // Close stops the writer after it flushes queued messages; the reader then fails and returns.
-func (s *socket) Close() {
-	s.once.Do(func() { close(s.done) })
+func (s *socket) Close() { s.closeWith(websocket.CloseNormalClosure, "") }
+
+// closeWith closes with a close frame of code and text (the first close wins).
+func (s *socket) closeWith(code int, text string) {
+	s.once.Do(func() {
+		s.closeCode, s.closeText = code, text
+		close(s.done)
+	})
 }
 
 // Wait waits for the writer goroutine to finish.
