@@ -16,6 +16,9 @@ type NewInterview struct {
 	Notes     string
 	// SlackChannel or DiscordChannel is where the command was typed: the summary goes there.
 	SlackChannel, DiscordChannel string
+	// SlackUser or DiscordUser typed the command: the interviewer, told of live alerts in a
+	// direct message before the channel.
+	SlackUser, DiscordUser string
 }
 
 // Links are what the interviewer gets back.

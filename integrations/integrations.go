@@ -22,9 +22,38 @@ type Kind string
 const (
 	// Summary is the final report of an interview, posted once when it ends.
 	Summary Kind = "summary"
-	// Alert is a live strong concern (a check turned fail) posted while the call runs.
+	// Alert is a live strong concern (a check turned fail) posted while the call runs, in the
+	// thread of the interview's channel message, which it also updates.
 	Alert Kind = "alert"
+	// Live is the "in progress" message the first live report of a call posts in the channel:
+	// the interview's one channel message, edited by alerts and at the end into the summary.
+	Live Kind = "live"
+	// Direct is a live alert told to the interviewer (the chat user who created the
+	// interview) in a direct message, queued before the channel's.
+	Direct Kind = "direct"
 )
+
+// Ref is an interview's one message in a channel: the message every later notification
+// edits, and the thread its alerts and snapshots go to.
+type Ref struct {
+	// MessageID is the platform's id of the message (Slack "channel/ts", Discord message id).
+	MessageID string
+	// Thread is where replies go: Slack the message's ts; Discord the id of the thread
+	// started from the message ("" until the first reply needs it).
+	Thread string
+}
+
+// Editor is implemented by notifiers that keep one message per interview in the channel and
+// edit it in place (Slack and Discord with a bot token). The outbox posts "in progress"
+// (Live) and keeps the message's Ref only for them; the others post each notification.
+type Editor interface {
+	EditsInPlace() bool
+}
+
+// DirectMessenger is implemented by notifiers that can tell a chat user privately (Direct).
+type DirectMessenger interface {
+	DirectMessages() bool
+}
 
 // Message is one notification to deliver. A notifier renders it for its platform.
 type Message struct {
@@ -35,18 +64,22 @@ type Message struct {
 	// Check is the check an alert is about; empty for summaries.
 	Check string
 	// Target is the channel (Slack channel id or name, Discord channel id); empty for
-	// webhook modes, which post where the URL says.
+	// webhook modes, which post where the URL says. For Direct it is the user to tell.
 	Target string
 	// Report is the report the notification is about: the live report for an alert,
 	// the final one for a summary.
 	Report *report.Report
 	// ReportURL opens the full report.
 	ReportURL string
-	// Thread is the platform id of the thread root of this interview (Slack ts, Discord
-	// message id) from an earlier delivery; empty starts a new thread.
-	Thread string
-	// Snapshot is the strongest evidence snapshot, for summaries that have one.
+	// Ref is the interview's channel message from earlier deliveries (zero: none yet): an
+	// Editor edits it and replies in its thread, or posts a new one when it was deleted.
+	Ref Ref
+	// Snapshot is the strongest evidence snapshot, for summaries that have one, when chat
+	// snapshots are allowed (chat.snapshots); nil otherwise.
 	Snapshot *Snapshot
+	// PicturesOnPage is set when the report has evidence pictures that are not shared in
+	// chat (chat.snapshots off): the message says they are on the report page.
+	PicturesOnPage bool
 	// Posted is set when an earlier attempt already posted the message itself but failed
 	// after it (e.g. the snapshot upload): the notifier must not post it again.
 	Posted Receipt
@@ -54,10 +87,15 @@ type Message struct {
 
 // Receipt says what a delivery created on the platform.
 type Receipt struct {
-	// MessageID is the platform's id of the posted message (Slack ts, Discord message id).
+	// MessageID is the platform's id of the posted message (Slack ts, Discord message id):
+	// an alert's reply, or the channel message a summary edited.
 	MessageID string
-	// Thread is the thread root later messages of the same interview reply to.
+	// Thread is the thread the message went to ("" for none).
 	Thread string
+	// Ref is the interview's channel message after this delivery: as given, or new when it
+	// was posted (first notification, or the old one was deleted). The outbox stores it,
+	// also after a partial failure, so a retry edits instead of posting again.
+	Ref Ref
 }
 
 // Notifier delivers messages to one platform. Notify returns what it posted and whether a

@@ -154,22 +154,30 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// recorder is a Notifier that records messages.
+// recorder is a Notifier that records messages. It edits in place and sends direct
+// messages, like Slack and Discord with a bot token: a message without a Ref posts the
+// interview's channel message ("card-N"), later ones edit it.
 type recorder struct {
 	mu   sync.Mutex
 	msgs []Message
 }
+
+func (r *recorder) EditsInPlace() bool   { return true }
+func (r *recorder) DirectMessages() bool { return true }
 
 func (r *recorder) Notify(_ context.Context, m Message) (Receipt, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, m)
 	id := fmt.Sprint(len(r.msgs))
-	th := m.Thread
-	if th == "" {
-		th = id // a new message starts the thread, as Slack and Discord report it
+	if m.Kind == Direct {
+		return Receipt{MessageID: "dm-" + id}, false, nil
 	}
-	return Receipt{MessageID: id, Thread: th}, false, nil
+	ref := m.Ref
+	if ref.MessageID == "" {
+		ref = Ref{MessageID: "card-" + id, Thread: "card-" + id}
+	}
+	return Receipt{MessageID: id, Thread: ref.Thread, Ref: ref}, false, nil
 }
 
 func (r *recorder) all() []Message {
@@ -178,10 +186,19 @@ func (r *recorder) all() []Message {
 	return append([]Message(nil), r.msgs...)
 }
 
-// TestLiveAlertsThenSummary: a check turning fail alerts once (debounced across flaps), but
-// only with 30 s of video and strong concerns (not for a lone camera fail, nor in the first
-// seconds); the summary follows in the same thread, with the snapshot.
+// TestLiveAlertsThenSummary: the first live report queues the "in progress" message; a
+// check turning fail alerts once (debounced across flaps), but only with 30 s of video and
+// strong concerns (not for a lone camera fail, nor in the first seconds), the interviewer
+// privately first, then the channel; the summary edits the same channel message. The
+// snapshot goes with it only when chat.snapshots allows; otherwise the message says the
+// pictures are on the report page.
 func TestLiveAlertsThenSummary(t *testing.T) {
+	for _, snapshots := range []bool{false, true} {
+		t.Run(fmt.Sprintf("snapshots=%v", snapshots), func(t *testing.T) { testLiveAlertsThenSummary(t, snapshots) })
+	}
+}
+
+func testLiveAlertsThenSummary(t *testing.T, snapshots bool) {
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "ib.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -189,12 +206,13 @@ func TestLiveAlertsThenSummary(t *testing.T) {
 	defer st.Close()
 	now := time.Now()
 	if err := st.CreateInterview(t.Context(), store.Interview{ID: "iv", Candidate: report.Candidate{Name: "Jane"}, CreatedAt: now,
-		State: report.Live, SlackChannel: "C1"}); err != nil {
+		State: report.Live, SlackChannel: "C1", SlackUser: "U1"}); err != nil {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	o := NewOutbox(OutboxOptions{Queue: st, Log: slog.New(slog.DiscardHandler), Poll: 5 * time.Millisecond,
-		Routes: []Route{{Name: "slack", Notifier: rec, Target: func(iv store.Interview) (string, bool) { return iv.SlackChannel, true }}}})
+	o := NewOutbox(OutboxOptions{Queue: st, Log: slog.New(slog.DiscardHandler), Poll: 5 * time.Millisecond, Snapshots: snapshots,
+		Routes: []Route{{Name: "slack", Notifier: rec, Target: func(iv store.Interview) (string, bool) { return iv.SlackChannel, true },
+			Interviewer: func(iv store.Interview) string { return iv.SlackUser }}}})
 	live := func(id string, status report.Status, videoS float64) *report.Report {
 		return &report.Report{InterviewID: "iv", State: report.Live, Coverage: report.Coverage{VideoSeconds: videoS},
 			Checks: []report.Check{{ID: id, Status: status,
@@ -219,16 +237,38 @@ func TestLiveAlertsThenSummary(t *testing.T) {
 	done := make(chan struct{})
 	go func() { o.Run(ctx); close(done) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(rec.all()) < 2 && time.Now().Before(deadline) {
+	for len(rec.all()) < 4 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
 	<-done
 	msgs := rec.all()
-	if len(msgs) != 2 || msgs[0].Kind != Alert || msgs[0].Check != "replay" || msgs[0].Thread != "" {
-		t.Fatalf("messages = %+v; want one alert then the summary", msgs)
+	if len(msgs) != 4 {
+		t.Fatalf("%d messages: %+v; want in progress, direct, alert, summary", len(msgs), msgs)
 	}
-	if msgs[1].Kind != Summary || msgs[1].Thread != "1" || msgs[1].Snapshot == nil || msgs[1].Target != "C1" {
-		t.Errorf("summary = %+v; want it in thread 1 with the snapshot", msgs[1])
+	if m := msgs[0]; m.Kind != Live || m.Target != "C1" || m.Ref != (Ref{}) {
+		t.Errorf("first = %+v; want the in-progress message posted in C1", m)
+	}
+	card := Ref{MessageID: "card-1", Thread: "card-1"}
+	if m := msgs[1]; m.Kind != Direct || m.Target != "U1" || m.Check != "replay" || m.Ref != (Ref{}) {
+		t.Errorf("second = %+v; want the interviewer told privately first", m)
+	}
+	if m := msgs[2]; m.Kind != Alert || m.Check != "replay" || m.Target != "C1" || m.Ref != card {
+		t.Errorf("third = %+v; want the channel alert on the interview's message %v", m, card)
+	}
+	sum := msgs[3]
+	if sum.Kind != Summary || sum.Target != "C1" || sum.Ref != card {
+		t.Errorf("summary = %+v; want it to edit %v", sum, card)
+	}
+	if snapshots && (sum.Snapshot == nil || sum.PicturesOnPage) || !snapshots && (sum.Snapshot != nil || !sum.PicturesOnPage) {
+		t.Errorf("snapshots %v: summary snapshot %v, pictures on page %v", snapshots, sum.Snapshot != nil, sum.PicturesOnPage)
+	}
+	for _, m := range msgs {
+		if _, ref := StrongestSnapshot(m.Report); (ref != "") != snapshots {
+			t.Errorf("snapshots %v: the %s's report carries a snapshot: %v", snapshots, m.Kind, ref != "")
+		}
+	}
+	if cm, ok, err := st.ChatMessage(t.Context(), "iv", "slack", "C1"); !ok || err != nil || cm.MessageID != "card-1" {
+		t.Errorf("stored chat message = %+v, %v, %v; want card-1", cm, ok, err)
 	}
 }

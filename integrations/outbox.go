@@ -21,7 +21,8 @@ type Queue interface {
 	Enqueue(ctx context.Context, e store.OutboxEntry) (bool, error)
 	EnqueueDebounced(ctx context.Context, e store.OutboxEntry, window time.Duration) (bool, error)
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]store.OutboxEntry, error)
-	OutboxThread(ctx context.Context, interviewID, notifier, target string) (string, error)
+	ChatMessage(ctx context.Context, interviewID, notifier, target string) (store.ChatMessage, bool, error)
+	SetChatMessage(ctx context.Context, m store.ChatMessage) error
 	MarkDelivered(ctx context.Context, id int64, messageID, threadID string, at time.Time) error
 	MarkRetry(ctx context.Context, id int64, next time.Time, lastError, messageID, threadID string) error
 	MarkFailed(ctx context.Context, id int64, lastError string) error
@@ -35,6 +36,10 @@ type Route struct {
 	// Target returns the channel for an interview (its own override, else the configured
 	// default); ok false skips the interview.
 	Target func(iv store.Interview) (target string, ok bool)
+	// Interviewer returns the chat user who created the interview ("" when unknown), told of
+	// live alerts in a direct message before the channel when the notifier can
+	// (DirectMessenger). Nil: no direct messages.
+	Interviewer func(iv store.Interview) string
 }
 
 // OutboxOptions configures an Outbox. Zero durations take the defaults in brackets.
@@ -45,12 +50,16 @@ type OutboxOptions struct {
 	ReportURL func(interviewID string) string
 	// SnapshotDir is where file snapshot references resolve (the data directory).
 	SnapshotDir string
-	Log         *slog.Logger
-	Now         func() time.Time
-	Poll        time.Duration // how often the worker looks for due entries [1s]
-	MinBackoff  time.Duration // first retry delay, doubled per attempt [2s]
-	MaxBackoff  time.Duration // retry delay cap [5m]
-	Debounce    time.Duration // at most one live alert per check per this long [3m]
+	// Snapshots allows the strongest evidence snapshot (the candidate's face) into chat
+	// (chat.snapshots; the candidate's consent notice then says so). Off, messages say the
+	// pictures are on the report page and link to it.
+	Snapshots  bool
+	Log        *slog.Logger
+	Now        func() time.Time
+	Poll       time.Duration // how often the worker looks for due entries [1s]
+	MinBackoff time.Duration // first retry delay, doubled per attempt [2s]
+	MaxBackoff time.Duration // retry delay cap [5m]
+	Debounce   time.Duration // at most one live alert per check per this long [3m]
 	// AlertAfter is how much of the candidate's video a live alert needs [30s]: the first
 	// seconds of a call (a camera still starting, a face not yet in view) are no evidence.
 	AlertAfter time.Duration
@@ -66,8 +75,9 @@ type Outbox struct {
 	routes map[string]Route
 	kick   chan struct{}
 
-	mu   sync.Mutex
-	seen map[string]map[string]report.Status // interview → check → last status
+	mu      sync.Mutex
+	seen    map[string]map[string]report.Status // interview → check → last status
+	started map[string]bool                     // interviews whose "in progress" message is queued
 
 	delivered, retries, failed atomic.Int64 // since start, for /metrics
 }
@@ -106,7 +116,8 @@ func NewOutbox(opt OutboxOptions) *Outbox {
 	if opt.ReportURL == nil {
 		opt.ReportURL = func(string) string { return "" }
 	}
-	o := &Outbox{opt: opt, routes: map[string]Route{}, kick: make(chan struct{}, 1), seen: map[string]map[string]report.Status{}}
+	o := &Outbox{opt: opt, routes: map[string]Route{}, kick: make(chan struct{}, 1),
+		seen: map[string]map[string]report.Status{}, started: map[string]bool{}}
 	for _, r := range opt.Routes {
 		o.routes[r.Name] = r
 	}
@@ -121,23 +132,45 @@ var errPayload = errors.New("unreadable payload")
 type payload struct {
 	Report    *report.Report `json:"report"`
 	ReportURL string         `json:"report_url"`
+	// User is the interviewer a Direct entry tells (its Target stays the channel, so the
+	// direct message is delivered before the channel's alert: DueOutbox's order per target).
+	User string `json:"user,omitempty"`
 }
 
-// Summary queues the final report of an interview for every route, once per interview.
+// Summary queues the final report of an interview for every route, once per interview. On
+// an Editor it becomes an edit of the interview's channel message.
 func (o *Outbox) Summary(ctx context.Context, r *report.Report) error {
-	o.mu.Lock()
-	delete(o.seen, r.InterviewID)
-	o.mu.Unlock()
+	o.Forget(r.InterviewID)
 	return o.enqueue(ctx, r, Summary, "", 0)
 }
 
-// Observe looks at a live report and queues an alert for each check that turned fail since
-// the last report seen (debounced per check). Reports that are no longer live are ignored,
-// and so are reports that do not yet warrant interrupting the channel (alertable): those
-// fails are alerted once the report does, or told in the summary.
+// Observe looks at a live report. The first one of an interview queues its "in progress"
+// channel message (Live, once per interview: the key makes a repeat after a restart
+// harmless). Then it queues an alert for each check that turned fail since the last report
+// seen (debounced per check): first to the interviewer in a direct message where the
+// platform allows and the interviewer is known, then to the channel's thread. Reports
+// that are no longer live are ignored, and so are reports that do not yet warrant
+// interrupting the channel (alertable): those fails are alerted once the report does, or
+// told in the summary.
 func (o *Outbox) Observe(ctx context.Context, r *report.Report) error {
-	if r.State != report.Live || !o.Enabled() || !o.alertable(r) {
+	if r.State != report.Live || !o.Enabled() {
 		return nil
+	}
+	var errs []error
+	o.mu.Lock()
+	first := !o.started[r.InterviewID]
+	o.started[r.InterviewID] = true
+	o.mu.Unlock()
+	if first {
+		if err := o.enqueue(ctx, r, Live, "", 0); err != nil {
+			o.mu.Lock()
+			delete(o.started, r.InterviewID) // try again with the next report
+			o.mu.Unlock()
+			errs = append(errs, err)
+		}
+	}
+	if !o.alertable(r) {
+		return errors.Join(errs...)
 	}
 	var turned []string
 	o.mu.Lock()
@@ -153,7 +186,6 @@ func (o *Outbox) Observe(ctx context.Context, r *report.Report) error {
 		prev[c.ID] = c.Status
 	}
 	o.mu.Unlock()
-	var errs []error
 	for _, id := range turned {
 		errs = append(errs, o.enqueue(ctx, r, Alert, id, o.opt.Debounce))
 	}
@@ -172,7 +204,18 @@ func (o *Outbox) alertable(r *report.Report) bool {
 func (o *Outbox) Forget(interviewID string) {
 	o.mu.Lock()
 	delete(o.seen, interviewID)
+	delete(o.started, interviewID)
 	o.mu.Unlock()
+}
+
+func edits(n Notifier) bool {
+	e, ok := n.(Editor)
+	return ok && e.EditsInPlace()
+}
+
+func directs(n Notifier) bool {
+	d, ok := n.(DirectMessenger)
+	return ok && d.DirectMessages()
 }
 
 func (o *Outbox) enqueue(ctx context.Context, r *report.Report, kind Kind, check string, debounce time.Duration) error {
@@ -192,17 +235,34 @@ func (o *Outbox) enqueue(ctx context.Context, r *report.Report, kind Kind, check
 	added := false
 	for _, rt := range o.opt.Routes {
 		target, ok := rt.Target(iv)
-		if !ok {
+		if !ok || kind == Live && !edits(rt.Notifier) {
 			continue
 		}
 		e := store.OutboxEntry{InterviewID: r.InterviewID, Notifier: rt.Name, Target: target, Kind: string(kind),
 			Check: check, Payload: body, CreatedAt: now}
 		var ok2 bool
-		if kind == Alert {
+		switch kind {
+		case Alert:
+			// The interviewer first: queued before the channel's alert on the same target, so
+			// DueOutbox delivers it first, also after retries (one refused for good holds
+			// nothing up).
+			if user := o.interviewer(rt, iv); user != "" {
+				d := e
+				d.Kind = string(Direct)
+				if d.Payload, err = json.Marshal(payload{Report: r, ReportURL: o.opt.ReportURL(r.InterviewID), User: user}); err != nil {
+					return fmt.Errorf("integrations: enqueue %s: %w", Direct, err)
+				}
+				d.Key = fmt.Sprintf("%s/%s/direct/%s/%d", r.InterviewID, rt.Name, check, now.UnixNano())
+				okd, err := o.opt.Queue.EnqueueDebounced(ctx, d, debounce)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				added = added || okd
+			}
 			e.Key = fmt.Sprintf("%s/%s/alert/%s/%d", r.InterviewID, rt.Name, check, now.UnixNano())
 			ok2, err = o.opt.Queue.EnqueueDebounced(ctx, e, debounce)
-		} else {
-			e.Key = fmt.Sprintf("%s/%s/summary", r.InterviewID, rt.Name)
+		default:
+			e.Key = fmt.Sprintf("%s/%s/%s", r.InterviewID, rt.Name, kind)
 			ok2, err = o.opt.Queue.Enqueue(ctx, e)
 		}
 		if err != nil {
@@ -214,6 +274,14 @@ func (o *Outbox) enqueue(ctx context.Context, r *report.Report, kind Kind, check
 		o.Kick()
 	}
 	return errors.Join(errs...)
+}
+
+// interviewer is the user a route tells privately of an alert, or "".
+func (o *Outbox) interviewer(rt Route, iv store.Interview) string {
+	if rt.Interviewer == nil || !directs(rt.Notifier) {
+		return ""
+	}
+	return rt.Interviewer(iv)
 }
 
 // Kick makes the worker look for due entries now.
@@ -283,11 +351,15 @@ func (o *Outbox) deliver(ctx context.Context, e store.OutboxEntry) {
 	actx, cancel := context.WithTimeout(ctx, o.opt.Timeout)
 	rec, retryable, err := rt.Notifier.Notify(actx, m)
 	cancel()
+	if rec.Ref.MessageID != "" && rec.Ref != m.Ref {
+		// Recorded first, also when something after the post failed: a retry edits it.
+		o.record(rctx, log, e.ID, func(ctx context.Context) error {
+			return o.opt.Queue.SetChatMessage(ctx, store.ChatMessage{InterviewID: e.InterviewID, Notifier: e.Notifier,
+				Target: e.Target, MessageID: rec.Ref.MessageID, ThreadID: rec.Ref.Thread, UpdatedAt: o.opt.Now().UTC()})
+		})
+	}
 	switch {
 	case err == nil:
-		if rec.Thread == "" {
-			rec.Thread = m.Thread
-		}
 		log.Info("outbox: delivered", "message_id", rec.MessageID, "attempts", e.Attempts+1)
 		o.delivered.Add(1)
 		o.record(rctx, log, e.ID, func(ctx context.Context) error {
@@ -339,23 +411,47 @@ func (o *Outbox) backoff(attempts int) time.Duration {
 	return d + rand.N(d/10+1) // jitter: many interviews retrying after an outage spread out
 }
 
+// withoutSnapshots returns a copy of r without evidence pictures.
+func withoutSnapshots(r *report.Report) *report.Report {
+	c := *r
+	c.Checks = make([]report.Check, len(r.Checks))
+	for i, ch := range r.Checks {
+		ch.Evidence = append([]report.Evidence(nil), ch.Evidence...)
+		for j := range ch.Evidence {
+			ch.Evidence[j].Snapshot, ch.Evidence[j].Snapshots = "", nil
+		}
+		c.Checks[i] = ch
+	}
+	return &c
+}
+
 func (o *Outbox) message(ctx context.Context, e store.OutboxEntry, log *slog.Logger) (Message, error) {
 	var p payload
 	if err := json.Unmarshal(e.Payload, &p); err != nil || p.Report == nil {
 		return Message{}, fmt.Errorf("integrations: outbox entry %d: %w", e.ID, errPayload)
 	}
+	_, ref := StrongestSnapshot(p.Report)
+	hasPictures := ref != ""
+	if !o.opt.Snapshots {
+		p.Report = withoutSnapshots(p.Report) // nothing of the candidate's face leaves for chat or the webhook
+	}
 	m := Message{Key: e.Key, Kind: Kind(e.Kind), Check: e.Check, Target: e.Target, Report: p.Report,
 		ReportURL: p.ReportURL, Posted: Receipt{MessageID: e.MessageID, Thread: e.ThreadID}}
-	m.Thread = e.ThreadID
-	if m.Thread == "" {
-		th, err := o.opt.Queue.OutboxThread(ctx, e.InterviewID, e.Notifier, e.Target)
+	if m.Kind == Direct {
+		m.Target = p.User
+	} else {
+		cm, ok, err := o.opt.Queue.ChatMessage(ctx, e.InterviewID, e.Notifier, e.Target)
 		if err != nil {
 			return Message{}, err
 		}
-		m.Thread = th
+		if ok {
+			m.Ref = Ref{MessageID: cm.MessageID, Thread: cm.ThreadID}
+		}
 	}
 	if m.Kind == Summary {
-		if check, ref := StrongestSnapshot(p.Report); ref != "" {
+		if !o.opt.Snapshots {
+			m.PicturesOnPage = hasPictures
+		} else if check, ref := StrongestSnapshot(p.Report); ref != "" {
 			snap, err := LoadSnapshot(ref, o.opt.SnapshotDir, check)
 			if err != nil {
 				log.Warn("outbox: snapshot left out", "err", err)

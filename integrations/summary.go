@@ -39,6 +39,8 @@ type Text struct {
 	AskNext []string
 	// ReportURL opens the full report.
 	ReportURL string
+	// PicturesOnPage: the evidence pictures are on the report page, not in chat.
+	PicturesOnPage bool
 }
 
 // Line is one check.
@@ -50,17 +52,38 @@ type Line struct {
 	When     string        // "at 0:42–1:10" from the first evidence; "" when none
 }
 
-// Render builds the platform-neutral text of m.
+// Card is the message that stands for m in the channel: the summary itself, or for the
+// notifications of a running call the "in progress" message (Live), which names the live
+// concerns once an alert updated it.
+func Card(m Message) Message {
+	if m.Kind == Summary {
+		return m
+	}
+	c := m
+	c.Kind, c.Snapshot = Live, nil
+	if m.Kind != Alert {
+		c.Check = ""
+	}
+	return c
+}
+
+// Render builds the platform-neutral text of m: a summary, an alert (in the channel's
+// thread, or Direct to the interviewer), or the "in progress" message (Live; see Card).
 func Render(m Message) Text {
 	r := m.Report
-	t := Text{Kind: m.Kind, Overall: r.Overall, OverallWords: OverallWords(r.Overall), ReportURL: m.ReportURL}
+	t := Text{Kind: m.Kind, Overall: r.Overall, OverallWords: OverallWords(r.Overall), ReportURL: m.ReportURL,
+		PicturesOnPage: m.PicturesOnPage}
 	name := r.Candidate.Name
 	if name == "" {
 		name = "unnamed candidate"
 	}
-	t.Title = "Interview summary: " + name
-	if m.Kind == Alert {
+	switch m.Kind {
+	case Alert, Direct:
 		t.Title = "Live alert: " + name
+	case Live:
+		t.Title = "Interview in progress: " + name
+	default:
+		t.Title = "Interview summary: " + name
 	}
 	t.When = when(r)
 	if r.StartedAt != nil {
@@ -88,9 +111,17 @@ func Render(m Message) Text {
 		why = append(why, fmt.Sprintf("%d more", n))
 	}
 	t.Why = strings.Join(why, " · ")
+	if m.Kind == Live {
+		// The live checks are not a verdict: the message names concerns only once an alert
+		// (strong concerns after enough video) updated it; the summary replaces it.
+		if m.Check == "" {
+			t.Why = ""
+		}
+		return t
+	}
 	// Most severe first: the reader sees why before the checks that passed (docs/verdict.md).
 	for _, c := range report.BySeverity(r.Checks) {
-		if m.Kind == Alert && c.ID != m.Check {
+		if (m.Kind == Alert || m.Kind == Direct) && c.ID != m.Check {
 			continue
 		}
 		t.Lines = append(t.Lines, Line{Check: c.ID, Name: CheckName(c.ID), Status: c.Status,

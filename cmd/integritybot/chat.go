@@ -43,18 +43,20 @@ func newChat(cfg config.Config, st *store.Store, log *slog.Logger) *chat {
 	if cfg.Slack.Posts() {
 		def, bot := cfg.Slack.Channel, cfg.Slack.BotToken != ""
 		routes = append(routes, integrations.Route{Name: "slack", Notifier: slack.New(slack.Config(cfg.Slack)),
-			Target: func(iv store.Interview) (string, bool) { return pick(bot, iv.SlackChannel, def) }})
+			Target:      func(iv store.Interview) (string, bool) { return pick(bot, iv.SlackChannel, def) },
+			Interviewer: func(iv store.Interview) string { return iv.SlackUser }})
 	}
 	if cfg.Discord.Posts() {
 		def, bot := cfg.Discord.ChannelID, cfg.Discord.BotToken != ""
 		routes = append(routes, integrations.Route{Name: "discord", Notifier: discord.New(discord.Config(cfg.Discord)),
-			Target: func(iv store.Interview) (string, bool) { return pick(bot, iv.DiscordChannel, def) }})
+			Target:      func(iv store.Interview) (string, bool) { return pick(bot, iv.DiscordChannel, def) },
+			Interviewer: func(iv store.Interview) string { return iv.DiscordUser }})
 	}
 	if cfg.Webhook.URL != "" {
 		routes = append(routes, integrations.Route{Name: "webhook", Notifier: webhook.New(webhook.Config(cfg.Webhook), nil),
 			Target: func(store.Interview) (string, bool) { return "", true }})
 	}
-	c.outbox = integrations.NewOutbox(integrations.OutboxOptions{Queue: st, Routes: routes,
+	c.outbox = integrations.NewOutbox(integrations.OutboxOptions{Queue: st, Routes: routes, Snapshots: cfg.Chat.Snapshots,
 		ReportURL: c.creator.reportURL, SnapshotDir: filepath.Clean(cfg.DataDir), Log: log.With("component", "outbox")})
 	if cfg.Slack.SocketMode() || cfg.Slack.SigningSecret != "" {
 		c.slack = slack.NewCommands(slack.Config(cfg.Slack), c.creator, log)
@@ -64,6 +66,10 @@ func newChat(cfg config.Config, st *store.Store, log *slog.Logger) *chat {
 	}
 	return c
 }
+
+// snapshots reports whether evidence snapshots (the candidate's face) reach a chat or the
+// webhook: chat.snapshots is on and something is configured to receive them.
+func (c *chat) snapshots() bool { return c.cfg.Chat.Snapshots && c.outbox.Enabled() }
 
 // pick is the channel of an interview: its own, else the default; webhook modes need none.
 func pick(bot bool, own, def string) (string, bool) {
@@ -182,8 +188,9 @@ func (cr *creator) CreateInterview(ctx context.Context, in integrations.NewInter
 		return integrations.Links{}, errors.New("server not started")
 	}
 	req := server.CreateRequest{Candidate: in.Candidate, Notes: in.Notes}
-	if in.SlackChannel != "" || in.DiscordChannel != "" {
-		req.Notify = &server.Notify{SlackChannel: in.SlackChannel, DiscordChannel: in.DiscordChannel}
+	if in.SlackChannel != "" || in.DiscordChannel != "" || in.SlackUser != "" || in.DiscordUser != "" {
+		req.Notify = &server.Notify{SlackChannel: in.SlackChannel, DiscordChannel: in.DiscordChannel,
+			SlackUser: in.SlackUser, DiscordUser: in.DiscordUser}
 	}
 	resp, err := cr.srv.Create(ctx, req)
 	if errors.Is(err, server.ErrInvalid) {

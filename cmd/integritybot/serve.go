@@ -166,6 +166,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, tokenHash, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
 		StartJoin: startJoin, Calls: liveCalls{live},
 		CreatePerMinute: cfg.Server.CreatePerMinute, CreateBurst: cfg.Server.CreateBurst, // 429 past it (ratelimit.go)
+		ChatSnapshots: ch.snapshots(), // the consent notice says what chat receives
 	})
 	ch.start(srv, interrupted)
 	ln = server.LimitListener(ln, httpLimits(cfg))                // per-address bound, beneath TLS (limits.go)

@@ -135,7 +135,14 @@ func (c *Commands) invite(ctx context.Context, in *discordgo.Interaction) string
 	case cmd.Action == "delete" && cmd.ID == "":
 		return "That did not work: give the interview id: /integrity delete:ID.\n" + integrations.CommandUsage
 	}
-	text, err := integrations.Run(ctx, c.creator, cmd, integrations.NewInterview{DiscordChannel: in.ChannelID})
+	where := integrations.NewInterview{DiscordChannel: in.ChannelID}
+	switch {
+	case in.Member != nil && in.Member.User != nil: // typed in a server
+		where.DiscordUser = in.Member.User.ID
+	case in.User != nil: // typed in a direct message
+		where.DiscordUser = in.User.ID
+	}
+	text, err := integrations.Run(ctx, c.creator, cmd, where)
 	if err != nil {
 		c.log.Error("discord: slash command", "action", cmd.Action, "err", err, "channel", in.ChannelID)
 	}

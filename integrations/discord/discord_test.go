@@ -13,6 +13,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,18 +34,24 @@ var pngBytes = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{9}, 64)..
 
 // posted is one request the fake Discord accepted.
 type posted struct {
+	Method  string
 	Path    string
 	JSON    map[string]any
 	Files   map[string][]byte // multipart file parts by field name
 	Headers http.Header
 }
 
-// fakeDiscord answers the REST routes integritybot uses, recording each request.
+// fakeDiscord answers the REST routes integritybot uses, recording each request: messages
+// (POST), edits (PATCH; a deleted message answers 404 Unknown Message), threads started from
+// a message (a thread has its message's id; noThreads answers 403 Missing Permissions) and
+// direct-message channels (id 700).
 type fakeDiscord struct {
-	mu    sync.Mutex
-	posts []posted
-	next  int
-	ws    http.HandlerFunc // the gateway websocket, when a test needs one
+	mu        sync.Mutex
+	posts     []posted
+	next      int
+	deleted   map[string]bool
+	noThreads bool
+	ws        http.HandlerFunc // the gateway websocket, when a test needs one
 }
 
 func (f *fakeDiscord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +76,35 @@ func (f *fakeDiscord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.record(p)
 		w.WriteHeader(http.StatusNoContent)
 		return
+	case r.Method == http.MethodPatch:
+		id := path.Base(r.URL.Path)
+		f.mu.Lock()
+		gone := f.deleted[id]
+		f.mu.Unlock()
+		if gone {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"message":"Unknown Message","code":10008}`)
+			return
+		}
+		f.record(p)
+		_, _ = fmt.Fprintf(w, `{"id":"%s","channel_id":"100"}`, id)
+		return
+	case strings.HasSuffix(r.URL.Path, "/threads"):
+		f.mu.Lock()
+		refuse := f.noThreads
+		f.mu.Unlock()
+		if refuse {
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"message":"Missing Permissions","code":50013}`)
+			return
+		}
+		f.record(p)
+		_, _ = fmt.Fprintf(w, `{"id":"%s","type":11,"parent_id":"100"}`, path.Base(path.Dir(r.URL.Path)))
+		return
+	case r.URL.Path == "/api/v9/users/@me/channels":
+		f.record(p)
+		_, _ = io.WriteString(w, `{"id":"700","type":1}`)
+		return
 	}
 	id := f.record(p)
 	_, _ = fmt.Fprintf(w, `{"id":"%d","channel_id":"100"}`, id)
@@ -89,7 +125,7 @@ func (f *fakeDiscord) all() []posted {
 }
 
 func readPosted(r *http.Request) (posted, error) {
-	p := posted{Path: r.URL.Path, Files: map[string][]byte{}, Headers: r.Header.Clone()}
+	p := posted{Method: r.Method, Path: r.URL.Path, Files: map[string][]byte{}, Headers: r.Header.Clone()}
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "multipart/form-data":
@@ -185,57 +221,82 @@ func testReport(snapshot bool) *report.Report {
 	return r
 }
 
-// TestEmbedAttachmentAndReply: an alert starts the conversation; the summary replies to it
-// with the embed (colour, fields, link) and the snapshot as a multipart attachment shown in
-// the embed; both carry an enforced nonce derived from the outbox key.
-func TestEmbedAttachmentAndReply(t *testing.T) {
+// TestOneMessageEditedInPlace: the "in progress" message is the interview's one message in
+// the channel; an alert edits it (naming the live concern), starts a thread from it and
+// posts there; the summary edits it into the summary embed (colour, fields, link) and the
+// snapshot goes into the thread as a multipart attachment shown in an embed. Every post
+// carries an enforced nonce derived from the outbox key.
+func TestOneMessageEditedInPlace(t *testing.T) {
 	f := &fakeDiscord{}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	// discordgo with an http.Client whose transport points at the test server.
 	hc := &http.Client{Transport: redirect{to: srv.URL}}
 	n := New(Config{BotToken: botToken, APIURL: DefaultAPIURL}, WithHTTPClient(hc))
-	alert := integrations.Message{Key: "iv/discord/alert/camera/1", Kind: integrations.Alert, Check: "camera",
-		Target: "100", Report: testReport(false), ReportURL: "https://ib.example/r/tok"}
-	rec, _, err := n.Notify(t.Context(), alert)
+	if !n.EditsInPlace() || !n.DirectMessages() {
+		t.Fatal("a bot token edits in place and sends direct messages")
+	}
+	live := integrations.Message{Key: "iv/discord/live", Kind: integrations.Live, Target: "100", Report: testReport(false),
+		ReportURL: "https://ib.example/r/tok"}
+	rec, _, err := n.Notify(t.Context(), live)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rec.Ref != (integrations.Ref{MessageID: "9001"}) {
+		t.Fatalf("in-progress receipt %+v; want message 9001 without a thread yet", rec)
+	}
+	alert := integrations.Message{Key: "iv/discord/alert/camera/1", Kind: integrations.Alert, Check: "camera",
+		Target: "100", Report: testReport(false), ReportURL: "https://ib.example/r/tok", Ref: rec.Ref}
+	rec2, _, err := n.Notify(t.Context(), alert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := integrations.Ref{MessageID: "9001", Thread: "9001"} // a thread has its starting message's id
+	if rec2.Ref != card || rec2.MessageID == "" {
+		t.Fatalf("alert receipt %+v; want a post in thread %+v", rec2, card)
 	}
 	snap := &integrations.Snapshot{Name: "camera-snapshot.png", ContentType: "image/png", Data: pngBytes, Check: "camera"}
 	sum := integrations.Message{Key: "iv/discord/summary", Kind: integrations.Summary, Target: "100", Report: testReport(true),
-		ReportURL: "https://ib.example/r/tok", Thread: rec.Thread, Snapshot: snap}
-	rec2, _, err := n.Notify(t.Context(), sum)
+		ReportURL: "https://ib.example/r/tok", Ref: card, Snapshot: snap}
+	rec3, _, err := n.Notify(t.Context(), sum)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.MessageID != "9001" || rec.Thread != "9001" || rec2.MessageID != "9002" || rec2.Thread != "9001" {
-		t.Errorf("receipts %+v %+v", rec, rec2)
+	if rec3.Ref != card || rec3.MessageID != "9001" {
+		t.Errorf("summary receipt %+v; want the edited message 9001", rec3)
 	}
 	ps := f.all()
-	if len(ps) != 2 || ps[0].Path != "/api/v9/channels/100/messages" || ps[0].Headers.Get("Authorization") != "Bot "+botToken {
-		t.Fatalf("posts = %+v", ps)
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Method+" "+p.Path)
 	}
-	if ps[0].JSON["nonce"] != Nonce(alert.Key) || ps[0].JSON["enforce_nonce"] != true || ps[0].JSON["message_reference"] != nil {
-		t.Errorf("alert json = %v", ps[0].JSON)
+	want := []string{
+		"POST /api/v9/channels/100/messages",              // in progress
+		"PATCH /api/v9/channels/100/messages/9001",        // the alert names the live concern
+		"POST /api/v9/channels/100/messages/9001/threads", // the thread starts
+		"POST /api/v9/channels/9001/messages",             // the alert in it
+		"PATCH /api/v9/channels/100/messages/9001",        // the summary
+		"POST /api/v9/channels/9001/messages",             // the snapshot in the thread
 	}
-	p := ps[1]
-	if !bytes.Equal(p.Files["files[0]"], pngBytes) {
-		t.Errorf("attachment = %q", p.Files)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	ref, _ := p.JSON["message_reference"].(map[string]any)
-	if ref["message_id"] != "9001" || ref["fail_if_not_exists"] != false {
-		t.Errorf("summary does not reply to the alert: %v", ref)
+	if ps[0].Headers.Get("Authorization") != "Bot "+botToken || ps[0].JSON["nonce"] != Nonce(live.Key+"/card/") || ps[0].JSON["enforce_nonce"] != true {
+		t.Errorf("in-progress post = %v", ps[0].JSON)
 	}
-	b, _ := json.Marshal(p.JSON["embeds"])
-	var embeds []discordgo.MessageEmbed
-	_ = json.Unmarshal(b, &embeds)
-	if len(embeds) != 1 {
-		t.Fatalf("embeds = %s", b)
+	if e := embedOf(t, ps[1]); !strings.Contains(e.Title, "Interview in progress: Jane Doe") ||
+		!strings.Contains(e.Description, "**Live alert:** Camera: FAIL — details in the thread.") {
+		t.Errorf("alert edit embed = %+v", e)
 	}
-	e := embeds[0]
-	if e.Title != "Interview summary: Jane Doe" || e.URL != "https://ib.example/r/tok" || e.Color != colourStrong ||
-		e.Image == nil || e.Image.URL != "attachment://camera-snapshot.png" {
-		t.Errorf("embed = %+v", e)
+	if ps[2].JSON["name"] != "integritybot: Jane Doe" {
+		t.Errorf("thread = %v", ps[2].JSON)
+	}
+	if ps[3].JSON["nonce"] != Nonce(alert.Key) || ps[3].JSON["message_reference"] != nil || embedOf(t, ps[3]).Title != "🚨 Live alert: Jane Doe" {
+		t.Errorf("alert post = %v", ps[3].JSON)
+	}
+	e := embedOf(t, ps[4])
+	if e.Title != "Interview summary: Jane Doe" || e.URL != "https://ib.example/r/tok" || e.Color != colourStrong || e.Image != nil {
+		t.Errorf("summary embed = %+v", e)
 	}
 	if len(e.Fields) != 1 || e.Fields[0].Name != "🔴 Camera — FAIL" || e.Fields[0].Value != "The camera showed only black frames.\n_at 0:42–1:10_" {
 		t.Errorf("fields = %+v", e.Fields[0])
@@ -243,11 +304,92 @@ func TestEmbedAttachmentAndReply(t *testing.T) {
 	if !strings.Contains(e.Description, "**Overall: Strong concerns**") || !strings.Contains(e.Description, "Ask the candidate to uncover the camera.") {
 		t.Errorf("description = %q", e.Description)
 	}
-	// A retry with a receipt posts nothing.
-	sum.Posted = rec2
-	if _, _, err := n.Notify(t.Context(), sum); err != nil || len(f.all()) != 2 {
-		t.Errorf("retry after delivery posted again: %v", err)
+	p := ps[5]
+	if !bytes.Equal(p.Files["files[0]"], pngBytes) {
+		t.Errorf("attachment = %q", p.Files)
 	}
+	if se := embedOf(t, p); se.Image == nil || se.Image.URL != "attachment://camera-snapshot.png" || se.Title != "Strongest evidence: Camera" {
+		t.Errorf("snapshot embed = %+v", se)
+	}
+}
+
+// TestRepliesWithoutThreadPermission: without the permission to create threads, the alert
+// replies to the interview's message in the channel (a message reference) instead.
+func TestRepliesWithoutThreadPermission(t *testing.T) {
+	f := &fakeDiscord{noThreads: true}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	n := New(Config{BotToken: botToken, APIURL: DefaultAPIURL}, WithHTTPClient(&http.Client{Transport: redirect{to: srv.URL}}))
+	rec, _, err := n.Notify(t.Context(), integrations.Message{Key: "iv/discord/alert/camera/1", Kind: integrations.Alert, Check: "camera",
+		Target: "100", Report: testReport(false), Ref: integrations.Ref{MessageID: "8000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := f.all()
+	if len(ps) != 2 || ps[0].Method != http.MethodPatch || ps[1].Path != "/api/v9/channels/100/messages" {
+		t.Fatalf("requests %+v; want the edit and a reply in the channel", ps)
+	}
+	ref, _ := ps[1].JSON["message_reference"].(map[string]any)
+	if ref["message_id"] != "8000" || ref["fail_if_not_exists"] != false {
+		t.Errorf("the alert does not reply to the interview's message: %v", ps[1].JSON)
+	}
+	if rec.Ref != (integrations.Ref{MessageID: "8000"}) {
+		t.Errorf("receipt ref %+v", rec.Ref)
+	}
+}
+
+// TestDeletedMessagePostsAgain: the interview's message was deleted in the channel; the
+// summary's edit answers Unknown Message, so the summary is posted as a new message.
+func TestDeletedMessagePostsAgain(t *testing.T) {
+	f := &fakeDiscord{deleted: map[string]bool{"8000": true}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	n := New(Config{BotToken: botToken, APIURL: DefaultAPIURL}, WithHTTPClient(&http.Client{Transport: redirect{to: srv.URL}}))
+	rec, _, err := n.Notify(t.Context(), integrations.Message{Key: "iv/discord/summary", Kind: integrations.Summary,
+		Target: "100", Report: testReport(false), Ref: integrations.Ref{MessageID: "8000", Thread: "8000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := f.all()
+	if len(ps) != 1 || ps[0].Method != http.MethodPost || ps[0].Path != "/api/v9/channels/100/messages" ||
+		embedOf(t, ps[0]).Title != "Interview summary: Jane Doe" {
+		t.Fatalf("requests %+v; want the summary posted anew", ps)
+	}
+	if rec.Ref != (integrations.Ref{MessageID: "9001"}) {
+		t.Errorf("receipt ref %+v; want the new message", rec.Ref)
+	}
+}
+
+// TestDirectMessageToInterviewer: a Direct alert opens the interviewer's DM channel
+// (UserChannelCreate) and posts the alert there.
+func TestDirectMessageToInterviewer(t *testing.T) {
+	f := &fakeDiscord{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	n := New(Config{BotToken: botToken, APIURL: DefaultAPIURL}, WithHTTPClient(&http.Client{Transport: redirect{to: srv.URL}}))
+	rec, _, err := n.Notify(t.Context(), integrations.Message{Key: "iv/discord/direct/camera/1", Kind: integrations.Direct,
+		Check: "camera", Target: "4242", Report: testReport(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := f.all()
+	if len(ps) != 2 || ps[0].Path != "/api/v9/users/@me/channels" || ps[0].JSON["recipient_id"] != "4242" ||
+		ps[1].Path != "/api/v9/channels/700/messages" || !strings.Contains(embedOf(t, ps[1]).Description, "Only you see this message") {
+		t.Fatalf("requests %+v; want the DM channel opened and the alert in it", ps)
+	}
+	if rec.MessageID == "" || rec.Ref != (integrations.Ref{}) {
+		t.Errorf("receipt %+v", rec)
+	}
+}
+
+func embedOf(t *testing.T, p posted) discordgo.MessageEmbed {
+	t.Helper()
+	b, _ := json.Marshal(p.JSON["embeds"])
+	var embeds []discordgo.MessageEmbed
+	if err := json.Unmarshal(b, &embeds); err != nil || len(embeds) != 1 {
+		t.Fatalf("%s %s: embeds = %s", p.Method, p.Path, b)
+	}
+	return embeds[0]
 }
 
 // redirect sends every request to the test server, keeping the path.
@@ -285,6 +427,7 @@ func (f *fakeCreator) CreateInterview(_ context.Context, in integrations.NewInte
 }
 
 const commandJSON = `{"id":"555","application_id":"777","type":2,"token":"interaction-token","channel_id":"100",
+	"member":{"user":{"id":"4242","username":"interviewer"}},
 	"data":{"id":"1","name":"integrity","type":1,"options":[{"name":"name","type":3,"value":"Jane Doe"},
 	{"name":"location","type":3,"value":"Austin, TX"},{"name":"tz","type":3,"value":"America/Chicago"}]}}`
 
@@ -343,7 +486,7 @@ func checkAnswer(t *testing.T, resp *discordgo.InteractionResponse, fc *fakeCrea
 	}
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
-	want := integrations.NewInterview{Candidate: report.Candidate{Name: "Jane Doe", ClaimedLocation: "Austin, TX", ClaimedTimezone: "America/Chicago"}, DiscordChannel: "100"}
+	want := integrations.NewInterview{Candidate: report.Candidate{Name: "Jane Doe", ClaimedLocation: "Austin, TX", ClaimedTimezone: "America/Chicago"}, DiscordChannel: "100", DiscordUser: "4242"}
 	if len(fc.got) != 1 || fc.got[0] != want {
 		t.Errorf("created %+v, want %+v", fc.got, want)
 	}

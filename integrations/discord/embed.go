@@ -39,15 +39,32 @@ func Embed(t integrations.Text, image string) *discordgo.MessageEmbed {
 	e := &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, URL: t.ReportURL, Color: colour(t.Overall),
 		Footer: &discordgo.MessageEmbedFooter{Text: footer}}
 	title := t.Title
-	if t.Kind == integrations.Alert {
+	switch {
+	case t.Kind == integrations.Alert || t.Kind == integrations.Direct || t.Kind == integrations.Live && t.Why != "":
 		title = "🚨 " + title
 		e.Color = colourStrong
+	case t.Kind == integrations.Live:
+		title = "⏳ " + title
+		e.Color = colourUnknown
 	}
 	e.Title = integrations.Truncate(escape(title), MaxTitle)
 	var d strings.Builder
-	if t.Kind == integrations.Alert {
-		d.WriteString("A check turned **FAIL** during the call. The summary follows as a reply when the interview ends.")
-	} else {
+	switch t.Kind {
+	case integrations.Alert:
+		d.WriteString("A check turned **FAIL** during the call. The interview's message becomes the summary when the interview ends.")
+	case integrations.Direct:
+		d.WriteString("Only you see this message: a check turned **FAIL** in your interview. The hiring channel's message " +
+			"for this interview says so next; your interviewer page shows the live checks.")
+	case integrations.Live:
+		d.WriteString("Started " + localWhen(t))
+		if t.Claims != "" {
+			d.WriteString(" · " + escape(t.Claims))
+		}
+		if t.Why != "" {
+			d.WriteString("\n**Live alert:** " + t.Why + " — details in the thread.")
+		}
+		d.WriteString("\nThis message becomes the summary when the interview ends.")
+	default:
 		fmt.Fprintf(&d, "**Overall: %s**\n", t.OverallWords)
 		if t.Why != "" {
 			d.WriteString("Why: " + t.Why + "\n")
@@ -59,6 +76,9 @@ func Embed(t integrations.Text, image string) *discordgo.MessageEmbed {
 	}
 	if len(t.AskNext) > 0 {
 		d.WriteString("\n\n**What to ask next**\n• " + escape(strings.Join(t.AskNext, "\n• ")))
+	}
+	if t.PicturesOnPage && t.ReportURL != "" {
+		d.WriteString("\n\nThe evidence pictures are on the report page, not shared in chat.")
 	}
 	if t.ReportURL != "" {
 		fmt.Fprintf(&d, "\n\n[Open the full report](%s)", t.ReportURL)
@@ -93,6 +113,14 @@ func Embed(t integrations.Text, image string) *discordgo.MessageEmbed {
 	}
 	fit(e)
 	return e
+}
+
+// SnapshotEmbed shows the strongest evidence snapshot (an attachment of the same message)
+// in the interview's thread.
+func SnapshotEmbed(s *integrations.Snapshot, reportURL string) *discordgo.MessageEmbed {
+	return &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, URL: reportURL, Color: colourUnknown,
+		Title: "Strongest evidence: " + integrations.CheckName(s.Check), Image: &discordgo.MessageEmbedImage{URL: "attachment://" + s.Name},
+		Footer: &discordgo.MessageEmbedFooter{Text: footer}}
 }
 
 // fit shrinks e until it is within MaxEmbedTotal: the description first (keeping the

@@ -18,15 +18,26 @@ type Case struct {
 }
 
 // Cases are the notifications every chat integration keeps golden payloads of: the summary
-// of a call with strong concerns, an alert from that call, and a clean summary whose
+// of a call with strong concerns (with its snapshot, and with the pictures left on the report
+// page), that call's channel message while it ran ("in progress", then after its alert), the
+// alert in the thread and told to the interviewer directly, and a clean summary whose
 // candidate name carries markup characters. The reports are integrations/testdata/*.report.json.
 func Cases(t *testing.T) []Case {
 	t.Helper()
 	strong, clean := load(t, "strong"), load(t, "clean")
 	url := "https://integritybot.example/r/report-token"
+	liveStrong := *strong
+	liveStrong.State, liveStrong.EndedAt = report.Live, nil
+	alert := integrations.Message{Kind: integrations.Alert, Check: report.CheckReplay, Report: &liveStrong, ReportURL: url}
+	direct := alert
+	direct.Kind = integrations.Direct
 	return []Case{
 		{"summary-strong", integrations.Message{Kind: integrations.Summary, Report: strong, ReportURL: url}},
-		{"alert-replay", integrations.Message{Kind: integrations.Alert, Check: report.CheckReplay, Report: strong, ReportURL: url}},
+		{"summary-strong-pictures-on-page", integrations.Message{Kind: integrations.Summary, Report: strong, ReportURL: url, PicturesOnPage: true}},
+		{"live", integrations.Message{Kind: integrations.Live, Report: &liveStrong, ReportURL: url}},
+		{"live-after-alert", integrations.Card(alert)},
+		{"alert-replay", alert},
+		{"direct-replay", direct},
 		{"summary-clean", integrations.Message{Kind: integrations.Summary, Report: clean, ReportURL: url}},
 	}
 }

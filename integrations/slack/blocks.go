@@ -23,15 +23,31 @@ const (
 // full report.
 func Blocks(t integrations.Text) ([]slack.Block, string) {
 	title := t.Title
-	if t.Kind == integrations.Alert {
+	switch {
+	case t.Kind == integrations.Alert || t.Kind == integrations.Direct || t.Kind == integrations.Live && t.Why != "":
 		title = "🚨 " + title
+	case t.Kind == integrations.Live:
+		title = "⏳ " + title
 	}
 	head := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
 		integrations.Truncate(title, MaxHeaderText), true, false))}
 	var intro string
-	if t.Kind == integrations.Alert {
-		intro = "A check turned *FAIL* during the call. The summary follows in this thread when the interview ends."
-	} else {
+	switch t.Kind {
+	case integrations.Alert:
+		intro = "A check turned *FAIL* during the call. The message above becomes the summary when the interview ends."
+	case integrations.Direct:
+		intro = "Only you see this message: a check turned *FAIL* in your interview. The hiring channel's message " +
+			"for this interview says so next; your interviewer page shows the live checks."
+	case integrations.Live:
+		intro = "Started " + localWhen(t)
+		if t.Claims != "" {
+			intro += " · " + esc(t.Claims)
+		}
+		if t.Why != "" {
+			intro += "\n*Live alert:* " + esc(t.Why) + " — details in the thread."
+		}
+		intro += "\nThis message becomes the summary when the interview ends."
+	default:
 		intro = fmt.Sprintf("*Overall: %s*", esc(t.OverallWords))
 		if t.Why != "" {
 			intro += "\nWhy: " + esc(t.Why)
@@ -46,6 +62,10 @@ func Blocks(t integrations.Text) ([]slack.Block, string) {
 	var tail []slack.Block
 	if len(t.AskNext) > 0 {
 		tail = append(tail, section("*What to ask next*\n• "+esc(strings.Join(t.AskNext, "\n• "))))
+	}
+	if t.PicturesOnPage && t.ReportURL != "" {
+		tail = append(tail, slack.NewContextBlock("pictures", slack.NewTextBlockObject(slack.MarkdownType,
+			fmt.Sprintf("The evidence pictures are on the report page, not shared in chat: <%s|open the full report>.", t.ReportURL), false, false)))
 	}
 	if t.ReportURL != "" {
 		btn := slack.NewButtonBlockElement("open_report", "open", slack.NewTextBlockObject(slack.PlainTextType, "Open the full report", false, false))
@@ -91,7 +111,13 @@ func fallback(t integrations.Text) string {
 	if t.Why != "" {
 		s += " (" + t.Why + ")"
 	}
-	if t.Kind == integrations.Alert && len(t.Lines) > 0 {
+	if t.Kind == integrations.Live {
+		s = t.Title
+		if t.Why != "" {
+			s += ": live alert (" + t.Why + ")"
+		}
+	}
+	if (t.Kind == integrations.Alert || t.Kind == integrations.Direct) && len(t.Lines) > 0 {
 		s = t.Title + ": " + t.Lines[0].Name + " " + integrations.StatusWords(t.Lines[0].Status) + " — " + t.Lines[0].Sentence
 	}
 	// The fallback is shown in notifications and parsed like mrkdwn: escaped as the blocks are.

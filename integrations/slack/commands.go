@@ -90,7 +90,7 @@ type reply struct {
 func ephemeral(text string) reply { return reply{ResponseType: "ephemeral", Text: text} }
 
 func (c *Commands) answer(ctx context.Context, cmd slack.SlashCommand) string {
-	text, err := integrations.Invite(ctx, c.creator, cmd.Text, integrations.NewInterview{SlackChannel: cmd.ChannelID})
+	text, err := integrations.Invite(ctx, c.creator, cmd.Text, integrations.NewInterview{SlackChannel: cmd.ChannelID, SlackUser: cmd.UserID})
 	if err != nil {
 		c.log.Error("slack: create interview from slash command", "err", err, "channel", cmd.ChannelID)
 	}

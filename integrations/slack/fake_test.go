@@ -6,18 +6,23 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/slack-go/slack/slacktest"
 )
 
 // fakeSlack records what the real slack-go client sends to a slacktest server: messages
-// (with their blocks and thread), uploaded files and completed uploads. fail, when set,
-// answers a Web API call instead (outages).
+// (with their blocks and thread), edits, direct-message conversations opened, uploaded files
+// and completed uploads. fail, when set, answers a Web API call instead (outages); deleted
+// makes chat.update of a message answer message_not_found (deleted in the channel).
 type fakeSlack struct {
 	mu        sync.Mutex
 	posts     []url.Values // accepted chat.postMessage calls
 	attempts  int          // all chat.postMessage calls
+	updates   []url.Values // accepted chat.update calls
+	opens     []url.Values // conversations.open calls
+	deleted   map[string]bool
 	uploads   [][]byte
 	completes []url.Values
 	// fail returns a status (0 = answer normally), headers and body for a call to method.
@@ -27,7 +32,22 @@ type fakeSlack struct {
 func (f *fakeSlack) bind(c slacktest.Customize) {
 	c.Handle("/chat.postMessage", f.api("chat.postMessage", func(v url.Values, r *http.Request) any {
 		f.posts = append(f.posts, v)
-		return map[string]any{"ok": true, "channel": "C0CHANNEL", "ts": fmt.Sprintf("1700000000.%06d", len(f.posts))}
+		ch := "C0CHANNEL"
+		if strings.HasPrefix(v.Get("channel"), "D") {
+			ch = v.Get("channel")
+		}
+		return map[string]any{"ok": true, "channel": ch, "ts": fmt.Sprintf("1700000000.%06d", len(f.posts))}
+	}))
+	c.Handle("/chat.update", f.api("chat.update", func(v url.Values, r *http.Request) any {
+		if f.deleted[v.Get("ts")] {
+			return map[string]any{"ok": false, "error": "message_not_found"}
+		}
+		f.updates = append(f.updates, v)
+		return map[string]any{"ok": true, "channel": v.Get("channel"), "ts": v.Get("ts"), "text": v.Get("text")}
+	}))
+	c.Handle("/conversations.open", f.api("conversations.open", func(v url.Values, r *http.Request) any {
+		f.opens = append(f.opens, v)
+		return map[string]any{"ok": true, "channel": map[string]any{"id": "D0DIRECT"}}
 	}))
 	c.Handle("/files.getUploadURLExternal", f.api("files.getUploadURLExternal", func(v url.Values, r *http.Request) any {
 		return map[string]any{"ok": true, "upload_url": "http://" + r.Host + "/upload", "file_id": "F0SNAP"}
@@ -95,6 +115,23 @@ func writeRaw(w http.ResponseWriter, code int, h http.Header, body string) {
 	}
 	w.WriteHeader(code)
 	_, _ = io.WriteString(w, body)
+}
+
+// remove deletes message ts in the channel: edits of it fail from now on.
+func (f *fakeSlack) remove(ts string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.deleted == nil {
+		f.deleted = map[string]bool{}
+	}
+	f.deleted[ts] = true
+}
+
+// edits returns the accepted chat.update calls and the conversations.open calls.
+func (f *fakeSlack) edits() (updates, opens []url.Values) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]url.Values(nil), f.updates...), append([]url.Values(nil), f.opens...)
 }
 
 func (f *fakeSlack) snapshot() (posts []url.Values, uploads [][]byte, completes []url.Values, attempts int) {

@@ -139,41 +139,71 @@ func testReport(withSnapshot bool) *report.Report {
 	return r
 }
 
-// TestThreadBlocksAndSnapshot: a live alert starts the thread; the summary follows in it,
-// broadcast to the channel, with Block Kit content and the snapshot uploaded (files v2).
-func TestThreadBlocksAndSnapshot(t *testing.T) {
+// TestOneMessageUpdatedInPlace: the "in progress" message is the interview's one message in
+// the channel; an alert edits it (chat.update, naming the live concern) and replies in its
+// thread; the summary edits it into the summary (Block Kit content checked) and the snapshot
+// goes into the thread (files v2). Two posts, two edits, one upload.
+func TestOneMessageUpdatedInPlace(t *testing.T) {
 	f := &fakeSlack{}
 	s := startSlack(t, f)
 	n := New(Config{BotToken: botToken, APIURL: s.GetAPIURL()})
-	alert := integrations.Message{Key: "iv/slack/alert/camera/1", Kind: integrations.Alert, Check: report.CheckCamera,
-		Target: "C0CHANNEL", Report: testReport(false), ReportURL: "https://ib.example/r/tok"}
-	rec, _, err := n.Notify(t.Context(), alert)
+	if !n.EditsInPlace() || !n.DirectMessages() {
+		t.Fatal("a bot token edits in place and sends direct messages")
+	}
+	msg := func(kind integrations.Kind, ref integrations.Ref, r *report.Report) integrations.Message {
+		m := integrations.Message{Key: "iv/slack/" + string(kind), Kind: kind, Target: "C0CHANNEL", Report: r,
+			ReportURL: "https://ib.example/r/tok", Ref: ref}
+		if kind == integrations.Alert {
+			m.Check = report.CheckCamera
+		}
+		return m
+	}
+	live, _, err := n.Notify(t.Context(), msg(integrations.Live, integrations.Ref{}, testReport(false)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	card := integrations.Ref{MessageID: "C0CHANNEL/1700000000.000001", Thread: "1700000000.000001"}
+	if live.Ref != card {
+		t.Fatalf("in-progress receipt %+v; want the channel message %+v", live, card)
+	}
+	alert, _, err := n.Notify(t.Context(), msg(integrations.Alert, card, testReport(false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alert.Ref != card || alert.MessageID != "C0CHANNEL/1700000000.000002" {
+		t.Errorf("alert receipt %+v; want a reply on %+v", alert, card)
 	}
 	snap, err := integrations.LoadSnapshot(testReport(true).Checks[0].Evidence[0].Snapshot, "", "camera")
 	if err != nil {
 		t.Fatal(err)
 	}
-	summary := integrations.Message{Key: "iv/slack/summary", Kind: integrations.Summary, Target: "C0CHANNEL",
-		Report: testReport(true), ReportURL: "https://ib.example/r/tok", Thread: rec.Thread, Snapshot: snap}
-	rec2, _, err := n.Notify(t.Context(), summary)
+	sm := msg(integrations.Summary, card, testReport(true))
+	sm.Snapshot = snap
+	sum, _, err := n.Notify(t.Context(), sm)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sum.Ref != card || sum.MessageID != card.MessageID {
+		t.Errorf("summary receipt %+v; want the edited %+v", sum, card)
+	}
 	posts, uploads, completes, _ := f.snapshot()
-	if len(posts) != 2 {
-		t.Fatalf("%d posts, want 2", len(posts))
+	updates, _ := f.edits()
+	if len(posts) != 2 || len(updates) != 2 {
+		t.Fatalf("%d posts, %d edits; want 2 and 2", len(posts), len(updates))
 	}
-	if posts[0].Get("thread_ts") != "" || !strings.Contains(posts[0].Get("blocks"), "Live alert: Jane Doe") {
-		t.Errorf("alert post = %v", posts[0])
+	if posts[0].Get("thread_ts") != "" || !strings.Contains(posts[0].Get("blocks"), "Interview in progress: Jane Doe") {
+		t.Errorf("first post = %v; want the in-progress message in the channel", posts[0])
 	}
-	if rec.Thread != "1700000000.000001" || rec2.Thread != rec.Thread || rec2.MessageID != "C0CHANNEL/1700000000.000002" {
-		t.Errorf("receipts %+v %+v", rec, rec2)
+	if posts[1].Get("thread_ts") != card.Thread || !strings.Contains(posts[1].Get("blocks"), "Live alert: Jane Doe") {
+		t.Errorf("alert post = %v; want it in the thread", posts[1])
 	}
-	p := posts[1]
-	if p.Get("channel") != "C0CHANNEL" || p.Get("thread_ts") != rec.Thread || p.Get("reply_broadcast") != "true" {
-		t.Errorf("summary post channel/thread/broadcast = %q %q %q", p.Get("channel"), p.Get("thread_ts"), p.Get("reply_broadcast"))
+	if u := updates[0]; u.Get("channel") != "C0CHANNEL" || u.Get("ts") != card.Thread ||
+		!strings.Contains(u.Get("blocks"), jsonEsc("*Live alert:* Camera: FAIL — details in the thread.")) {
+		t.Errorf("alert edit = %v; want the message to name the live concern", u)
+	}
+	p := updates[1]
+	if p.Get("channel") != "C0CHANNEL" || p.Get("ts") != card.Thread {
+		t.Errorf("summary edit channel/ts = %q %q", p.Get("channel"), p.Get("ts"))
 	}
 	var blocks []struct {
 		Type string `json:"type"`
@@ -206,8 +236,57 @@ func TestThreadBlocksAndSnapshot(t *testing.T) {
 	if len(uploads) != 1 || !bytes.Equal(uploads[0], pngBytes) {
 		t.Errorf("uploads = %d, want the snapshot", len(uploads))
 	}
-	if len(completes) != 1 || completes[0].Get("channel_id") != "C0CHANNEL" || completes[0].Get("thread_ts") != rec.Thread {
+	if len(completes) != 1 || completes[0].Get("channel_id") != "C0CHANNEL" || completes[0].Get("thread_ts") != card.Thread {
 		t.Errorf("completeUploadExternal = %v", completes)
+	}
+}
+
+// TestDeletedMessagePostsAgain: someone deleted the interview's message in the channel; the
+// summary's edit answers message_not_found, so the summary is posted as a new message and
+// its receipt names it (the outbox stores it for the next edits).
+func TestDeletedMessagePostsAgain(t *testing.T) {
+	f := &fakeSlack{}
+	s := startSlack(t, f)
+	n := New(Config{BotToken: botToken, APIURL: s.GetAPIURL()})
+	old := integrations.Ref{MessageID: "C0CHANNEL/1600000000.000009", Thread: "1600000000.000009"}
+	f.remove(old.Thread)
+	rec, _, err := n.Notify(t.Context(), integrations.Message{Key: "iv/slack/summary", Kind: integrations.Summary,
+		Target: "C0CHANNEL", Report: testReport(false), Ref: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, _, _, _ := f.snapshot()
+	updates, _ := f.edits()
+	if len(updates) != 0 || len(posts) != 1 || posts[0].Get("thread_ts") != "" ||
+		!strings.Contains(posts[0].Get("blocks"), "Interview summary: Jane Doe") {
+		t.Fatalf("posts %v, edits %v; want the summary posted anew in the channel", posts, updates)
+	}
+	if want := (integrations.Ref{MessageID: "C0CHANNEL/1700000000.000001", Thread: "1700000000.000001"}); rec.Ref != want {
+		t.Errorf("receipt ref %+v; want the new message %+v", rec.Ref, want)
+	}
+}
+
+// TestDirectMessageToInterviewer: a Direct alert opens a conversation with the interviewer
+// (conversations.open users=U0INTERVIEWER) and posts the alert there, not in the channel.
+func TestDirectMessageToInterviewer(t *testing.T) {
+	f := &fakeSlack{}
+	s := startSlack(t, f)
+	n := New(Config{BotToken: botToken, APIURL: s.GetAPIURL()})
+	rec, _, err := n.Notify(t.Context(), integrations.Message{Key: "iv/slack/direct/camera/1", Kind: integrations.Direct,
+		Check: report.CheckCamera, Target: "U0INTERVIEWER", Report: testReport(false), ReportURL: "https://ib.example/r/tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, _, _, _ := f.snapshot()
+	_, opens := f.edits()
+	if len(opens) != 1 || opens[0].Get("users") != "U0INTERVIEWER" {
+		t.Fatalf("conversations.open calls %v; want one with the interviewer", opens)
+	}
+	if len(posts) != 1 || posts[0].Get("channel") != "D0DIRECT" || !strings.Contains(posts[0].Get("blocks"), "Only you see this message") {
+		t.Fatalf("posts %v; want the alert in the direct conversation", posts)
+	}
+	if rec.MessageID != "D0DIRECT/1700000000.000001" || rec.Ref != (integrations.Ref{}) {
+		t.Errorf("receipt %+v", rec)
 	}
 }
 
@@ -227,13 +306,13 @@ func TestPartialRetryUploadsOnly(t *testing.T) {
 	snap, _ := integrations.LoadSnapshot(testReport(true).Checks[0].Evidence[0].Snapshot, "", "camera")
 	m := integrations.Message{Key: "k", Kind: integrations.Summary, Target: "C0CHANNEL", Report: testReport(true), Snapshot: snap}
 	rec, retry, err := n.Notify(t.Context(), m)
-	if err == nil || !retry || rec.MessageID == "" {
+	if err == nil || !retry || rec.MessageID == "" || rec.Ref.MessageID == "" {
 		t.Fatalf("first attempt = %+v, %v, %v; want a retryable partial failure with a receipt", rec, retry, err)
 	}
 	f.mu.Lock()
 	failUpload = false
 	f.mu.Unlock()
-	m.Posted = rec
+	m.Posted, m.Ref = rec, rec.Ref // as the outbox stores them
 	if _, _, err := n.Notify(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +396,7 @@ func TestSlashCommandHTTPSignature(t *testing.T) {
 			if rep.ResponseType != "ephemeral" || !strings.Contains(rep.Text, "https://ib.example/c/cand") || !strings.Contains(rep.Text, "https://ib.example/i/int") {
 				t.Errorf("reply = %+v", rep)
 			}
-			want := integrations.NewInterview{Candidate: report.Candidate{Name: "Jane Doe", ClaimedLocation: "Austin, TX", ClaimedTimezone: "America/Chicago"}, SlackChannel: "C0HIRING"}
+			want := integrations.NewInterview{Candidate: report.Candidate{Name: "Jane Doe", ClaimedLocation: "Austin, TX", ClaimedTimezone: "America/Chicago"}, SlackChannel: "C0HIRING", SlackUser: "U1"}
 			if len(fc.got) != 1 || fc.got[0] != want {
 				t.Errorf("created %+v, want %+v", fc.got, want)
 			}

@@ -12,7 +12,8 @@ import (
 // Every secret also comes from the environment (EnvSlackBotToken, ... or the same names
 // with _FILE).
 type Slack struct {
-	// BotToken (xoxb-...) posts messages and uploads snapshots (scopes chat:write, files:write).
+	// BotToken (xoxb-...) posts and edits messages, uploads snapshots and sends direct messages
+	// (scopes chat:write, files:write, im:write).
 	BotToken Secret `yaml:"bot_token"`
 	// AppToken (xapp-..., scope connections:write) turns on Socket Mode for /integrity.
 	AppToken Secret `yaml:"app_token"`
@@ -45,7 +46,7 @@ type Discord struct {
 	PublicKey string `yaml:"public_key"`
 	// ChannelID is the default channel for summaries.
 	ChannelID string `yaml:"channel_id"`
-	// WebhookURL posts summaries without a bot (no replies to alerts).
+	// WebhookURL posts summaries without a bot (no threads, edits or direct messages).
 	WebhookURL Secret `yaml:"webhook_url"`
 	// APIURL is the REST API base every request of this integration goes to; empty means
 	// Discord's (discord.DefaultAPIURL).
@@ -62,6 +63,15 @@ func (c Discord) Gateway() bool { return c.BotToken != "" && c.ApplicationID != 
 type Webhook struct {
 	// URL receives a JSON POST per summary and live alert; empty disables the webhook.
 	URL Secret `yaml:"url"`
+}
+
+// Chat is the "chat" section: what Slack, Discord and the webhook may carry.
+type Chat struct {
+	// Snapshots puts the strongest evidence snapshot (a still of the candidate's face) into
+	// the chat thread with the summary. Default false: the candidate's picture stays on the
+	// report page, which chat messages link to. On, the candidate's consent notice also says
+	// that face snapshots are shared with the hiring team's chat (internal/web).
+	Snapshots bool `yaml:"snapshots"`
 }
 
 // Environment variables for the chat integrations' secrets; each also exists with a _FILE

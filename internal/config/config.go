@@ -39,6 +39,8 @@ type Config struct {
 	Slack   Slack   `yaml:"slack"`
 	Discord Discord `yaml:"discord"`
 	Webhook Webhook `yaml:"webhook"`
+	// Chat is what the chat integrations may share (chat.go).
+	Chat Chat `yaml:"chat"`
 	// LiveKit configures joining calls in LiveKit rooms (livekit.go).
 	LiveKit LiveKit `yaml:"livekit"`
 	// Store selects SQLite or PostgreSQL (store.go).

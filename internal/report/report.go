@@ -80,6 +80,16 @@ type Evidence struct {
 	Kind     string   `json:"kind"`
 	Detail   string   `json:"detail"`
 	Snapshot string   `json:"snapshot,omitempty"`
+	// Snapshots are the pictures of a finding that takes two to show (a loop: a frame and
+	// the earlier frame it repeats), each with its time, oldest first; Snapshot is then the
+	// first of them, for readers that show one.
+	Snapshots []Frame `json:"snapshots,omitempty"`
+}
+
+// Frame is one evidence picture with its time (seconds from the start of the call).
+type Frame struct {
+	AtS      float64 `json:"at_s"`
+	Snapshot string  `json:"snapshot"`
 }
 
 // Check is the result of one check.

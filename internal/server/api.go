@@ -107,6 +107,7 @@ func (s *Server) Create(ctx context.Context, req CreateRequest) (CreateResponse,
 	}
 	if req.Notify != nil {
 		iv.SlackChannel, iv.DiscordChannel = req.Notify.SlackChannel, req.Notify.DiscordChannel
+		iv.SlackUser, iv.DiscordUser = req.Notify.SlackUser, req.Notify.DiscordUser
 	}
 	if err := s.opt.Store.CreateInterview(ctx, iv); err != nil {
 		return CreateResponse{}, fmt.Errorf("server: create interview: %w", err)

@@ -14,6 +14,10 @@ import (
 type Notify struct {
 	SlackChannel   string `json:"slack_channel"`
 	DiscordChannel string `json:"discord_channel_id"`
+	// SlackUser and DiscordUser are the interviewer's chat user ids (Slack U…, a Discord
+	// user id): live alerts reach them in a direct message before the channel.
+	SlackUser   string `json:"slack_user,omitempty"`
+	DiscordUser string `json:"discord_user_id,omitempty"`
 }
 
 func (n *Notify) validate() []error {
@@ -22,6 +26,13 @@ func (n *Notify) validate() []error {
 	}
 	var errs []error
 	n.SlackChannel, n.DiscordChannel = strings.TrimSpace(n.SlackChannel), strings.TrimSpace(n.DiscordChannel)
+	n.SlackUser, n.DiscordUser = strings.TrimSpace(n.SlackUser), strings.TrimSpace(n.DiscordUser)
+	if len(n.SlackUser) > 40 || strings.ContainsAny(n.SlackUser, " \t\n/,") {
+		errs = append(errs, errors.New("notify.slack_user must be a Slack user id such as U0123456789"))
+	}
+	if len(n.DiscordUser) > 20 || strings.Trim(n.DiscordUser, "0123456789") != "" {
+		errs = append(errs, errors.New("notify.discord_user_id must be a numeric Discord user id"))
+	}
 	if len(n.SlackChannel) > 80 || strings.ContainsAny(n.SlackChannel, " \t\n/") {
 		errs = append(errs, errors.New("notify.slack_channel must be a Slack channel id such as C0123456789"))
 	}
@@ -34,7 +45,7 @@ func (n *Notify) validate() []error {
 // Delivery is the state of one notification of an interview, as the report API shows it.
 type Delivery struct {
 	Notifier      string     `json:"notifier"` // slack, discord, webhook
-	Kind          string     `json:"kind"`     // summary or alert
+	Kind          string     `json:"kind"`     // summary, alert, direct (to the interviewer) or live (the in-progress message)
 	Check         string     `json:"check,omitempty"`
 	Target        string     `json:"target,omitempty"`
 	State         string     `json:"state"` // pending, delivered, failed

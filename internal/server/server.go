@@ -70,6 +70,10 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
 	// (server.trusted_proxies); the client's address feeds the network check.
 	TrustedProxies []netip.Prefix
+
+	// ChatSnapshots is chat.snapshots: evidence snapshots go to the hiring team's chat, so
+	// the candidate's consent notice says so (web.ChatSnapshots).
+	ChatSnapshots bool
 }
 
 // Server serves the HTTP API and pages.
@@ -134,7 +138,11 @@ func (s *Server) routes() {
 // page serves an HTML page after checking the link token in its path, so a bad or expired
 // link gets a clear error instead of a page that cannot work.
 func (s *Server) page(name string, roles ...auth.Role) http.Handler {
-	h := web.Page(name)
+	var opts []web.PageOption
+	if s.opt.ChatSnapshots {
+		opts = append(opts, web.ChatSnapshots())
+	}
+	h := web.Page(name, opts...)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.opt.Signer.Verify(r.PathValue("token"))
 		if err != nil {

@@ -24,6 +24,7 @@ const apiToken = "test-api-token"
 
 type env struct {
 	t      *testing.T
+	st     *store.Store
 	srv    *httptest.Server
 	signer *auth.Signer
 	clock  time.Time
@@ -31,16 +32,26 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the server's options changed by mod.
+func newEnvWith(t *testing.T, mod func(*server.Options)) *env {
+	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "ib.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	m, log := newRooms(t, st) // security_test.go
-	e := &env{t: t, clock: time.Now()}
+	e := &env{t: t, st: st, clock: time.Now()}
 	e.signer = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return e.clock })
-	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: e.signer, APIToken: apiToken, Rooms: m,
-		PublicURL: "http://example.test", LinkTTL: time.Hour, ReportTTL: 24 * time.Hour, Log: log}))
+	opt := server.Options{Store: st, Signer: e.signer, APIToken: apiToken, Rooms: m,
+		PublicURL: "http://example.test", LinkTTL: time.Hour, ReportTTL: 24 * time.Hour, Log: log}
+	if mod != nil {
+		mod(&opt)
+	}
+	srv := httptest.NewServer(server.New(opt))
 	t.Cleanup(srv.Close)
 	e.srv = srv
 	return e

@@ -129,12 +129,42 @@ func Handler() http.Handler {
 	})
 }
 
-// Page returns the handler for one HTML page (Index, Candidate, Interviewer or Report). It
-// panics for an unknown name, a programming error.
-func Page(name string) http.Handler {
+// Page returns the handler for one HTML page (Index, Candidate, Interviewer or Report), with
+// the options the configuration asks for. It panics for an unknown name, a programming error.
+func Page(name string, opts ...PageOption) http.Handler {
 	a, err := load("pages/" + name + ".html")
 	if err != nil {
 		panic(fmt.Sprintf("web: no page %q", name))
 	}
+	for _, o := range opts {
+		a.data = o(name, a.data)
+	}
+	// Markers no option filled leave nothing behind.
+	a.data = bytes.Replace(a.data, []byte(chatMarker+"\n"), nil, 1)
+	sum := sha256.Sum256(a.data)
+	a.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
 	return a
+}
+
+// chatMarker is where ChatSnapshots puts its sentence in the candidate page.
+const chatMarker = "      <!--chat-snapshots-->"
+
+// PageOption changes a page as the configuration asks, before it is served.
+type PageOption func(name string, html []byte) []byte
+
+// ConsentChatSentence is what the candidate's consent notice adds when evidence snapshots
+// go to the hiring team's chat (ChatSnapshots).
+const ConsentChatSentence = `Those snapshots (small stills of your face at the moments a check flags) are also ` +
+	`<strong>shared in the hiring team's chat</strong> (Slack or Discord), where that chat's own retention applies.`
+
+// ChatSnapshots is the option for chat.snapshots: true. The candidate's consent notice then
+// says that face snapshots are shared with the hiring team's chat; without it the notice
+// does not mention chat, and the chat integrations send none (they link to the report page).
+func ChatSnapshots() PageOption {
+	return func(name string, html []byte) []byte {
+		if name != Candidate {
+			return html
+		}
+		return bytes.Replace(html, []byte(chatMarker), []byte(`      <li id="consent-chat">`+ConsentChatSentence+`</li>`), 1)
+	}
 }

@@ -198,3 +198,31 @@ func TestConsentText(t *testing.T) {
 		t.Error("the consent notice must come before the room")
 	}
 }
+
+// TestConsentChatSnapshots: with ChatSnapshots the consent notice says, inside the notice and
+// before the buttons, that face snapshots are shared in the hiring team's chat; without it
+// nothing in the page mentions chat. Other pages are unchanged by the option.
+func TestConsentChatSnapshots(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		var opts []PageOption
+		if on {
+			opts = append(opts, ChatSnapshots())
+		}
+		rec := httptest.NewRecorder()
+		Page(Candidate, opts...).ServeHTTP(rec, httptest.NewRequest("GET", "/c/tok", nil))
+		body := rec.Body.String()
+		consent := body[strings.Index(body, `id="consent"`):strings.Index(body, `id="consent-accept"`)]
+		if got := strings.Contains(consent, `<li id="consent-chat">`+ConsentChatSentence+`</li>`); got != on {
+			t.Errorf("ChatSnapshots %v: the notice says snapshots go to chat: %v", on, got)
+		}
+		if !on && strings.Contains(strings.ToLower(body), "chat") {
+			t.Error("without ChatSnapshots the candidate page mentions chat")
+		}
+		plain, with := httptest.NewRecorder(), httptest.NewRecorder()
+		Page(Report).ServeHTTP(plain, httptest.NewRequest("GET", "/r/tok", nil))
+		Page(Report, opts...).ServeHTTP(with, httptest.NewRequest("GET", "/r/tok", nil))
+		if plain.Body.String() != with.Body.String() || plain.Header().Get("ETag") != with.Header().Get("ETag") {
+			t.Error("ChatSnapshots changed the report page")
+		}
+	}
+}

@@ -201,7 +201,8 @@ const NOTIFIER_NAME = { slack: 'Slack', discord: 'Discord', webhook: 'Webhook' }
 function renderDelivery(list) {
   $('delivery').hidden = list.length === 0;
   $('delivery-list').replaceChildren(...list.map((d) => {
-    const what = d.kind === 'alert' ? 'Live alert: ' + checkName(d.check) : 'Summary';
+    const what = { alert: 'Live alert: ' + checkName(d.check), direct: 'Live alert to the interviewer (direct message): ' + checkName(d.check),
+      live: 'Interview message (in progress)' }[d.kind] || 'Summary';
     let state = DELIVERY_TEXT[d.state] || d.state;
     if (d.state === 'delivered' && d.delivered_at) state += ' ' + fmtDate(d.delivered_at);
     if (d.state === 'pending' && d.attempts === 0) state = 'Sending…';
