@@ -134,8 +134,10 @@ func sampleReport() map[string]any {
 	  {"id":"timezone","status":"unknown","confidence":0,"summary":"Could not check: no timezone information.","evidence":[]}],
 	 "timeline":[{"at_s":0,"kind":"joined","detail":"candidate joined"},{"at_s":100,"kind":"track","detail":"camera muted"}]}`), &m)
 	// The loop's evidence carries a snapshot as the analyzers make them (media/snapshot).
+	// and, as a loop's does, the same picture one loop later: two frames with their times.
 	ev := m["checks"].([]any)[1].(map[string]any)["evidence"].([]any)[0].(map[string]any)
 	ev["snapshot"] = sampleSnapshot()
+	ev["snapshots"] = []any{map[string]any{"at_s": 61.0, "snapshot": ev["snapshot"]}, map[string]any{"at_s": 64.0, "snapshot": ev["snapshot"]}}
 	return m
 }
 
@@ -539,6 +541,15 @@ func TestBrowserReport(t *testing.T) {
 	// The evidence snapshot (a JPEG data URL, allowed by img-src data:) is shown and decodes.
 	e.wait(p, `(() => { const i = document.querySelector("#checks a.snapshot img");
 		return i !== null && i.complete && i.naturalWidth === 240 && i.naturalHeight === 180; })()`)
+	// The loop's two frames side by side, each captioned and described with its time.
+	var pair struct{ Captions, Alts []string }
+	e.eval(p, `(() => { const figs = [...document.querySelectorAll("#checks .snapshot-pair figure")];
+		return {captions: figs.map((f) => f.querySelector("figcaption").textContent),
+			alts: figs.map((f) => f.querySelector("img").alt)}; })()`, &pair)
+	if len(pair.Captions) != 2 || pair.Captions[0] != "at 01:01.0" || pair.Captions[1] != "at 01:04.0, the same picture again" ||
+		!strings.Contains(pair.Alts[1], "frame at 01:04.0, the same picture again") {
+		t.Errorf("loop pictures: captions %q, alt texts %q", pair.Captions, pair.Alts)
+	}
 	var s struct {
 		Overall, Checks, Timeline, Marks, Download string
 	}

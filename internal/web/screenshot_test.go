@@ -173,6 +173,13 @@ func shrinkPNG(raw []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// loopPair gives loop evidence its two pictures, as media/replay makes them: the frame the
+// loop was found on and the same picture one loop later, with their times.
+func loopPair(e map[string]any, at, again float64) map[string]any {
+	e["snapshots"] = []any{map[string]any{"at_s": at, "snapshot": e["snapshot"]}, map[string]any{"at_s": again, "snapshot": e["snapshot"]}}
+	return e
+}
+
 // thirtyMinuteReport is a final report of a 30-minute call with every check, evidence with
 // pictures, a loop, and 30 call events: what a printed report must fit on two pages.
 func thirtyMinuteReport() map[string]any {
@@ -209,7 +216,7 @@ func thirtyMinuteReport() map[string]any {
 			ev(10, 1790, "model", "Face-swap model: every window below its threshold.", false)),
 		check("replay", "fail", 0.85, "From 12:10 to 12:40 the video repeated itself every 3.0 seconds, as a looped recording does.",
 			"Ask the candidate to wave a hand next to their face now, and watch whether the picture follows.",
-			ev(730, 760, "loop", "The picture matched itself 3.0 s earlier, frame for frame, for 30 s.", true),
+			loopPair(ev(730, 760, "loop", "The picture matched itself 3.0 s earlier, frame for frame, for 30 s.", true), 733.4, 736.4),
 			ev(1210, 1222, "loop", "The picture matched itself 3.0 s earlier for 12 s.", true)),
 		check("liveness", "pass", 0.8, "The candidate answered 4 of 4 liveness prompt(s) the way a live face does.", "",
 			ev(300, 304, "responded", "Prompt \"turn left to full profile\": the face was lost for 1.6 s, as a live face turned away is.", false),

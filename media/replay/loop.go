@@ -143,6 +143,12 @@ type loopFinding struct {
 	moves    int           // moving matches: probes where the picture moved and still matched
 	strong   bool          // enough repeated motion for a fail (binState.strong)
 	snap     string        // evidence snapshot taken when the loop was first found
+	at       time.Duration // the PTS of snap's frame
+	// snap2 is the same picture one loop later (at2), snapshotted when it showed again
+	// (Analyzer.pairLook): the two frames side by side show the loop.
+	snap2 string
+	at2   time.Duration
+	seq   int // the finding's number, to find it again after older ones were dropped
 }
 
 // loopDetector finds recurring stretches of video. All buffers are allocated in init.
@@ -167,6 +173,7 @@ type loopDetector struct {
 
 	findings []loopFinding
 	opened   bool // the last probe opened a finding: the analyzer snapshots the frame
+	seq      int  // findings opened so far
 }
 
 func (l *loopDetector) init(cfg Config) {
@@ -301,8 +308,23 @@ func (l *loopDetector) record(s binState, now time.Duration, strong bool) {
 	if len(l.findings) >= maxStored {
 		l.findings = l.findings[1:] // the oldest goes: memory stays bounded in long calls
 	}
+	l.seq++
+	f.seq = l.seq
 	l.findings = append(l.findings, f)
 	l.opened = true
+}
+
+// newest is the signature of the newest frame observed.
+func (l *loopDetector) newest() *sig { return &l.ring[(l.n-1)%len(l.ring)].s }
+
+// finding returns the stored finding numbered seq, or nil when it was dropped.
+func (l *loopDetector) finding(seq int) *loopFinding {
+	for i := len(l.findings) - 1; i >= 0; i-- {
+		if l.findings[i].seq == seq {
+			return &l.findings[i]
+		}
+	}
+	return nil
 }
 
 // maxStored bounds the findings kept per kind.

@@ -131,9 +131,26 @@ type Analyzer struct {
 	width, height int
 
 	loop   loopDetector
+	pair   pairWait
 	motion motionDetector
 	cues   cueTracker
 }
+
+// pairWait waits for a loop's second picture: the frame a loop was found on shows again one
+// loop later. Of the frames within pairWindow of that time, the one closest to it (by
+// signature, within matchDist) is snapshotted too, so the evidence shows the same picture at
+// two times, side by side. One encode per closer match: a handful at most.
+type pairWait struct {
+	active bool
+	seq    int           // the loop finding (loopFinding.seq)
+	sig    sig           // the first frame's signature
+	due    time.Duration // the first frame's PTS plus the loop's length
+	best   float32       // the closest match so far
+}
+
+// pairWindow is how far from one loop later the repeat of the first frame is looked for:
+// frame times jitter by a frame or two.
+const pairWindow = 150 * time.Millisecond
 
 // New returns an Analyzer. faces, if not nil, supplies face boxes (normally the session's
 // face analyzer, which must observe each frame before this one); without it the centre of
@@ -172,8 +189,12 @@ func (a *Analyzer) Observe(f *media.Frame) {
 	a.loop.observe(f)
 	if a.loop.opened {
 		a.loop.opened = false
-		a.loop.findings[len(a.loop.findings)-1].snap = shot(f, a.faceBox(f))
+		l := &a.loop.findings[len(a.loop.findings)-1]
+		l.snap, l.at = shot(f, a.faceBox(f)), f.PTS
+		a.pair = pairWait{active: l.snap != "", seq: l.seq, sig: *a.loop.newest(), due: f.PTS + l.lag, best: matchDist}
 		capLoopSnaps(a.loop.findings)
+	} else if a.pair.active {
+		a.pairLook(f)
 	}
 	if a.motion.due(f.PTS) {
 		box := a.faceBox(f)
@@ -202,6 +223,29 @@ func shot(f *media.Frame, box image.Rectangle) string {
 	return s
 }
 
+// pairLook snapshots f as the loop's second picture if it is due and repeats the first frame
+// more closely than any frame before it.
+func (a *Analyzer) pairLook(f *media.Frame) {
+	p := &a.pair
+	switch {
+	case f.PTS < p.due-pairWindow:
+		return
+	case f.PTS > p.due+pairWindow:
+		p.active = false
+		return
+	}
+	l := a.loop.finding(p.seq)
+	if l == nil || l.snap == "" { // dropped, or its snapshot went to a longer loop
+		p.active = false
+		return
+	}
+	if d, ok := matches(a.loop.newest(), &p.sig, p.best); ok {
+		if s := shot(f, a.faceBox(f)); s != "" {
+			l.snap2, l.at2, p.best = s, f.PTS, d
+		}
+	}
+}
+
 // capLoopSnaps keeps the snapshots of the maxSnaps longest loops only.
 func capLoopSnaps(ls []loopFinding) {
 	for {
@@ -218,7 +262,7 @@ func capLoopSnaps(ls []loopFinding) {
 		if n <= maxSnaps {
 			return
 		}
-		ls[shortest].snap = ""
+		ls[shortest].snap, ls[shortest].snap2 = "", ""
 	}
 }
 

@@ -3,6 +3,7 @@ package replay
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +259,66 @@ func TestNoPicture(t *testing.T) {
 	if c := a.Result(0); c.Status != report.Unknown || c.Summary != "Not checked: no video arrived during the call." || c.NextStep != "" {
 		t.Errorf("finished without video: %s %q next %q", c.Status, c.Summary, c.NextStep)
 	}
+}
+
+// TestLoopShowsTwoFrames: a looped clip's evidence carries two snapshots, the frame the loop
+// was found on and the same picture one loop (2 s) later, each with its time inside the
+// loop's range; the first is also the evidence's one snapshot.
+func TestLoopShowsTwoFrames(t *testing.T) {
+	bg := texture(320, 240, 1)
+	walk := scene(bg, 30, func(i int) (int, int) { return 100 + 3*i, 60 + i%7 }, 3)
+	frames := restamp(loopOf(walk, 30, 120), 15)
+	a := New(Config{}, nil)
+	feed(a, frames)
+	c := a.Result(frames[len(frames)-1].PTS)
+	if c.Status != report.Fail || len(c.Evidence) == 0 {
+		t.Fatalf("loop: %s %+v", c.Status, c.Evidence)
+	}
+	e := c.Evidence[0]
+	if e.Kind != kindLoop || len(e.Snapshots) != 2 {
+		t.Fatalf("loop evidence has %d snapshots; want 2", len(e.Snapshots))
+	}
+	first, again := e.Snapshots[0], e.Snapshots[1]
+	checkSnapshot(t, first.Snapshot)
+	checkSnapshot(t, again.Snapshot)
+	if first.Snapshot != e.Snapshot {
+		t.Error("the evidence's snapshot is not the first of its two")
+	}
+	if gap := again.AtS - first.AtS; math.Abs(gap-2.0) > pairWindow.Seconds() {
+		t.Errorf("the two frames are %.3f s apart; want one loop, 2.0 s", gap)
+	}
+	if first.AtS < e.AtS || again.AtS > *e.UntilS {
+		t.Errorf("frames at %.2f and %.2f s lie outside the loop's %.2f–%.2f s", first.AtS, again.AtS, e.AtS, *e.UntilS)
+	}
+	// The same picture: the frames are 30 apart in a 30-frame loop.
+	i, j := int(math.Round(first.AtS*15)), int(math.Round(again.AtS*15))
+	if (j-i)%30 != 0 {
+		t.Errorf("frames %d and %d are not one loop apart", i, j)
+	}
+}
+
+// TestCorpusLoopShowsTwoFrames: a genuine webcam clip of the corpus looped every 3 s (its
+// native size, with the face check's boxes) gives a loop whose evidence carries two
+// snapshots one loop apart.
+func TestCorpusLoopShowsTwoFrames(t *testing.T) {
+	dir := corpusDir(t)
+	needFFmpeg(t)
+	const fps = 15
+	src := resample(loadFrames(t, filepath.Join(dir, "genuine", "headtrackr_capture4_webcam.mp4"), 6*time.Second), fps)
+	frames := restamp(loopOf(src, 3*fps, 12*fps), fps)
+	a := pipeline(newFaces(t), Config{}, frames)
+	c := a.Result(a.lastPTS)
+	if c.Status != report.Fail || c.Evidence[0].Kind != kindLoop {
+		t.Fatalf("looped clip: %s %q", c.Status, c.Summary)
+	}
+	ss := c.Evidence[0].Snapshots
+	if len(ss) != 2 {
+		t.Fatalf("loop evidence has %d snapshots; want 2", len(ss))
+	}
+	checkSnapshot(t, ss[0].Snapshot)
+	checkSnapshot(t, ss[1].Snapshot)
+	if gap := ss[1].AtS - ss[0].AtS; math.Abs(gap-3.0) > pairWindow.Seconds() {
+		t.Errorf("the two frames are %.3f s apart; want one loop, 3.0 s", gap)
+	}
+	t.Logf("frames at %.2f s and %.2f s", ss[0].AtS, ss[1].AtS)
 }

@@ -154,6 +154,10 @@ func evidence(loops []loopFinding, photos []photoFinding, cues []cueSpan, still 
 	for _, l := range loops {
 		e := report.Range(l.from.Seconds(), l.to.Seconds(), kindLoop, loopDetail(l))
 		e.Snapshot = l.snap
+		if l.snap != "" && l.snap2 != "" {
+			// The same picture one loop apart: the frame and the earlier frame it repeats.
+			e.Snapshots = []report.Frame{{AtS: l.at.Seconds(), Snapshot: l.snap}, {AtS: l.at2.Seconds(), Snapshot: l.snap2}}
+		}
 		ev = append(ev, e)
 	}
 	for _, p := range photos {

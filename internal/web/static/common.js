@@ -175,17 +175,29 @@ function snapshotFigure(src, alt, caption) {
     caption ? h('figcaption', { className: 'muted small', text: caption }) : null);
 }
 
+/** Seconds into the call to a tenth: "00:06.1" (two frames of a loop can be under a second apart). */
+function fmtTenths(s) {
+  if (typeof s !== 'number' || !isFinite(s)) return '--:--';
+  const t = Math.max(0, Math.round(s * 10) / 10);
+  return fmtSeconds(t) + '.' + String(Math.round(t * 10) % 10);
+}
+
 /**
- * The pictures of one piece of evidence. A finding that carries two (e.snapshots, e.g. a loop:
- * a frame and the frame it repeats) shows them side by side; otherwise the one e.snapshot.
+ * The pictures of one piece of evidence. A finding that carries two (e.snapshots: [{at_s,
+ * snapshot}], oldest first; e.g. a loop: a frame and the same picture one loop later) shows
+ * them side by side, each captioned with its time; otherwise the one e.snapshot.
  */
 function evidencePictures(checkId, e) {
-  const two = Array.isArray(e.snapshots) ? e.snapshots.filter(showable).slice(0, 2) : [];
-  if (two.length === 2) {
-    const names = ['first frame', 'the frame it matched'];
-    return h('div', { className: 'snapshot-pair' }, two.map((src, i) => snapshotFigure(src, snapshotAlt(checkId, e, names[i]), names[i])));
+  const frames = (Array.isArray(e.snapshots) ? e.snapshots : [])
+    .map((f) => (typeof f === 'string' ? { snapshot: f } : f))
+    .filter((f) => f && showable(f.snapshot)).slice(0, 2);
+  if (frames.length === 2) {
+    const names = frames.map((f, i) => (typeof f.at_s === 'number' ? 'at ' + fmtTenths(f.at_s) : (i ? 'later' : 'first')) +
+      (i ? ', the same picture again' : ''));
+    return h('div', { className: 'snapshot-pair' },
+      frames.map((f, i) => snapshotFigure(f.snapshot, snapshotAlt(checkId, e, 'frame ' + names[i]), names[i])));
   }
-  return snapshotFigure(e.snapshot || two[0], snapshotAlt(checkId, e));
+  return snapshotFigure(e.snapshot || (frames[0] && frames[0].snapshot), snapshotAlt(checkId, e));
 }
 
 /** Shows a picture full size in a modal dialog (Escape or the button closes it). */
