@@ -19,7 +19,7 @@ geo-data: build
 
 # TESTPKGS narrows `make test` (e.g. TESTPKGS=./internal/store/...); the default is everything.
 # -timeout is a guard against a hang, not a speed target: the slowest packages (cmd/integritybot,
-# internal/eval) take ~9 min on a quiet 2-core machine and passed 25 min under load 20.
+# internal/eval) take ~9 min on a quiet 2-core machine and were still running at 25 min under load 20.
 TESTPKGS ?= ./...
 
 test: deps-test cascades ## Every test: vet, unit, pion peer-pair, fuzz seeds, headless-Chromium end-to-end, the store on SQLite and on a throwaway PostgreSQL (scripts/postgres.sh).
