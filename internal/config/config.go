@@ -21,6 +21,7 @@ import (
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/media/camera"
+	"github.com/integritybot/integritybot/media/face"
 )
 
 // Config is the whole configuration. The zero value is not useful; start from Default.
@@ -236,14 +237,15 @@ func Default() Config {
 		MinHeight:     cam.MinHeight,
 		MinFPS:        cam.MinFPS,
 	}
+	fc := face.DefaultConfig() // and so does the face check
 	c.Face = Face{
-		Interval:      Duration(200 * time.Millisecond),
-		DetectWidth:   320,
-		MinFace:       0.125,
-		NoFaceAfter:   Duration(2 * time.Second),
-		MultipleAfter: Duration(time.Second),
-		MinVideo:      Duration(2 * time.Second),
-		Pupils:        true,
+		Interval:      Duration(fc.Interval),
+		DetectWidth:   fc.DetectWidth,
+		MinFace:       fc.MinFace,
+		NoFaceAfter:   Duration(fc.NoFaceAfter),
+		MultipleAfter: Duration(fc.MultipleAfter),
+		MinVideo:      Duration(fc.MinVideo),
+		Pupils:        true, // the product locates the pupils (off in a zero face.Config)
 	}
 	c.Retention.Days = 30
 	c.Log.Level = "info"

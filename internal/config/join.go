@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/integritybot/integritybot/bot/connect/livekit"
 )
 
 // Join limits the calls serve joins when the API asks (POST /api/interviews with "join"),
@@ -41,7 +43,7 @@ func (c Config) validateJoin(p *problems) {
 		}
 	}
 	for i, u := range c.LiveKit.AllowedURLs {
-		if err := checkLiveKitURL(u); err != nil {
+		if err := livekit.CheckURL(u); err != nil {
 			p.add(fmt.Sprintf("livekit.allowed_urls[%d]", i), "want a ws://, wss://, http:// or https:// URL, got %q", u)
 		}
 	}
@@ -57,14 +59,6 @@ func parseNetwork(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
-func checkLiveKitURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") {
-		return errors.New("not a LiveKit URL")
-	}
-	return nil
 }
 
 // ErrJoinRefused wraps every refusal of a join the API asked for.
@@ -124,5 +118,5 @@ func sameLiveKitURL(a, b string) bool {
 		return "80"
 	}
 	return secure(ua) == secure(ub) && strings.EqualFold(ua.Hostname(), ub.Hostname()) && port(ua) == port(ub) &&
-		strings.TrimSuffix(ua.Path, "/") == strings.TrimSuffix(ub.Path, "/") && checkLiveKitURL(a) == nil
+		strings.TrimSuffix(ua.Path, "/") == strings.TrimSuffix(ub.Path, "/") && livekit.CheckURL(a) == nil
 }

@@ -2,9 +2,9 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
-	"time"
+
+	"github.com/integritybot/integritybot/bot/connect/livekit"
 )
 
 // LiveKit configures joining interviews held in LiveKit rooms (bot/connect/livekit,
@@ -49,11 +49,10 @@ const (
 	EnvLiveKitAPISecretConventional = "LIVEKIT_API_SECRET"
 )
 
-// DefaultLiveKitNotice is the default consent notice.
-const DefaultLiveKitNotice = "integritybot is analyzing the candidate's video for this interview; a person reviews the result."
-
+// defaultLiveKit takes the consent notice and leave_after from the connector.
 func defaultLiveKit() LiveKit {
-	return LiveKit{IdentityPrefix: "integritybot-", Notice: DefaultLiveKitNotice, LeaveAfter: Duration(10 * time.Minute)}
+	lk := livekit.DefaultConfig()
+	return LiveKit{IdentityPrefix: "integritybot-", Notice: lk.Notice, LeaveAfter: Duration(lk.LeaveAfter)}
 }
 
 // CanJoin reports whether LiveKit credentials are configured.
@@ -92,8 +91,7 @@ func applyLiveKitPrefixedEnv(c *Config, get func(string) (string, bool)) error {
 func (c Config) validateLiveKit(p *problems) {
 	l := c.LiveKit
 	if l.URL != "" {
-		u, err := url.Parse(l.URL)
-		if err != nil || u.Host == "" || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") {
+		if livekit.CheckURL(l.URL) != nil {
 			p.add("livekit.url", "want a ws://, wss://, http:// or https:// URL, got %q", l.URL)
 		}
 	}

@@ -55,27 +55,43 @@ type Config struct {
 	participants participants
 }
 
+// DefaultConfig returns the defaults used for zero Config fields (Name, Notice, LeaveAfter
+// and the timing), and the configuration file's livekit section (internal/config takes them
+// from here).
+func DefaultConfig() Config {
+	return Config{
+		Name:           "integritybot",
+		Notice:         DefaultNotice,
+		LeaveAfter:     10 * time.Minute,
+		ConnectTimeout: 20 * time.Second,
+		Backoff:        time.Second,
+		MaxBackoff:     30 * time.Second,
+		GiveUpAfter:    5 * time.Minute,
+	}
+}
+
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if c.Name == "" {
-		c.Name = "integritybot"
+		c.Name = d.Name
 	}
 	if c.Notice == "" {
-		c.Notice = DefaultNotice
+		c.Notice = d.Notice
 	}
 	if c.LeaveAfter <= 0 {
-		c.LeaveAfter = 10 * time.Minute
+		c.LeaveAfter = d.LeaveAfter
 	}
 	if c.ConnectTimeout <= 0 {
-		c.ConnectTimeout = 20 * time.Second
+		c.ConnectTimeout = d.ConnectTimeout
 	}
 	if c.Backoff <= 0 {
-		c.Backoff = time.Second
+		c.Backoff = d.Backoff
 	}
 	if c.MaxBackoff <= 0 {
-		c.MaxBackoff = 30 * time.Second
+		c.MaxBackoff = d.MaxBackoff
 	}
 	if c.GiveUpAfter <= 0 {
-		c.GiveUpAfter = 5 * time.Minute
+		c.GiveUpAfter = d.GiveUpAfter
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
