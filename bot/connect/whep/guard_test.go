@@ -44,7 +44,7 @@ func TestGuardAddresses(t *testing.T) {
 }
 
 func TestGuardURL(t *testing.T) {
-	g, err := NewGuard([]string{"https://WHEP.example:443", "http://10.0.0.5:8889"}, nil)
+	g, err := NewGuard([]string{"https://WHEP.example:443", "http://10.0.0.5:8889", "http://10.0.0.6:8889"}, []string{"10.0.0.5"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +55,8 @@ func TestGuardURL(t *testing.T) {
 		{"https://whep.example/live/x/whep", ""},
 		{"https://whep.example:443/a", ""},
 		{"http://10.0.0.5:8889/cam/whep", ""},
+		{"http://10.0.0.6:8889/cam/whep", "10.0.0.6 is not a public address"}, // listed origin, address not allowed
+		{"http://169.254.169.254/latest", "169.254.169.254 is not a public address"},
 		{"https://whep.example:8443/a", "not one of the allowed"},
 		{"http://whep.example/a", "not one of the allowed"},
 		{"https://u:p@whep.example/a", "user name or password"},
