@@ -16,6 +16,7 @@ import (
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/file"
@@ -195,10 +196,8 @@ func readClaims(path string) (report.Candidate, error) {
 	if dec.More() {
 		return report.Candidate{}, fmt.Errorf("claims: %s: more than one JSON value", path)
 	}
-	if c.ClaimedTimezone != "" {
-		if _, err := time.LoadLocation(c.ClaimedTimezone); err != nil {
-			return report.Candidate{}, fmt.Errorf("claims: %s: claimed_timezone %q is not an IANA time zone", path, c.ClaimedTimezone)
-		}
+	if err := interview.CheckClaims(&c, ""); err != nil { // the API's, join's and the chat commands' checks
+		return report.Candidate{}, fmt.Errorf("claims: %s: %w", path, err)
 	}
 	return c, nil
 }

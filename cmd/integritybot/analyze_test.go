@@ -71,6 +71,8 @@ func TestAnalyzeCommand(t *testing.T) {
 	os.WriteFile(badClaims, []byte(`{"name":"Jane","age":30}`), 0o644)
 	badZone := filepath.Join(dir, "bad-zone.json")
 	os.WriteFile(badZone, []byte(`{"name":"Jane","claimed_timezone":"Mars/Olympus"}`), 0o644)
+	localZone := filepath.Join(dir, "local-zone.json") // the machine's zone is not the candidate's
+	os.WriteFile(localZone, []byte(`{"name":"Jane","claimed_timezone":"Local"}`), 0o644)
 
 	for _, tc := range []struct {
 		name      string
@@ -87,7 +89,8 @@ func TestAnalyzeCommand(t *testing.T) {
 			[]string{"integritybot: " + truncated + ": y4m: frame 99 truncated: got"}, 2, ""},
 		{"claims", []string{"--claims", claims, live}, "", []string{"Candidate: Jane Doe (claims location Austin, TX, timezone America/Chicago)"}, nil, 0, ""},
 		{"unknown claims field", []string{"--claims", badClaims, live}, `unknown field "age"`, nil, nil, 0, ""},
-		{"bad claimed zone", []string{"--claims", badZone, live}, "not an IANA time zone", nil, nil, 0, ""},
+		{"bad claimed zone", []string{"--claims", badZone, live}, "claimed_timezone must be an IANA zone", nil, nil, 0, ""},
+		{"Local is no claimed zone", []string{"--claims", localZone, live}, `"Local" is the server's own zone`, nil, nil, 0, ""},
 		{"missing file", []string{filepath.Join(dir, "nope.mp4")}, "1 of 1 inputs", nil, []string{"integritybot: " + filepath.Join(dir, "nope.mp4") + ": no such file or directory\n"}, 0, ""},
 		{"no inputs", nil, "no input files", nil, nil, 0, ""},
 	} {

@@ -16,29 +16,14 @@ import (
 	"github.com/integritybot/integritybot/integrations/slack"
 	"github.com/integritybot/integritybot/integrations/webhook"
 	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
-	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
 )
 
-// chat wires the Slack, Discord and webhook integrations: the outbox worker that delivers
-// summaries and live alerts, and the inbound /integrity listeners.
-type chat struct {
-	cfg     config.Config
-	st      *store.Store
-	log     *slog.Logger
-	outbox  *integrations.Outbox
-	creator *creator
-	slack   *slack.Commands
-	discord *discord.Commands
-
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
-}
-
-func newChat(cfg config.Config, st *store.Store, log *slog.Logger) *chat {
-	c := &chat{cfg: cfg, st: st, log: log, creator: &creator{}}
+// newOutbox is the outbox worker that delivers summaries and live alerts to Slack, Discord
+// and the webhook; reportURL links a message to its report page.
+func newOutbox(cfg config.Config, st *store.Store, reportURL func(id string) string, log *slog.Logger) *integrations.Outbox {
 	var routes []integrations.Route
 	if cfg.Slack.Posts() {
 		def, bot := cfg.Slack.Channel, cfg.Slack.BotToken != ""
@@ -56,13 +41,33 @@ func newChat(cfg config.Config, st *store.Store, log *slog.Logger) *chat {
 		routes = append(routes, integrations.Route{Name: "webhook", Notifier: webhook.New(webhook.Config(cfg.Webhook), nil),
 			Target: func(store.Interview) (string, bool) { return "", true }})
 	}
-	c.outbox = integrations.NewOutbox(integrations.OutboxOptions{Queue: st, Routes: routes, Snapshots: cfg.Chat.Snapshots,
-		ReportURL: c.creator.reportURL, SnapshotDir: filepath.Clean(cfg.DataDir), Log: log.With("component", "outbox")})
+	return integrations.NewOutbox(integrations.OutboxOptions{Queue: st, Routes: routes, Snapshots: cfg.Chat.Snapshots,
+		ReportURL: reportURL, SnapshotDir: filepath.Clean(cfg.DataDir), Log: log.With("component", "outbox")})
+}
+
+// chat runs the Slack, Discord and webhook integrations of serve: the outbox worker and the
+// inbound /integrity listeners, which create and delete interviews through the service.
+type chat struct {
+	cfg     config.Config
+	st      *store.Store
+	log     *slog.Logger
+	outbox  *integrations.Outbox
+	slack   *slack.Commands
+	discord *discord.Commands
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+func newChat(cfg config.Config, st *store.Store, outbox *integrations.Outbox, svc *interview.Service, log *slog.Logger) *chat {
+	c := &chat{cfg: cfg, st: st, log: log, outbox: outbox}
+	cr := creator{svc}
 	if cfg.Slack.SocketMode() || cfg.Slack.SigningSecret != "" {
-		c.slack = slack.NewCommands(slack.Config(cfg.Slack), c.creator, log)
+		c.slack = slack.NewCommands(slack.Config(cfg.Slack), cr, log)
 	}
 	if cfg.Discord.Gateway() || cfg.Discord.PublicKey != "" {
-		c.discord = discord.NewCommands(discord.Config(cfg.Discord), c.creator, log)
+		c.discord = discord.NewCommands(discord.Config(cfg.Discord), cr, log)
 	}
 	return c
 }
@@ -96,13 +101,12 @@ func (c *chat) handlers() map[string]http.Handler {
 
 // start runs the outbox worker and the Socket Mode / gateway listeners, and queues the
 // summaries of interviews the last run left interrupted.
-func (c *chat) start(srv *server.Server, interrupted []string) {
-	c.creator.srv = srv
+func (c *chat) start(interrupted []string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	for _, id := range c.toSummarize(ctx, interrupted) {
 		if rep, err := c.st.GetReport(ctx, id); err == nil {
-			c.summary(ctx, rep)
+			summary(ctx, c.outbox, rep, c.log)
 		}
 	}
 	c.wg.Go(func() { c.outbox.Run(ctx) })
@@ -160,68 +164,43 @@ func (c *chat) stop() {
 }
 
 // summary queues the final report; a failure is logged, never fails the interview.
-func (c *chat) summary(ctx context.Context, r *report.Report) {
-	if c == nil {
-		return
-	}
-	if err := c.outbox.Summary(ctx, r); err != nil {
-		c.log.Error("queue summary", "interview_id", r.InterviewID, "err", err)
+func summary(ctx context.Context, ob *integrations.Outbox, r *report.Report, log *slog.Logger) {
+	if err := ob.Summary(ctx, r); err != nil {
+		log.Error("queue summary", "interview_id", r.InterviewID, "err", err)
 	}
 }
 
-// observe queues live alerts for checks that turned fail.
-func (c *chat) observe(ctx context.Context, r *report.Report) {
-	if c == nil {
-		return
-	}
-	if err := c.outbox.Observe(ctx, r); err != nil {
-		c.log.Error("queue live alert", "interview_id", r.InterviewID, "err", err)
-	}
-}
+// creator adapts the interview service to the integrations' /integrity commands.
+type creator struct{ svc *interview.Service }
 
-// creator adapts the server's Create (the logic of POST /api/interviews) to the
-// integrations. srv is set once the server exists; commands arrive only after that.
-type creator struct{ srv *server.Server }
+var _ integrations.Deleter = creator{}
 
-func (cr *creator) CreateInterview(ctx context.Context, in integrations.NewInterview) (integrations.Links, error) {
-	if cr.srv == nil {
-		return integrations.Links{}, errors.New("server not started")
-	}
-	req := server.CreateRequest{Candidate: in.Candidate, Notes: in.Notes}
+func (cr creator) CreateInterview(ctx context.Context, in integrations.NewInterview) (integrations.Links, error) {
+	req := interview.Request{Candidate: in.Candidate, Notes: in.Notes}
 	if in.SlackChannel != "" || in.DiscordChannel != "" || in.SlackUser != "" || in.DiscordUser != "" {
-		req.Notify = &server.Notify{SlackChannel: in.SlackChannel, DiscordChannel: in.DiscordChannel,
+		req.Notify = &interview.Notify{SlackChannel: in.SlackChannel, DiscordChannel: in.DiscordChannel,
 			SlackUser: in.SlackUser, DiscordUser: in.DiscordUser}
 	}
-	resp, err := cr.srv.Create(ctx, req)
-	if errors.Is(err, server.ErrInvalid) {
-		return integrations.Links{}, fmt.Errorf("%s: %w", server.InvalidMessage(err), integrations.ErrInvalid)
+	l, err := cr.svc.Create(ctx, req)
+	if errors.Is(err, interview.ErrInvalid) {
+		return integrations.Links{}, fmt.Errorf("%s: %w", interview.InvalidMessage(err), integrations.ErrInvalid)
 	}
 	if err != nil {
 		return integrations.Links{}, err
 	}
-	return integrations.Links{ID: resp.ID, CandidateURL: resp.CandidateURL, InterviewerURL: resp.InterviewerURL,
-		ReportURL: resp.ReportURL}, nil
+	return integrations.Links{ID: l.ID, CandidateURL: l.CandidateURL, InterviewerURL: l.InterviewerURL,
+		ReportURL: l.ReportURL}, nil
 }
 
-// DeleteInterview is /integrity delete ID (server.DeleteFromChannel); what the user must fix
-// comes back as integrations.ErrInvalid.
-func (cr *creator) DeleteInterview(ctx context.Context, id string, in integrations.NewInterview) error {
-	if cr.srv == nil {
-		return errors.New("server not started")
-	}
-	err := cr.srv.DeleteFromChannel(ctx, id, in.SlackChannel, in.DiscordChannel)
+// DeleteInterview is /integrity delete ID (interview.Service.DeleteFromChannel); what the user
+// must fix comes back as integrations.ErrInvalid.
+func (cr creator) DeleteInterview(ctx context.Context, id string, in integrations.NewInterview) error {
+	err := cr.svc.DeleteFromChannel(ctx, id, in.SlackChannel, in.DiscordChannel)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("there is no interview %q: %w", id, integrations.ErrInvalid)
-	case errors.Is(err, server.ErrOtherChannel):
+	case errors.Is(err, interview.ErrOtherChannel):
 		return fmt.Errorf("interview %q was created in another channel; delete it there or through the API: %w", id, integrations.ErrInvalid)
 	}
 	return err
-}
-
-func (cr *creator) reportURL(id string) string {
-	if cr.srv == nil {
-		return ""
-	}
-	return cr.srv.ReportURL(id)
 }

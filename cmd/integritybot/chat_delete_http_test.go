@@ -25,13 +25,13 @@ import (
 	"github.com/integritybot/integritybot/integrations/discord"
 	"github.com/integritybot/integritybot/integrations/slack"
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
-	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
 )
 
 // TestChatDeleteSlashCommands: /integrity delete through Slack's and Discord's real command
-// handlers (signed HTTP requests, parsed by slack-go and discordgo) reaches the real server:
+// handlers (signed HTTP requests, parsed by slack-go and discordgo) reaches the interview service:
 // refused from another channel, the interview deleted from its own, then unknown.
 func TestChatDeleteSlashCommands(t *testing.T) {
 	ctx := context.Background()
@@ -46,9 +46,8 @@ func TestChatDeleteSlashCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close(ctx)
-	srv := server.New(server.Options{Store: st, Rooms: m, Log: log, LinkTTL: time.Hour, ReportTTL: time.Hour,
-		Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)})
-	cr := &creator{srv: srv}
+	cr := creator{interview.New(interview.Options{Store: st, Calls: m, Log: log, Links: interview.Linker{LinkTTL: time.Hour, ReportTTL: time.Hour,
+		Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)}})}
 
 	const slackSecret = "slack-signing-secret-0123"
 	sl := slack.NewCommands(slack.Config{SigningSecret: slackSecret, APIURL: slack.DefaultAPIURL}, cr, log)

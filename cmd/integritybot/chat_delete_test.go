@@ -13,8 +13,8 @@ import (
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/integrations"
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
-	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
 )
 
@@ -34,9 +34,8 @@ func TestChatDeleteOnlyFromItsChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close(ctx)
-	srv := server.New(server.Options{Store: st, Rooms: m, Log: log, LinkTTL: time.Hour, ReportTTL: time.Hour,
-		Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)})
-	cr := &creator{srv: srv}
+	cr := creator{interview.New(interview.Options{Store: st, Calls: m, Log: log, Links: interview.Linker{LinkTTL: time.Hour, ReportTTL: time.Hour,
+		Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)}})}
 	links, err := cr.CreateInterview(ctx, integrations.NewInterview{Candidate: report.Candidate{Name: "Chat Person"}, SlackChannel: "C1"})
 	if err != nil {
 		t.Fatal(err)

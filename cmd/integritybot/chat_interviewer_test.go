@@ -11,8 +11,8 @@ import (
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/integrations"
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
-	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
 )
 
@@ -32,9 +32,8 @@ func TestChatCreatorKeepsInterviewer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close(ctx)
-	srv := server.New(server.Options{Store: st, Rooms: m, Log: log, LinkTTL: time.Hour, ReportTTL: time.Hour,
-		Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)})
-	cr := &creator{srv: srv}
+	cr := creator{interview.New(interview.Options{Store: st, Calls: m, Log: log, Links: interview.Linker{LinkTTL: time.Hour, ReportTTL: time.Hour,
+		Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)}})}
 	for _, in := range []integrations.NewInterview{
 		{SlackChannel: "C1", SlackUser: "U0INTERVIEWER"},
 		{DiscordChannel: "1001", DiscordUser: "4242"},

@@ -33,6 +33,9 @@ func TestDependencyDirection(t *testing.T) {
 		{"./internal/rtcapi", []string{mod + "bot", mod + "media", mod + "integrations", mod + "internal/config", mod + "cmd"}},
 		// Secret is shared by config and integrations because it depends on neither.
 		{"./internal/secret", []string{mod + "bot", mod + "media", mod + "integrations", mod + "internal/config", mod + "cmd"}},
+		// The interview service owns an interview's life for every front (HTTP, chat, CLI): it
+		// knows none of them, nor the configuration file (main translates it).
+		{"./internal/interview", []string{mod + "internal/server", mod + "internal/web", mod + "integrations", mod + "internal/config", mod + "cmd"}},
 		// Media packages' tests import corpustest, which go list -deps (no -test) does not see:
 		// it keeps media's rule so those tests stay on media's side too.
 		{"./internal/corpustest", []string{mod + "bot", mod + "integrations", mod + "internal/server", mod + "internal/web", mod + "internal/store", mod + "cmd"}},

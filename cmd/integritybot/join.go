@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -16,10 +15,10 @@ import (
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/livekit"
 	"github.com/integritybot/integritybot/bot/connect/whep"
-	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/integrations"
 	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
-	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
 )
 
@@ -63,16 +62,20 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return errors.New("join: give the call as --whep URL, or as --livekit URL --room NAME")
 	}
-	if !useLiveKit {
-		if err := checkWHEPURL(*whepURL); err != nil {
-			return fmt.Errorf("join: %w", err)
-		}
+	// The one validation of POST /api/interviews and the chat commands, before anything opens.
+	req := interview.Request{Candidate: report.Candidate{Name: *name, ClaimedLocation: *loc, ClaimedTimezone: *tz},
+		Join: &interview.JoinRequest{WHEP: *whepURL, Bearer: *bearer}}
+	if *slackCh != "" || *discordCh != "" {
+		req.Notify = &interview.Notify{SlackChannel: *slackCh, DiscordChannel: *discordCh}
 	}
-	cand := report.Candidate{Name: strings.TrimSpace(*name), ClaimedLocation: strings.TrimSpace(*loc), ClaimedTimezone: strings.TrimSpace(*tz)}
-	if cand.ClaimedTimezone != "" {
-		if _, err := time.LoadLocation(cand.ClaimedTimezone); err != nil || cand.ClaimedTimezone == "Local" {
-			return fmt.Errorf("join: --claimed-timezone must be an IANA zone such as America/Chicago")
-		}
+	if useLiveKit {
+		req.Join = &interview.JoinRequest{LiveKit: &interview.LiveKitJoin{URL: *lkURL, Room: *lkRoom, CandidateIdentity: *lkCandidate}}
+	}
+	if err := req.Check(); err != nil {
+		return fmt.Errorf("join: %s", interview.InvalidMessage(err))
+	}
+	if useLiveKit { // the operator's own choice, which the API refuses
+		req.Join.LiveKit.Identity = strings.TrimSpace(*lkIdentity)
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -84,9 +87,8 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	var lkJoin *server.LiveKitJoin
-	if useLiveKit {
-		lkJoin = &server.LiveKitJoin{URL: *lkURL, Room: *lkRoom, Identity: *lkIdentity, CandidateIdentity: *lkCandidate}
+	lkJoin := req.Join.LiveKit
+	if lkJoin != nil {
 		if err := checkLiveKit(cfg, lkJoin); err != nil {
 			return fmt.Errorf("join: %w", err)
 		}
@@ -97,26 +99,31 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
-	iv := store.Interview{ID: auth.NewID(), Candidate: cand, CreatedAt: time.Now().UTC(), State: report.Scheduled,
-		SlackChannel: *slackCh, DiscordChannel: *discordCh}
-	if err := st.CreateInterview(ctx, iv); err != nil {
+	join := req.Join
+	req.Join = nil // joined below, in the foreground
+	l, err := interview.New(interview.Options{Store: st, Log: log}).Create(ctx, req)
+	if err != nil {
+		return err
+	}
+	iv, err := st.GetInterview(ctx, l.ID)
+	if err != nil {
 		return err
 	}
 	// Only the outbox worker: this process takes no slash commands.
-	ch := newChat(cfg, st, log)
+	outbox := newOutbox(cfg, st, interview.Linker{}.ReportURL, log) // no report pages here
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	worker := make(chan struct{})
-	go func() { defer close(worker); ch.outbox.Run(wctx) }()
+	go func() { defer close(worker); outbox.Run(wctx) }()
 	defer func() { stopWorker(); <-worker }()
 	fmt.Fprintf(stderr, "integritybot: interview %s: joining the call; Ctrl-C ends it\n", iv.ID)
 
 	// The call ends with ctx (Ctrl-C) as a normal end, not an interruption.
-	conn := whepConnector(cfg, *whepURL, *bearer, nil, log) // the operator's own join: not limited
+	conn := whepConnector(cfg, join.WHEP, join.Bearer, nil, log) // the operator's own join: not limited
 	if lkJoin != nil {
 		conn = liveKitConnector(cfg, *lkJoin, iv.ID, log)
 	}
-	r, joinErr := runJoin(ctx, cfg, interviews{st: st, chat: ch}, iv, conn, *duration, log, false)
-	deliver(st, ch, iv.ID)
+	r, joinErr := runJoin(ctx, cfg, interviews{st: st, outbox: outbox, log: log}, iv, conn, *duration, log, false)
+	deliver(st, outbox, iv.ID)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -127,15 +134,6 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	return joinErr
-}
-
-// checkWHEPURL accepts absolute http(s) URLs.
-func checkWHEPURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("the WHEP endpoint must be an http:// or https:// URL")
-	}
-	return nil
 }
 
 func whepConfig(cfg config.Config, endpoint, bearer string, log *slog.Logger) whep.Config {
@@ -162,7 +160,7 @@ func whepConnector(cfg config.Config, endpoint, bearer string, guard *whep.Guard
 }
 
 // checkLiveKit refuses a LiveKit join this configuration cannot make.
-func checkLiveKit(cfg config.Config, j *server.LiveKitJoin) error {
+func checkLiveKit(cfg config.Config, j *interview.LiveKitJoin) error {
 	if !cfg.LiveKit.CanJoin() {
 		return fmt.Errorf("LiveKit joins need livekit.api_key and livekit.api_secret in the configuration (or %s and %s, or %s and %s)",
 			config.EnvLiveKitAPIKey, config.EnvLiveKitAPISecret, config.EnvLiveKitAPIKeyConventional, config.EnvLiveKitAPISecretConventional)
@@ -183,7 +181,7 @@ func checkLiveKit(cfg config.Config, j *server.LiveKitJoin) error {
 	return nil
 }
 
-func liveKitConnector(cfg config.Config, j server.LiveKitJoin, interviewID string, log *slog.Logger) connector {
+func liveKitConnector(cfg config.Config, j interview.LiveKitJoin, interviewID string, log *slog.Logger) connector {
 	lc := cfg.LiveKit
 	lk := livekit.Config{URL: j.URL, Room: j.Room, APIKey: lc.APIKey.Value(), APISecret: lc.APISecret.Value(),
 		Identity: j.Identity, Notice: lc.Notice, LeaveAfter: lc.LeaveAfter.D(),
@@ -236,11 +234,11 @@ func runJoin(ctx context.Context, cfg config.Config, sink interviews, iv store.I
 
 // deliver gives the outbox worker a short while to post what the call queued, so a
 // one-shot join delivers its report; what is left is delivered by the next serve.
-func deliver(st *store.Store, ch *chat, id string) {
-	if !ch.outbox.Enabled() {
+func deliver(st *store.Store, outbox *integrations.Outbox, id string) {
+	if !outbox.Enabled() {
 		return
 	}
-	ch.outbox.Kick()
+	outbox.Kick()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for ctx.Err() == nil {
@@ -268,7 +266,7 @@ func deliver(st *store.Store, ch *chat, id string) {
 // findings 2 and 4) and returns its connector: WHEP through a whep.Guard made of join.*,
 // LiveKit only to livekit.url or livekit.allowed_urls, in a room with livekit.room_prefix,
 // under the bot's own identity (livekit.identity_prefix + interview id).
-func apiJoinConnector(cfg config.Config, j server.JoinRequest, id string, log *slog.Logger) (connector, error) {
+func apiJoinConnector(cfg config.Config, j interview.JoinRequest, id string, log *slog.Logger) (connector, error) {
 	if j.LiveKit == nil {
 		guard, err := whep.NewGuard(cfg.Join.AllowedOrigins, cfg.Join.AllowedNetworks)
 		if err != nil {
@@ -294,21 +292,21 @@ func apiJoinConnector(cfg config.Config, j server.JoinRequest, id string, log *s
 // joinStarter runs the calls that serve joins (POST /api/interviews with "join"): start
 // begins one in the background as interview id; stop ends them all (their reports are saved
 // as interrupted) and waits for them within sctx.
-func joinStarter(cfg config.Config, sink interviews, log *slog.Logger) (start func(context.Context, string, server.JoinRequest) error, stop func(sctx context.Context)) {
+func joinStarter(cfg config.Config, sink interviews, log *slog.Logger) (start func(context.Context, string, interview.JoinRequest) error, stop func(sctx context.Context)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var (
 		mu      sync.Mutex
 		stopped bool
 		wg      sync.WaitGroup
 	)
-	start = func(rctx context.Context, id string, j server.JoinRequest) error {
+	start = func(rctx context.Context, id string, j interview.JoinRequest) error {
 		iv, err := sink.st.GetInterview(rctx, id)
 		if err != nil {
 			return err
 		}
 		conn, err := apiJoinConnector(cfg, j, id, log)
 		if err != nil {
-			return fmt.Errorf("%w: %w", err, server.ErrInvalid)
+			return fmt.Errorf("%w: %w", err, interview.ErrInvalid)
 		}
 		mu.Lock()
 		defer mu.Unlock()

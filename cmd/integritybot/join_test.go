@@ -26,6 +26,8 @@ func TestJoinFlags(t *testing.T) {
 		{"no endpoint", []string{"join"}, "--whep URL"},
 		{"not http", []string{"join", "--whep", "ftp://x/whep"}, "http:// or https://"},
 		{"bad timezone", []string{"join", "--whep", "http://127.0.0.1/whep", "--claimed-timezone", "Mars/Olympus"}, "IANA zone"},
+		{"Local timezone", []string{"join", "--whep", "http://127.0.0.1/whep", "--claimed-timezone", "Local"}, `"Local" is the server's own zone`},
+		{"bad slack channel", []string{"join", "--whep", "http://127.0.0.1/whep", "--notify-slack", "#hiring team"}, "notify.slack_channel"},
 		{"whep and livekit", []string{"join", "--whep", "http://127.0.0.1/whep", "--livekit", "wss://lk.example.com", "--room", "r"}, "--livekit URL --room NAME"},
 		{"livekit without credentials", []string{"join", "--livekit", "wss://lk.example.com", "--room", "r"}, "livekit.api_key"},
 	}

@@ -15,8 +15,10 @@ import (
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/room"
+	"github.com/integritybot/integritybot/integrations"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
@@ -127,8 +129,6 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	}
 	// Deferred: runs after the rooms close (below), so other nodes may then take over at once.
 	defer stopBeat()
-	ch := newChat(cfg, st, log) // Slack, Discord, webhook: outbox and /integrity (chat.go)
-	defer ch.stop()
 	tokenHash, apiToken, generated, err := apiTokenHash(ctx, st, cfg.Auth.APIToken.Value()) // token.go
 	if err != nil {
 		return err
@@ -142,33 +142,40 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		return err
 	}
 	defer geoEnv.GeoIP.Close()
-	rcfg := roomConfig(cfg)
-	rcfg.Geo = geoEnv
-	rcfg.Session.Stats = bot.NewStats() // /metrics (metrics.go)
-	live := bot.NewSessions()           // running calls, for POST /api/interviews/{id}/challenge (challenge.go)
-	rcfg.Session.Sessions = live
-	rooms, err := room.NewManager(rcfg, interviews{st: st, chat: ch}, log)
-	if err != nil {
-		return err
-	}
 	reportTTL := time.Duration(cfg.Retention.Days) * 24 * time.Hour
 	if reportTTL <= 0 {
 		reportTTL = 10 * 365 * 24 * time.Hour
 	}
-	startJoin, stopJoins := joinStarter(cfg, interviews{st: st, chat: ch, live: live}, log) // calls held elsewhere (join.go)
+	signer := auth.NewSigner([]byte(signingKey), time.Now)
+	links := interview.Linker{Signer: signer, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL}
+	outbox := newOutbox(cfg, st, links.ReportURL, log) // Slack, Discord, webhook (chat.go)
+	live := bot.NewSessions()                          // running calls, hosted and joined (calls.go)
+	sink := interviews{st: st, outbox: outbox, log: log, live: live}
+	rcfg := roomConfig(cfg)
+	rcfg.Geo = geoEnv
+	rcfg.Session.Stats = bot.NewStats() // /metrics (metrics.go)
+	rcfg.Session.Sessions = live
+	rooms, err := room.NewManager(rcfg, sink, log)
+	if err != nil {
+		return err
+	}
+	startJoin, stopJoins := joinStarter(cfg, sink, log) // calls held elsewhere (join.go)
 	if !cfg.Join.Enabled {
 		startJoin = nil // the API refuses "join" before storing anything (join.enabled: false)
 	}
+	svc := interview.New(interview.Options{Store: st, Links: links, Log: log, Calls: calls{rooms, live}, StartJoin: startJoin})
+	ch := newChat(cfg, st, outbox, svc, log) // the outbox worker and /integrity (chat.go)
+	defer ch.stop()
 	srv := server.New(server.Options{
-		Store: st, Signer: auth.NewSigner([]byte(signingKey), time.Now), APITokenHash: tokenHash,
-		Rooms: calls{rooms, live}, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL, Log: log,
-		TrustedProxies: trustedProxies(cfg), Ended: ch.summary,
-		Handlers:  withMetrics(ch.handlers(), metricsHandlers(cfg, tokenHash, newCollector(rcfg.Session.Stats, ch.outbox.Stats, st))),
-		StartJoin: startJoin, Calls: liveCalls{live},
+		Store: st, Signer: signer, APITokenHash: tokenHash, Interviews: svc,
+		Rooms: calls{rooms, live}, Log: log,
+		TrustedProxies: trustedProxies(cfg), Ended: sink.summary,
+		Handlers:        withMetrics(ch.handlers(), metricsHandlers(cfg, tokenHash, newCollector(rcfg.Session.Stats, outbox.Stats, st))),
+		Calls:           liveCalls{live},
 		CreatePerMinute: cfg.Server.CreatePerMinute, CreateBurst: cfg.Server.CreateBurst, // 429 past it (ratelimit.go)
 		ChatSnapshots: ch.snapshots(), // the consent notice says what chat receives
 	})
-	ch.start(srv, interrupted)
+	ch.start(interrupted)
 	ln = server.LimitListener(ln, httpLimits(cfg))                // per-address bound, beneath TLS (limits.go)
 	ln, handler, stopTLS, err := startTLS(ctx, cfg, ln, srv, log) // HTTPS when server.tls is set (tls.go)
 	if err != nil {
@@ -325,11 +332,13 @@ func roomConfig(cfg config.Config) room.Config {
 	}
 }
 
-// interviews adapts the store to what the room needs.
+// interviews adapts the store to what the room needs: the reports it saves, and the
+// summaries and live alerts it queues in the outbox.
 type interviews struct {
-	st   *store.Store
-	chat *chat         // queues summaries and live alerts; nil-safe
-	live *bot.Sessions // joined calls register here (nil: not reachable by the API)
+	st     *store.Store
+	outbox *integrations.Outbox
+	log    *slog.Logger
+	live   *bot.Sessions // joined calls register here (nil: not reachable by the API)
 }
 
 var _ room.Interviews = interviews{}
@@ -347,15 +356,22 @@ func (i interviews) Ended(ctx context.Context, r *report.Report) error {
 	if err := (store.Rooms{Store: i.st}).Ended(ctx, r); err != nil {
 		return err
 	}
-	i.chat.summary(ctx, r)
+	i.summary(ctx, r)
 	return nil
+}
+
+// summary queues the summary of a final report.
+func (i interviews) summary(ctx context.Context, r *report.Report) {
+	summary(ctx, i.outbox, r, i.log)
 }
 
 func (i interviews) SaveReport(ctx context.Context, r *report.Report) error {
 	if err := i.st.SaveReport(ctx, r); err != nil {
 		return err
 	}
-	i.chat.observe(ctx, r) // a check turning fail posts a live alert
+	if err := i.outbox.Observe(ctx, r); err != nil { // a check turning fail posts a live alert
+		i.log.Error("queue live alert", "interview_id", r.InterviewID, "err", err)
+	}
 	return nil
 }
 

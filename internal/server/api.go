@@ -1,63 +1,33 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/geo"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/store"
 )
 
-// CreateRequest is the body of POST /api/interviews.
-type CreateRequest struct {
-	Candidate report.Candidate `json:"candidate"`
-	Notes     string           `json:"notes"`
-	// Notify overrides where summaries go for this interview (notify.go).
-	Notify *Notify `json:"notify,omitempty"`
-	// Join makes the bot join a call held elsewhere (join.go).
-	Join *JoinRequest `json:"join,omitempty"`
-}
-
-// CreateResponse is the answer to POST /api/interviews.
-type CreateResponse struct {
-	ID             string `json:"id"`
-	CandidateURL   string `json:"candidate_url"`
-	InterviewerURL string `json:"interviewer_url"`
-	ReportURL      string `json:"report_url"`
-	APIReportURL   string `json:"api_report_url"`
-}
-
-func (req *CreateRequest) validate() error {
-	var errs []error
-	req.Candidate.Name = strings.TrimSpace(req.Candidate.Name)
-	req.Candidate.ClaimedLocation = strings.TrimSpace(req.Candidate.ClaimedLocation)
-	req.Candidate.ClaimedTimezone = strings.TrimSpace(req.Candidate.ClaimedTimezone)
-	if req.Candidate.Name == "" {
-		errs = append(errs, errors.New("candidate.name is required"))
-	}
-	if len(req.Candidate.Name) > 200 || len(req.Candidate.ClaimedLocation) > 200 {
-		errs = append(errs, errors.New("candidate.name and candidate.claimed_location are limited to 200 characters"))
-	}
-	if tz := req.Candidate.ClaimedTimezone; tz != "" {
-		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
-			errs = append(errs, errors.New("candidate.claimed_timezone must be an IANA zone such as America/Chicago"))
-		}
-	}
-	if len(req.Notes) > 4000 {
-		errs = append(errs, errors.New("notes are limited to 4000 characters"))
-	}
-	errs = append(errs, req.Notify.validate()...)
-	errs = append(errs, req.Join.validate()...)
-	return errors.Join(errs...)
-}
+// The wire types of POST /api/interviews are the interview service's.
+type (
+	// CreateRequest is the body of POST /api/interviews.
+	CreateRequest = interview.Request
+	// CreateResponse is the answer to POST /api/interviews.
+	CreateResponse = interview.Links
+	// Notify says where an interview's summary and live alerts go.
+	Notify = interview.Notify
+	// JoinRequest asks the bot to join a call held elsewhere.
+	JoinRequest = interview.JoinRequest
+	// LiveKitJoin names a LiveKit room to join.
+	LiveKitJoin = interview.LiveKitJoin
+)
 
 func (s *Server) createInterview(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.authorize(w, r, ""); !ok || !s.allowCreate(w, r) {
@@ -70,9 +40,9 @@ func (s *Server) createInterview(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
-	resp, err := s.Create(r.Context(), req)
-	if errors.Is(err, ErrInvalid) {
-		writeError(w, http.StatusBadRequest, InvalidMessage(err))
+	resp, err := s.opt.Interviews.Create(r.Context(), req)
+	if errors.Is(err, interview.ErrInvalid) {
+		writeError(w, http.StatusBadRequest, interview.InvalidMessage(err))
 		return
 	}
 	if err != nil {
@@ -81,58 +51,6 @@ func (s *Server) createInterview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, resp)
-}
-
-// ErrInvalid is returned (wrapped) by Create for a request the caller must fix;
-// InvalidMessage gives the sentence to show.
-var ErrInvalid = errors.New("invalid request")
-
-// InvalidMessage returns the user-facing text of an ErrInvalid error.
-func InvalidMessage(err error) string {
-	return strings.TrimSuffix(err.Error(), ": "+ErrInvalid.Error())
-}
-
-// Create validates req and stores a new interview, returning its links. It is what POST
-// /api/interviews does, and what the Slack and Discord slash commands call.
-func (s *Server) Create(ctx context.Context, req CreateRequest) (CreateResponse, error) {
-	if err := req.validate(); err != nil {
-		return CreateResponse{}, fmt.Errorf("%s: %w", strings.ReplaceAll(err.Error(), "\n", "; "), ErrInvalid)
-	}
-	if err := s.checkJoin(req.Join); err != nil {
-		return CreateResponse{}, err
-	}
-	iv := store.Interview{
-		ID: auth.NewID(), Candidate: req.Candidate, Notes: req.Notes,
-		CreatedAt: s.opt.Now().UTC(), State: report.Scheduled,
-	}
-	if req.Notify != nil {
-		iv.SlackChannel, iv.DiscordChannel = req.Notify.SlackChannel, req.Notify.DiscordChannel
-		iv.SlackUser, iv.DiscordUser = req.Notify.SlackUser, req.Notify.DiscordUser
-	}
-	if err := s.opt.Store.CreateInterview(ctx, iv); err != nil {
-		return CreateResponse{}, fmt.Errorf("server: create interview: %w", err)
-	}
-	if req.Join != nil {
-		if err := s.opt.StartJoin(ctx, iv.ID, *req.Join); err != nil {
-			// No "scheduled" interview stays behind a join that failed (issue 15, finding 9).
-			if derr := s.opt.Store.DeleteInterview(context.WithoutCancel(ctx), iv.ID); derr != nil {
-				err = errors.Join(err, derr)
-			}
-			return CreateResponse{}, fmt.Errorf("server: join the call: %w", err)
-		}
-	}
-	return s.links(iv.ID), nil
-}
-
-func (s *Server) links(id string) CreateResponse {
-	base := s.opt.PublicURL
-	return CreateResponse{
-		ID:             id,
-		CandidateURL:   base + "/c/" + s.opt.Signer.Sign(auth.RoleCandidate, id, s.opt.LinkTTL),
-		InterviewerURL: base + "/i/" + s.opt.Signer.Sign(auth.RoleInterviewer, id, s.opt.LinkTTL),
-		ReportURL:      base + "/r/" + s.opt.Signer.Sign(auth.RoleReport, id, s.opt.ReportTTL),
-		APIReportURL:   base + "/api/interviews/" + id + "/report",
-	}
 }
 
 type listed struct {
@@ -175,7 +93,7 @@ func (s *Server) listInterviews(w http.ResponseWriter, r *http.Request) {
 	out := make([]listed, 0, len(ivs))
 	for _, iv := range ivs {
 		out = append(out, listed{ID: iv.ID, Candidate: iv.Candidate, State: iv.State, CreatedAt: iv.CreatedAt,
-			ReportURL: s.opt.PublicURL + "/r/" + s.opt.Signer.Sign(auth.RoleReport, iv.ID, s.opt.ReportTTL)})
+			ReportURL: s.opt.Interviews.ReportURL(iv.ID)})
 	}
 	resp["interviews"] = out
 	writeJSON(w, http.StatusOK, resp)

@@ -67,8 +67,8 @@ func newChallengeEnv(t *testing.T, cs server.Calls, clock *fakeClock) *env {
 	e := &env{t: t, clock: clock.Now()}
 	e.signer = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), clock.Now)
 	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: e.signer, APIToken: apiToken,
-		PublicURL: "http://example.test", LinkTTL: time.Hour, ReportTTL: 24 * time.Hour,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now, Calls: cs}))
+		Interviews: newInterviews(st, e.signer, nil, "http://example.test"),
+		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now, Calls: cs}))
 	t.Cleanup(srv.Close)
 	e.srv = srv
 	return e

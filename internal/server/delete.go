@@ -8,24 +8,16 @@ import (
 	"github.com/integritybot/integritybot/internal/store"
 )
 
-// The candidate's data (issue 15): DELETE /api/interviews/{id} ends a live call, revokes the
-// interview's links and deletes everything stored of it (store.DeleteInterview); POST
-// /api/interviews/{id}/revoke ends a live call and revokes the links only, keeping the report
-// for API token holders. Both need the API token. docs/privacy.md says what is kept, where
-// and for how long.
-
-// Reasons a call ends with, in the report.
-const (
-	reasonDeleted = "The interview was deleted through the API."
-	reasonRevoked = "The interview's links were revoked through the API."
-)
+// The candidate's data (issue 15): DELETE /api/interviews/{id} is interview.Service.Delete,
+// POST /api/interviews/{id}/revoke is Revoke. Both need the API token. docs/privacy.md says
+// what is kept, where and for how long.
 
 func (s *Server) deleteInterview(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.adminAct(w, r)
 	if !ok {
 		return
 	}
-	if err := s.Delete(r.Context(), id); err != nil {
+	if err := s.opt.Interviews.Delete(r.Context(), id); err != nil {
 		s.writeStoreError(w, "delete interview", id, err)
 		return
 	}
@@ -37,7 +29,7 @@ func (s *Server) revokeLinks(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.Revoke(r.Context(), id); err != nil {
+	if err := s.opt.Interviews.Revoke(r.Context(), id); err != nil {
 		s.writeStoreError(w, "revoke links", id, err)
 		return
 	}
@@ -55,55 +47,6 @@ func (s *Server) adminAct(w http.ResponseWriter, r *http.Request) (string, bool)
 		return "", false
 	}
 	return id, true
-}
-
-// Delete revokes the links of interview id (nobody rejoins), deletes the interview, its
-// report and its outbox rows, and ends its live call if this process runs one. The rows go
-// before the call ends: ending stores the final report and queues its chat summary, which
-// the outbox would post at once; with the interview gone both are refused (store.ErrNotFound)
-// and nothing about the candidate is posted or stored again. It is what DELETE
-// /api/interviews/{id} does, and what chat commands call. store.ErrNotFound when there is no
-// such interview.
-func (s *Server) Delete(ctx context.Context, id string) error {
-	if err := s.opt.Store.RevokeLinks(ctx, id); err != nil {
-		return err
-	}
-	if err := s.opt.Store.DeleteInterview(ctx, id); err != nil {
-		return err
-	}
-	s.opt.Rooms.End(ctx, id, reasonDeleted)
-	return nil
-}
-
-// ErrOtherChannel is returned (wrapped) by DeleteFromChannel for an interview that was not
-// created in the command's channel.
-var ErrOtherChannel = errors.New("the interview was not created in this channel")
-
-// DeleteFromChannel is Delete for a chat command typed in a Slack or Discord channel: only an
-// interview whose summary goes to that channel (it was created there) may be deleted from it.
-// It ends a live call only when this process runs it (no redirect, unlike the API).
-func (s *Server) DeleteFromChannel(ctx context.Context, id, slackChannel, discordChannel string) error {
-	iv, err := s.opt.Store.GetInterview(ctx, id)
-	if err != nil {
-		return err
-	}
-	same := slackChannel != "" && iv.SlackChannel == slackChannel ||
-		discordChannel != "" && iv.DiscordChannel == discordChannel
-	if !same {
-		return ErrOtherChannel
-	}
-	return s.Delete(ctx, id)
-}
-
-// Revoke refuses every link of interview id from now on and ends its live call, if this
-// process runs one (its summary is posted as usual). store.ErrNotFound when there is no such
-// interview.
-func (s *Server) Revoke(ctx context.Context, id string) error {
-	if err := s.opt.Store.RevokeLinks(ctx, id); err != nil {
-		return err
-	}
-	s.opt.Rooms.End(ctx, id, reasonRevoked)
-	return nil
 }
 
 // linkDead reports whether the links of interview id no longer work: revoked, or the

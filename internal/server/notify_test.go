@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -32,8 +31,9 @@ func notifyEnv(t *testing.T, handlers map[string]http.Handler) (*server.Server, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := server.New(server.Options{Store: st, Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now),
-		APIToken: apiToken, Rooms: noRooms{}, PublicURL: "http://example.test", LinkTTL: time.Hour, ReportTTL: time.Hour,
+	signer := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)
+	s := server.New(server.Options{Store: st, Signer: signer,
+		APIToken: apiToken, Rooms: noRooms{}, Interviews: newInterviews(st, signer, noRooms{}, "http://example.test"),
 		Log: slog.New(slog.DiscardHandler), Handlers: handlers})
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)
@@ -85,22 +85,6 @@ func TestCreateWithNotifyAndDelivery(t *testing.T) {
 	d := out.Delivery[0]
 	if d.Notifier != "slack" || d.State != "pending" || d.Attempts != 1 || d.NextAttemptAt == nil || !strings.Contains(d.LastError, "503") {
 		t.Errorf("delivery = %+v", d)
-	}
-}
-
-func TestCreateSharedWithChat(t *testing.T) {
-	s, _, _ := notifyEnv(t, nil)
-	_, err := s.Create(t.Context(), server.CreateRequest{Candidate: report.Candidate{Name: "Jane", ClaimedTimezone: "Mars/Olympus"}})
-	if !errors.Is(err, server.ErrInvalid) || server.InvalidMessage(err) != "candidate.claimed_timezone must be an IANA zone such as America/Chicago" {
-		t.Errorf("Create = %v", err)
-	}
-	_, err = s.Create(t.Context(), server.CreateRequest{Candidate: report.Candidate{Name: "Jane"}, Notify: &server.Notify{DiscordChannel: "general"}})
-	if !errors.Is(err, server.ErrInvalid) {
-		t.Errorf("Create with a bad discord channel = %v", err)
-	}
-	resp, err := s.Create(t.Context(), server.CreateRequest{Candidate: report.Candidate{Name: "Jane"}})
-	if err != nil || !strings.HasPrefix(resp.CandidateURL, "http://example.test/c/") || !strings.HasPrefix(s.ReportURL(resp.ID), "http://example.test/r/") {
-		t.Errorf("Create = %+v, %v", resp, err)
 	}
 }
 

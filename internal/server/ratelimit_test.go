@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -62,22 +61,5 @@ func TestCreateRateLimited(t *testing.T) {
 	ivs, err := e.st.ListInterviews(context.Background(), 0)
 	if err != nil || len(ivs) != 5 {
 		t.Fatalf("stored %d interviews (%v), want 5: a refused creation stored one", len(ivs), err)
-	}
-}
-
-// TestFailedJoinStoresNothing: a join that fails leaves no "scheduled" interview behind.
-func TestFailedJoinStoresNothing(t *testing.T) {
-	const token = "join-api-token-0123456789"
-	e := newSecEnv(t, func(o *server.Options) {
-		o.APIToken = token
-		o.StartJoin = func(context.Context, string, server.JoinRequest) error { return errors.New("the endpoint refused") }
-	})
-	resp := e.post(t, token, "", `{"candidate":{"name":"Joiner"},"join":{"whep":"https://whep.example.test/x"}}`)
-	if resp.StatusCode < 400 {
-		t.Fatalf("failed join: HTTP %d, want an error", resp.StatusCode)
-	}
-	ivs, err := e.st.ListInterviews(context.Background(), 0)
-	if err != nil || len(ivs) != 0 {
-		t.Fatalf("a failed join left %d interviews (%v)", len(ivs), err)
 	}
 }

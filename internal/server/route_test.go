@@ -53,7 +53,7 @@ func newClusterNode(t *testing.T, dsn, id string, clock *sharedClock, signer *au
 	t.Cleanup(func() { st.Close() })
 	m, log := newRooms(t, st) // security_test.go
 	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: signer, APIToken: apiToken, Rooms: m,
-		PublicURL: "http://lb.example.test", LinkTTL: time.Hour, ReportTTL: 24 * time.Hour, Log: log}))
+		Interviews: newInterviews(st, signer, m, "http://lb.example.test"), Log: log}))
 	t.Cleanup(srv.Close)
 	n := &clusterNode{st: st, srv: srv}
 	n.beat(t)

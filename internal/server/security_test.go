@@ -18,6 +18,7 @@ import (
 
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
@@ -42,14 +43,21 @@ func newSecEnv(t *testing.T, edit func(*server.Options)) *secEnv {
 	t.Cleanup(func() { st.Close() })
 	m, log := newRooms(t, st)
 	signer := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)
-	opt := server.Options{Store: st, Signer: signer, Rooms: m, PublicURL: "http://example.test",
-		LinkTTL: time.Hour, ReportTTL: 24 * time.Hour, Log: log}
+	opt := server.Options{Store: st, Signer: signer, Rooms: m, Log: log}
 	if edit != nil {
 		edit(&opt)
 	}
+	opt.Interviews = newInterviews(st, signer, opt.Rooms, "http://example.test") // the calls edit chose
 	srv := httptest.NewServer(server.New(opt))
 	t.Cleanup(srv.Close)
 	return &secEnv{srv: srv, st: st, path: path, signer: signer}
+}
+
+// newInterviews is the interview service on st whose links are signed by signer and based
+// on base, and whose running calls are calls.
+func newInterviews(st *store.Store, signer *auth.Signer, calls interview.Calls, base string) *interview.Service {
+	return interview.New(interview.Options{Store: st, Calls: calls,
+		Links: interview.Linker{Signer: signer, PublicURL: base, LinkTTL: time.Hour, ReportTTL: 24 * time.Hour}})
 }
 
 // newRooms returns hosted rooms on st, closed when the test ends, and a silent logger.

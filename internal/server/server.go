@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/store"
 	"github.com/integritybot/integritybot/internal/web"
@@ -30,15 +31,15 @@ type Rooms interface {
 
 // Options configures a Server.
 type Options struct {
-	Store     *store.Store
-	Signer    *auth.Signer
-	APIToken  string
-	Rooms     Rooms
-	PublicURL string        // base of the links handed out, e.g. https://bot.example.com
-	LinkTTL   time.Duration // candidate and interviewer links
-	ReportTTL time.Duration // report links
-	Log       *slog.Logger
-	Now       func() time.Time
+	Store    *store.Store
+	Signer   *auth.Signer
+	APIToken string
+	Rooms    Rooms
+	// Interviews creates, deletes and revokes interviews and makes their links: what the API
+	// does is what the chat commands and the CLI do.
+	Interviews *interview.Service
+	Log        *slog.Logger
+	Now        func() time.Time
 
 	// APITokenHash is the API token as the store keeps it (store.HashToken): a bearer token
 	// that hashes to it is the API token, like APIToken. serve passes only the hash.
@@ -57,11 +58,6 @@ type Options struct {
 	// Handlers are extra routes, pattern → handler, e.g. "POST /slack/commands" (the chat
 	// integrations' inbound endpoints, which verify their own signatures).
 	Handlers map[string]http.Handler
-
-	// StartJoin makes the bot join a call held elsewhere as interview id (POST
-	// /api/interviews with "join"); it returns once the join is under way. ctx is the
-	// request's: the call must outlive it. Nil: joins are refused.
-	StartJoin func(ctx context.Context, id string, j JoinRequest) error
 
 	// Calls finds the running call of an interview, hosted or joined, for POST
 	// /api/interviews/{id}/challenge (challenge.go). Nil: every challenge answers 409.
@@ -94,7 +90,6 @@ func New(opt Options) *Server {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
 	s := &Server{opt: opt, mux: http.NewServeMux()}
 	if opt.CreatePerMinute > 0 {
 		s.creates = newBuckets(opt.CreatePerMinute, max(1, opt.CreateBurst), opt.Now)

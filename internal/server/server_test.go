@@ -47,7 +47,7 @@ func newEnvWith(t *testing.T, mod func(*server.Options)) *env {
 	e := &env{t: t, st: st, clock: time.Now()}
 	e.signer = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return e.clock })
 	opt := server.Options{Store: st, Signer: e.signer, APIToken: apiToken, Rooms: m,
-		PublicURL: "http://example.test", LinkTTL: time.Hour, ReportTTL: 24 * time.Hour, Log: log}
+		Interviews: newInterviews(st, e.signer, m, "http://example.test"), Log: log}
 	if mod != nil {
 		mod(&opt)
 	}
