@@ -1,6 +1,7 @@
 // Package bot runs one Session per interview: it takes the candidate's video from a connector
-// (the hosted room today; WHEP and LiveKit later), decodes it, runs the analyzers, and keeps the
-// report current and persisted while the call runs.
+// (bot/connect: the hosted room, WHEP, LiveKit), decodes it, runs the analyzers, and keeps the
+// report current and persisted while the call runs. Call is how the interview service
+// (internal/interview) keeps a running call, whichever connector owns it.
 package bot
 
 import (
@@ -62,9 +63,6 @@ type Config struct {
 	// layer only: "auto" (or "") under the same lag signal as SampleAfter, "always", "never"
 	// (bot/layers.go).
 	BaseLayer LayerMode
-	// Sessions, when set, lists this session by interview id while it runs, so that the API
-	// can reach the call (POST /api/interviews/{id}/challenge).
-	Sessions *Sessions
 }
 
 // DefaultConfig returns the defaults used for zero Config fields, and the configuration
@@ -171,7 +169,6 @@ func NewSession(id string, candidate report.Candidate, start time.Time, cfg Conf
 	s.timers = append(s.timers, analyzerTimer{id: report.CheckCamera})
 	s.broken = make([]string, len(s.frameAn))
 	cfg.Stats.add(s)
-	cfg.Sessions.add(s)
 	if sink != nil {
 		s.wg.Add(1)
 		go s.persistLoop()
@@ -422,7 +419,6 @@ func (s *Session) Close() {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	s.cfg.Sessions.remove(s)
 	close(s.stop)
 	s.wg.Wait()
 	s.cfg.Stats.remove(s)

@@ -41,13 +41,13 @@ func TestChatDeleteSlashCommands(t *testing.T) {
 	}
 	defer st.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := room.NewManager(room.Config{IncludeLoopback: true}, store.Rooms{Store: st}, log)
+	svc, err := interview.New(interview.Options{Store: st, Log: log, Rooms: &room.Config{IncludeLoopback: true},
+		Links: interview.Linker{LinkTTL: time.Hour, ReportTTL: time.Hour, Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close(ctx)
-	cr := creator{interview.New(interview.Options{Store: st, Calls: m, Log: log, Links: interview.Linker{LinkTTL: time.Hour, ReportTTL: time.Hour,
-		Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)}})}
+	defer svc.Close(ctx)
+	cr := creator{svc}
 
 	const slackSecret = "slack-signing-secret-0123"
 	sl := slack.NewCommands(slack.Config{SigningSecret: slackSecret, APIURL: slack.DefaultAPIURL}, cr, log)

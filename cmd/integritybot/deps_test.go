@@ -15,7 +15,8 @@ func TestDependencyDirection(t *testing.T) {
 		banned []string
 	}{
 		{"./media/...", []string{mod + "bot", mod + "integrations", mod + "internal/server", mod + "internal/web", mod + "internal/store", mod + "cmd"}},
-		{"./bot/...", []string{mod + "integrations", mod + "internal/server", mod + "internal/web", mod + "cmd"}},
+		// Sessions and connectors know no front and no owner: the interview service uses them.
+		{"./bot/...", []string{mod + "integrations", mod + "internal/server", mod + "internal/web", mod + "internal/interview", mod + "cmd"}},
 		// Each integration is handed its section of the configuration (cmd converts it).
 		{"./integrations/...", []string{mod + "bot", mod + "media", "github.com/pion/", mod + "internal/config", mod + "cmd"}},
 		{"./internal/...", []string{mod + "cmd"}},
@@ -23,9 +24,10 @@ func TestDependencyDirection(t *testing.T) {
 		// other package of the module.
 		{"./internal/report", []string{mod + "bot", mod + "media", mod + "integrations", mod + "internal/config",
 			mod + "internal/store", mod + "internal/server", mod + "internal/web", mod + "internal/geo", mod + "cmd", "github.com/pion/"}},
-		// The HTTP layer reaches running calls through its interfaces (Rooms, Calls), never the
-		// bot, the connectors or pixels, and knows nothing of chat or of the configuration file.
-		{"./internal/server", []string{mod + "bot", mod + "media", mod + "integrations", mod + "internal/config", "github.com/pion/", mod + "cmd"}},
+		// The HTTP layer knows nothing of chat or of the configuration file. It reaches running
+		// calls only through the interview service (TestDirectImports: no bot, connector,
+		// media or pion import of its own).
+		{"./internal/server", []string{mod + "integrations", mod + "internal/config", mod + "cmd"}},
 		// The configuration owns its types (its sections, Secret, FieldError): it imports no
 		// integration, store or web layer; cmd hands each integration its section.
 		{"./internal/config", []string{mod + "integrations", mod + "internal/server", mod + "internal/store", mod + "internal/web", mod + "cmd"}},
@@ -80,5 +82,33 @@ func TestConnectorsSpeakCallEvents(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDirectImports: rules on what a package imports itself, where what it reaches through
+// another package is allowed. internal/server reaches calls only through the interview
+// service (internal/interview): it imports no bot, connector, pixels or pion of its own.
+func TestDirectImports(t *testing.T) {
+	const mod = "github.com/integritybot/integritybot/"
+	cases := []struct {
+		pkg    string
+		banned []string
+	}{
+		{"./internal/server", []string{mod + "bot", mod + "media", "github.com/pion/", mod + "integrations", mod + "internal/config"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.pkg, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, "../../"+strings.TrimPrefix(tc.pkg, "./")).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list: %v\n%s", err, out)
+			}
+			for _, imp := range strings.Fields(string(out)) {
+				for _, b := range tc.banned {
+					if imp == strings.TrimSuffix(b, "/") || strings.HasPrefix(imp, b) && (strings.HasSuffix(b, "/") || strings.HasPrefix(imp, b+"/")) {
+						t.Errorf("%s imports %s (banned: %s)", tc.pkg, imp, b)
+					}
+				}
+			}
+		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/integritybot/integritybot/bot"
@@ -101,29 +100,29 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer st.Close()
 	join := req.Join
 	req.Join = nil // joined below, in the foreground
-	l, err := interview.New(interview.Options{Store: st, Log: log}).Create(ctx, req)
-	if err != nil {
-		return err
-	}
-	iv, err := st.GetInterview(ctx, l.ID)
-	if err != nil {
-		return err
-	}
-	// Only the outbox worker: this process takes no slash commands.
+	// Only the outbox worker: this process takes no slash commands and hosts no rooms.
 	outbox := newOutbox(cfg, st, interview.Linker{}.ReportURL, log) // no report pages here
+	svc, err := interview.New(interview.Options{Store: st, Log: log, Session: sessionConfig(cfg), Notify: outbox})
+	if err != nil {
+		return err
+	}
+	l, err := svc.Create(ctx, req)
+	if err != nil {
+		return err
+	}
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	worker := make(chan struct{})
 	go func() { defer close(worker); outbox.Run(wctx) }()
 	defer func() { stopWorker(); <-worker }()
-	fmt.Fprintf(stderr, "integritybot: interview %s: joining the call; Ctrl-C ends it\n", iv.ID)
+	fmt.Fprintf(stderr, "integritybot: interview %s: joining the call; Ctrl-C ends it\n", l.ID)
 
 	// The call ends with ctx (Ctrl-C) as a normal end, not an interruption.
 	conn := whepConnector(cfg, join.WHEP, join.Bearer, nil, log) // the operator's own join: not limited
 	if lkJoin != nil {
-		conn = liveKitConnector(cfg, *lkJoin, iv.ID, log)
+		conn = liveKitConnector(cfg, *lkJoin, l.ID)
 	}
-	r, joinErr := runJoin(ctx, cfg, interviews{st: st, outbox: outbox, log: log}, iv, conn, *duration, log, false)
-	deliver(st, outbox, iv.ID)
+	r, joinErr := svc.Run(ctx, l.ID, conn, *duration)
+	deliver(st, outbox, l.ID)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -142,18 +141,12 @@ func whepConfig(cfg config.Config, endpoint, bearer string, log *slog.Logger) wh
 		UDPPortMin: cfg.WebRTC.UDPPortMin, UDPPortMax: cfg.WebRTC.UDPPortMax, Log: log}
 }
 
-// connector joins one call and feeds sess until the call ends (bot/connect/...).
-type connector struct {
-	kind string // "whep", "livekit": the timeline's kind for join errors
-	run  func(ctx context.Context, sess *bot.Session, log *slog.Logger) error
-}
-
 // whepConnector joins endpoint; guard limits where (a join the API asked for), nil allows
 // anything (the operator's CLI).
-func whepConnector(cfg config.Config, endpoint, bearer string, guard *whep.Guard, log *slog.Logger) connector {
+func whepConnector(cfg config.Config, endpoint, bearer string, guard *whep.Guard, log *slog.Logger) interview.Connector {
 	wc := whepConfig(cfg, endpoint, bearer, log)
 	wc.Guard = guard
-	return connector{kind: "whep", run: func(ctx context.Context, sess *bot.Session, log *slog.Logger) error {
+	return interview.Connector{Kind: "whep", Run: func(ctx context.Context, sess *bot.Session, log *slog.Logger) error {
 		wc.Log = log
 		return whep.Run(ctx, wc, sess)
 	}}
@@ -181,7 +174,7 @@ func checkLiveKit(cfg config.Config, j *interview.LiveKitJoin) error {
 	return nil
 }
 
-func liveKitConnector(cfg config.Config, j interview.LiveKitJoin, interviewID string, log *slog.Logger) connector {
+func liveKitConnector(cfg config.Config, j interview.LiveKitJoin, interviewID string) interview.Connector {
 	lc := cfg.LiveKit
 	lk := livekit.Config{URL: j.URL, Room: j.Room, APIKey: lc.APIKey.Value(), APISecret: lc.APISecret.Value(),
 		Identity: j.Identity, Notice: lc.Notice, LeaveAfter: lc.LeaveAfter.D(),
@@ -193,43 +186,10 @@ func liveKitConnector(cfg config.Config, j interview.LiveKitJoin, interviewID st
 	if lk.Identity == "" {
 		lk.Identity = lc.IdentityPrefix + interviewID
 	}
-	return connector{kind: "livekit", run: func(ctx context.Context, sess *bot.Session, log *slog.Logger) error {
+	return interview.Connector{Kind: "livekit", Run: func(ctx context.Context, sess *bot.Session, log *slog.Logger) error {
 		lk.Log = log
 		return livekit.Run(ctx, lk, sess)
 	}}
-}
-
-// runJoin runs one joined call as interview iv and returns its final report, stored and
-// queued for the chat channels. With interruptible, a ctx that ends (server shutdown) marks
-// the report interrupted; otherwise (Ctrl-C on join) it is the normal end. While it runs, the
-// call registry (sink.live) can end it: POST /api/interviews/{id}/end (calls.go).
-func runJoin(ctx context.Context, cfg config.Config, sink interviews, iv store.Interview, conn connector, duration time.Duration, log *slog.Logger, interruptible bool) (*report.Report, error) {
-	log = log.With("interview_id", iv.ID)
-	start := time.Now()
-	if err := sink.Started(ctx, iv.ID, start); err != nil {
-		log.Warn("mark interview live", "err", err)
-	}
-	scfg := sessionConfig(cfg)
-	scfg.Sessions = sink.live // POST /api/interviews/{id}/challenge reaches the call
-	sess := bot.NewSession(iv.ID, iv.Candidate, start, scfg, sink, log, nil)
-	callCtx, leave := context.WithCancel(ctx)
-	if duration > 0 {
-		callCtx, leave = context.WithTimeout(ctx, duration)
-	}
-	call := newJoinedCall(sess, leave)
-	defer sink.live.Attach(iv.ID, call.hangup)()
-	joinErr := conn.run(callCtx, sess, log)
-	leave()
-	if joinErr != nil {
-		sess.Event(conn.kind, "Could not join or stay in the call: "+joinErr.Error())
-	}
-	state := report.Final
-	if interruptible && ctx.Err() != nil {
-		state = report.Interrupted
-	}
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer scancel()
-	return call.ended(sess.End(sctx, state)), joinErr // End saves it once, through interviews.Ended
 }
 
 // deliver gives the outbox worker a short while to post what the call queued, so a
@@ -266,71 +226,25 @@ func deliver(st *store.Store, outbox *integrations.Outbox, id string) {
 // findings 2 and 4) and returns its connector: WHEP through a whep.Guard made of join.*,
 // LiveKit only to livekit.url or livekit.allowed_urls, in a room with livekit.room_prefix,
 // under the bot's own identity (livekit.identity_prefix + interview id).
-func apiJoinConnector(cfg config.Config, j interview.JoinRequest, id string, log *slog.Logger) (connector, error) {
+func apiJoinConnector(cfg config.Config, j interview.JoinRequest, id string, log *slog.Logger) (interview.Connector, error) {
 	if j.LiveKit == nil {
 		guard, err := whep.NewGuard(cfg.Join.AllowedOrigins, cfg.Join.AllowedNetworks)
 		if err != nil {
-			return connector{}, err // Validate checked them
+			return interview.Connector{}, err // Validate checked them
 		}
 		if err := guard.CheckURL(j.WHEP); err != nil {
-			return connector{}, err
+			return interview.Connector{}, err
 		}
 		return whepConnector(cfg, j.WHEP, j.Bearer, guard, log), nil
 	}
 	lk := *j.LiveKit
 	target, err := cfg.LiveKit.APIJoinTarget(lk.URL, lk.Room)
 	if err != nil {
-		return connector{}, err
+		return interview.Connector{}, err
 	}
 	lk.URL, lk.Identity = target, "" // the caller never chooses the bot's identity
 	if err := checkLiveKit(cfg, &lk); err != nil {
-		return connector{}, err
+		return interview.Connector{}, err
 	}
-	return liveKitConnector(cfg, lk, id, log), nil
-}
-
-// joinStarter runs the calls that serve joins (POST /api/interviews with "join"): start
-// begins one in the background as interview id; stop ends them all (their reports are saved
-// as interrupted) and waits for them within sctx.
-func joinStarter(cfg config.Config, sink interviews, log *slog.Logger) (start func(context.Context, string, interview.JoinRequest) error, stop func(sctx context.Context)) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var (
-		mu      sync.Mutex
-		stopped bool
-		wg      sync.WaitGroup
-	)
-	start = func(rctx context.Context, id string, j interview.JoinRequest) error {
-		iv, err := sink.st.GetInterview(rctx, id)
-		if err != nil {
-			return err
-		}
-		conn, err := apiJoinConnector(cfg, j, id, log)
-		if err != nil {
-			return fmt.Errorf("%w: %w", err, interview.ErrInvalid)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			return errors.New("the server is shutting down")
-		}
-		wg.Go(func() {
-			if _, err := runJoin(ctx, cfg, sink, iv, conn, cfg.Interview.MaxDuration.D(), log, true); err != nil {
-				log.Warn("joined call ended with an error", "interview_id", id, "err", err)
-			}
-		})
-		return nil
-	}
-	stop = func(sctx context.Context) {
-		mu.Lock()
-		stopped = true
-		mu.Unlock()
-		cancel()
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-sctx.Done():
-		}
-	}
-	return start, stop
+	return liveKitConnector(cfg, lk, id), nil
 }

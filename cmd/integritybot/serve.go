@@ -15,11 +15,9 @@ import (
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/room"
-	"github.com/integritybot/integritybot/integrations"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/config"
 	"github.com/integritybot/integritybot/internal/interview"
-	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
 )
@@ -149,29 +147,26 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	signer := auth.NewSigner([]byte(signingKey), time.Now)
 	links := interview.Linker{Signer: signer, PublicURL: cfg.BaseURL(), LinkTTL: cfg.Auth.LinkTTL.D(), ReportTTL: reportTTL}
 	outbox := newOutbox(cfg, st, links.ReportURL, log) // Slack, Discord, webhook (chat.go)
-	live := bot.NewSessions()                          // running calls, hosted and joined (calls.go)
-	sink := interviews{st: st, outbox: outbox, log: log, live: live}
-	rcfg := roomConfig(cfg)
-	rcfg.Geo = geoEnv
-	rcfg.Session.Stats = bot.NewStats() // /metrics (metrics.go)
-	rcfg.Session.Sessions = live
-	rooms, err := room.NewManager(rcfg, sink, log)
+	rooms := roomConfig(cfg)
+	rooms.Geo = geoEnv
+	rooms.Session.Stats = bot.NewStats() // /metrics (metrics.go)
+	var dial func(string, interview.JoinRequest) (interview.Connector, error)
+	if cfg.Join.Enabled { // else the API refuses "join" before storing anything
+		dial = func(id string, j interview.JoinRequest) (interview.Connector, error) {
+			return apiJoinConnector(cfg, j, id, log)
+		} // join.go
+	}
+	svc, err := interview.New(interview.Options{Store: st, Links: links, Log: log, Rooms: &rooms,
+		Session: sessionConfig(cfg), Notify: outbox, Dial: dial, MaxDuration: cfg.Interview.MaxDuration.D()})
 	if err != nil {
 		return err
 	}
-	startJoin, stopJoins := joinStarter(cfg, sink, log) // calls held elsewhere (join.go)
-	if !cfg.Join.Enabled {
-		startJoin = nil // the API refuses "join" before storing anything (join.enabled: false)
-	}
-	svc := interview.New(interview.Options{Store: st, Links: links, Log: log, Calls: calls{rooms, live}, StartJoin: startJoin})
 	ch := newChat(cfg, st, outbox, svc, log) // the outbox worker and /integrity (chat.go)
 	defer ch.stop()
 	srv := server.New(server.Options{
-		Store: st, Signer: signer, APITokenHash: tokenHash, Interviews: svc,
-		Rooms: calls{rooms, live}, Log: log,
-		TrustedProxies: trustedProxies(cfg), Ended: sink.summary,
-		Handlers:        withMetrics(ch.handlers(), metricsHandlers(cfg, tokenHash, newCollector(rcfg.Session.Stats, outbox.Stats, st))),
-		Calls:           liveCalls{live},
+		Store: st, Signer: signer, APITokenHash: tokenHash, Interviews: svc, Log: log,
+		TrustedProxies:  trustedProxies(cfg),
+		Handlers:        withMetrics(ch.handlers(), metricsHandlers(cfg, tokenHash, newCollector(rooms.Session.Stats, outbox.Stats, st))),
 		CreatePerMinute: cfg.Server.CreatePerMinute, CreateBurst: cfg.Server.CreateBurst, // 429 past it (ratelimit.go)
 		ChatSnapshots: ch.snapshots(), // the consent notice says what chat receives
 	})
@@ -198,9 +193,8 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
 	defer cancel()
 	_ = hs.Shutdown(sctx)
-	rooms.Close(sctx)
-	stopJoins(sctx)
-	ch.stop() // after the rooms: their interrupted summaries are queued, delivered at the next start if not now
+	svc.Close(sctx) // hosted rooms and joined calls: their reports saved as interrupted
+	ch.stop()       // after the calls: their interrupted summaries are queued, delivered at the next start if not now
 	return nil
 }
 
@@ -330,49 +324,6 @@ func roomConfig(cfg config.Config) room.Config {
 		LiveInterval: cfg.Interview.ReportInterval.D(), RetentionDays: cfg.Retention.Days,
 		Session: sessionConfig(cfg), TURN: turnIssuer(cfg.WebRTC),
 	}
-}
-
-// interviews adapts the store to what the room needs: the reports it saves, and the
-// summaries and live alerts it queues in the outbox.
-type interviews struct {
-	st     *store.Store
-	outbox *integrations.Outbox
-	log    *slog.Logger
-	live   *bot.Sessions // joined calls register here (nil: not reachable by the API)
-}
-
-var _ room.Interviews = interviews{}
-
-func (i interviews) Interview(ctx context.Context, id string) (report.Candidate, report.State, error) {
-	return store.Rooms{Store: i.st}.Interview(ctx, id)
-}
-
-func (i interviews) Started(ctx context.Context, id string, at time.Time) error {
-	return store.Rooms{Store: i.st}.Started(ctx, id, at)
-}
-
-// Ended stores the final report, then queues its summary for the chat channels.
-func (i interviews) Ended(ctx context.Context, r *report.Report) error {
-	if err := (store.Rooms{Store: i.st}).Ended(ctx, r); err != nil {
-		return err
-	}
-	i.summary(ctx, r)
-	return nil
-}
-
-// summary queues the summary of a final report.
-func (i interviews) summary(ctx context.Context, r *report.Report) {
-	summary(ctx, i.outbox, r, i.log)
-}
-
-func (i interviews) SaveReport(ctx context.Context, r *report.Report) error {
-	if err := i.st.SaveReport(ctx, r); err != nil {
-		return err
-	}
-	if err := i.outbox.Observe(ctx, r); err != nil { // a check turning fail posts a live alert
-		i.log.Error("queue live alert", "interview_id", r.InterviewID, "err", err)
-	}
-	return nil
 }
 
 func retention(ctx context.Context, st *store.Store, days int, log *slog.Logger) {

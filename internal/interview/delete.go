@@ -64,8 +64,9 @@ func (s *Service) Revoke(ctx context.Context, id string) error {
 	return nil
 }
 
+// endCall ends the running call of interview id, if this process runs one.
 func (s *Service) endCall(ctx context.Context, id, reason string) {
-	if s.opt.Calls != nil {
-		s.opt.Calls.End(ctx, id, reason)
+	if c, ok := s.calls.get(id); ok {
+		c.End(ctx, reason)
 	}
 }

@@ -1,7 +1,10 @@
 // Package interview owns an interview's life, the role LiveKit's RoomManager or MediaMTX's
-// path manager plays: Create (the one validation of the candidate's claims), the links that
-// reach it, Delete and Revoke. The HTTP API (internal/server), the chat commands
-// (integrations, through cmd/integritybot) and the CLI (integritybot join) all call it.
+// path manager plays: Create (the one validation of the candidate's claims) and the links that
+// reach it, the calls (hosted rooms, WHEP and LiveKit joins) in one registry of running
+// calls, their live report and challenges, End for every kind of call, Delete and Revoke, and
+// the report sink (live saves and alerts, the final report saved once, then the summary). The
+// HTTP API (internal/server), the chat commands (integrations, wired in cmd/integritybot) and
+// the CLI (integritybot join) all call it. docs/architecture.md#the-life-of-an-interview.
 package interview
 
 import (
@@ -10,19 +13,15 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/store"
 )
-
-// Calls ends the running calls of this process, hosted rooms and joined calls alike.
-type Calls interface {
-	// End ends the running call of interview id and returns its final report; ok is false
-	// when this process runs no call for id.
-	End(ctx context.Context, id, reason string) (r *report.Report, ok bool)
-}
 
 // Options configures a Service.
 type Options struct {
@@ -32,27 +31,82 @@ type Options struct {
 	Links Linker
 	Now   func() time.Time
 	Log   *slog.Logger
-	// Calls ends running calls (Delete, Revoke). Nil: this process runs none.
-	Calls Calls
-	// StartJoin makes the bot join a call held elsewhere as interview id; it returns once the
-	// join is under way. ctx is the caller's: the call must outlive it. Nil: joins are refused.
-	StartJoin func(ctx context.Context, id string, j JoinRequest) error
+	// Rooms configures the hosted rooms (bot/connect/room); nil: this process hosts none
+	// (integritybot join). Its Attach is the service's.
+	Rooms *room.Config
+	// Session configures the sessions of joined calls.
+	Session bot.Config
+	// Notify queues chat summaries and live alerts (integrations.Outbox); nil: none.
+	Notify Notifier
+	// Dial turns a join the API asked for into the connector that joins it: the operator's
+	// join policy (allowed origins and networks, LiveKit targets, credentials). An error says
+	// what the caller must fix. Nil: the API joins no calls.
+	Dial func(id string, j JoinRequest) (Connector, error)
+	// MaxDuration bounds a call joined through the API (interview.max_duration).
+	MaxDuration time.Duration
 }
 
-// Service is the interviews of one process.
+// Service is the interviews of one process and their running calls.
 type Service struct {
-	opt Options
+	opt   Options
+	sink  sink
+	calls calls
+	rooms *room.Manager // nil: no hosted rooms
+
+	// life is the service's lifetime: calls joined through the API run under it, and Close
+	// cancels it.
+	life   context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	joins  sync.WaitGroup
 }
 
-// New returns the service.
-func New(opt Options) *Service {
+// New returns the service, with its hosted rooms when opt.Rooms is set.
+func New(opt Options) (*Service, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	return &Service{opt: opt}
+	s := &Service{opt: opt, sink: sink{st: opt.Store, notify: opt.Notify, log: opt.Log},
+		calls: calls{m: map[string]bot.Call{}}}
+	if opt.Rooms != nil {
+		rc := *opt.Rooms
+		rc.Attach = s.Attach
+		rooms, err := room.NewManager(rc, s.sink, opt.Log)
+		if err != nil {
+			return nil, err
+		}
+		s.rooms = rooms
+	}
+	s.life, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Attach lists c as the running call of interview id, from its start until release is
+// called after its final report is saved: hosted rooms attach themselves through it, and so
+// may any other owner of a call. A call attached while it ends stays reachable, so an End
+// that arrives then waits for the final report instead of missing the call.
+func (s *Service) Attach(id string, c bot.Call) (release func()) { return s.calls.attach(id, c) }
+
+// Close ends every running call of this process within ctx, reports saved as interrupted
+// (the calls did not end), and refuses new ones.
+func (s *Service) Close(ctx context.Context) {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	if s.rooms != nil {
+		s.rooms.Close(ctx)
+	}
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.joins.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // Links are what reaches an interview: the answer to POST /api/interviews.
@@ -79,7 +133,7 @@ func (s *Service) Create(ctx context.Context, req Request) (Links, error) {
 	if err := req.Check(); err != nil {
 		return Links{}, err
 	}
-	if req.Join != nil && s.opt.StartJoin == nil {
+	if req.Join != nil && s.opt.Dial == nil {
 		return Links{}, fmt.Errorf("this server does not join calls through the API: %w", ErrInvalid)
 	}
 	iv := store.Interview{
@@ -94,7 +148,7 @@ func (s *Service) Create(ctx context.Context, req Request) (Links, error) {
 		return Links{}, fmt.Errorf("interview: create: %w", err)
 	}
 	if req.Join != nil {
-		if err := s.opt.StartJoin(ctx, iv.ID, *req.Join); err != nil {
+		if err := s.startJoin(ctx, iv.ID, *req.Join); err != nil {
 			// No "scheduled" interview stays behind a join that failed (issue 15, finding 9).
 			if derr := s.opt.Store.DeleteInterview(context.WithoutCancel(ctx), iv.ID); derr != nil {
 				err = errors.Join(err, derr)

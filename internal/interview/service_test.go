@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,17 @@ func newStore(t *testing.T) *store.Store {
 	return st
 }
 
+// newService is the service of opt, closed when the test ends.
+func newService(t *testing.T, opt interview.Options) *interview.Service {
+	t.Helper()
+	svc, err := interview.New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close(context.Background()) })
+	return svc
+}
+
 var testSigner = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)
 
 // TestCreate: the API, the chat commands and join create through one Create: bad claims and
@@ -32,7 +44,7 @@ var testSigner = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time
 // is stored trimmed, with links signed for its id.
 func TestCreate(t *testing.T) {
 	st := newStore(t)
-	svc := interview.New(interview.Options{Store: st, Links: interview.Linker{Signer: testSigner,
+	svc := newService(t, interview.Options{Store: st, Links: interview.Linker{Signer: testSigner,
 		PublicURL: "http://example.test/", LinkTTL: time.Hour, ReportTTL: time.Hour}})
 	ctx := t.Context()
 	for _, tc := range []struct {
@@ -83,18 +95,73 @@ func TestCreate(t *testing.T) {
 	}
 }
 
-// TestFailedJoinStoresNothing: a join that fails to start leaves no "scheduled" interview
-// behind (issue 15, finding 9).
+// TestFailedJoinStoresNothing: a join the operator's policy refuses is the caller's to fix
+// (ErrInvalid) and leaves no "scheduled" interview behind (issue 15, finding 9).
 func TestFailedJoinStoresNothing(t *testing.T) {
 	st := newStore(t)
-	svc := interview.New(interview.Options{Store: st,
-		StartJoin: func(context.Context, string, interview.JoinRequest) error { return errors.New("the endpoint refused") }})
+	svc := newService(t, interview.Options{Store: st, Dial: func(string, interview.JoinRequest) (interview.Connector, error) {
+		return interview.Connector{}, errors.New("join.whep is not on join.allowed_origins")
+	}})
 	_, err := svc.Create(t.Context(), interview.Request{Candidate: report.Candidate{Name: "Joiner"},
 		Join: &interview.JoinRequest{WHEP: "https://whep.example.test/x"}})
-	if err == nil || !strings.Contains(err.Error(), "the endpoint refused") {
-		t.Fatalf("Create = %v, want the join's error", err)
+	if !errors.Is(err, interview.ErrInvalid) || !strings.Contains(err.Error(), "allowed_origins") {
+		t.Fatalf("Create = %v, want the policy's refusal as ErrInvalid", err)
 	}
 	if ivs, err := st.ListInterviews(context.Background(), 0); err != nil || len(ivs) != 0 {
 		t.Fatalf("a failed join left %d interviews (%v)", len(ivs), err)
+	}
+}
+
+// notices counts what the service queues for the chat channels.
+type notices struct {
+	mu        sync.Mutex
+	summaries []*report.Report
+	alerts    int
+}
+
+func (n *notices) Summary(_ context.Context, r *report.Report) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.summaries = append(n.summaries, r)
+	return nil
+}
+
+func (n *notices) Observe(context.Context, *report.Report) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.alerts++
+	return nil
+}
+
+// TestEndNobodyJoined: ending an interview nobody joined stores a final report that says so,
+// once, with its summary queued once; ending it again answers the same report and queues
+// nothing more; an unknown interview is store.ErrNotFound.
+func TestEndNobodyJoined(t *testing.T) {
+	st := newStore(t)
+	n := &notices{}
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	svc := newService(t, interview.Options{Store: st, Notify: n, Now: func() time.Time { return at }})
+	l, err := svc.Create(t.Context(), interview.Request{Candidate: report.Candidate{Name: "Jane"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.End(t.Context(), l.ID, "The interview was ended through the API.")
+	if err != nil || r.State != report.Final || r.EndedAt == nil || !r.EndedAt.Equal(at) ||
+		!strings.Contains(r.Checks[0].Summary, "never joined") {
+		t.Fatalf("End = %+v, %v", r, err)
+	}
+	iv, err := st.GetInterview(t.Context(), l.ID)
+	if err != nil || iv.State != report.Final {
+		t.Fatalf("stored interview %+v, %v", iv, err)
+	}
+	again, err := svc.End(t.Context(), l.ID, "again")
+	if err != nil || again.State != report.Final {
+		t.Fatalf("ending twice: %+v, %v", again, err)
+	}
+	if len(n.summaries) != 1 || n.summaries[0] != r || n.alerts != 0 {
+		t.Errorf("queued %d summaries and %d alerts, want the final report's summary once", len(n.summaries), n.alerts)
+	}
+	if _, err := svc.End(t.Context(), "nope", "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("End of an unknown interview: %v", err)
 	}
 }

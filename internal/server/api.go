@@ -139,7 +139,7 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	if s.toOwner(w, r, id, routeRead) { // the live report is in the owner's memory
 		return
 	}
-	rep, err := s.report(r, id)
+	rep, err := s.opt.Interviews.Report(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no interview with this id")
 		return
@@ -150,41 +150,6 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.withDelivery(r.Context(), rep))
-}
-
-// report returns the live report of a running call, else the stored one, else (the call never
-// started) a report that says so.
-func (s *Server) report(r *http.Request, id string) (*report.Report, error) {
-	if rep, ok := s.opt.Rooms.Live(id); ok {
-		return rep, nil
-	}
-	rep, err := s.opt.Store.GetReport(r.Context(), id)
-	if err == nil {
-		return rep, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	iv, err := s.opt.Store.GetInterview(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	return notStarted(iv), nil
-}
-
-// notStarted is the report of an interview nobody joined.
-func notStarted(iv store.Interview) *report.Report {
-	summary := "The candidate has not joined the call yet."
-	if iv.State == report.Final {
-		summary = "The candidate never joined the call, so the camera could not be checked."
-	}
-	checks := []report.Check{{ID: report.CheckCamera, Status: report.Unknown, Summary: summary, Evidence: []report.Evidence{}}}
-	r := &report.Report{
-		Schema: report.Schema, InterviewID: iv.ID, Candidate: iv.Candidate, State: iv.State,
-		EndedAt: iv.EndedAt, Checks: checks, Timeline: []report.Event{},
-	}
-	r.Explain()
-	return r
 }
 
 func (s *Server) endInterview(w http.ResponseWriter, r *http.Request) {
@@ -200,34 +165,9 @@ func (s *Server) endInterview(w http.ResponseWriter, r *http.Request) {
 	if who.admin {
 		reason = "The interview was ended through the API."
 	}
-	if rep, ok := s.opt.Rooms.End(r.Context(), id, reason); ok {
-		writeJSON(w, http.StatusOK, rep)
-		return
-	}
-	iv, ok := s.interview(w, r, id)
-	if !ok {
-		return
-	}
-	if iv.State == report.Scheduled {
-		// Nobody joined: the interview ends with a report that says so.
-		now := s.opt.Now().UTC()
-		iv.State, iv.EndedAt = report.Final, &now
-		rep := notStarted(iv)
-		if err := s.opt.Store.SaveReport(r.Context(), rep); err != nil {
-			writeError(w, http.StatusInternalServerError, "could not save the report")
-			return
-		}
-		if err := s.opt.Store.SetInterviewState(r.Context(), id, report.Final, nil, &now); err != nil {
-			writeError(w, http.StatusInternalServerError, "could not save the interview")
-			return
-		}
-		if s.opt.Ended != nil {
-			s.opt.Ended(r.Context(), rep) // chat summary: "the candidate never joined"
-		}
-	}
-	rep, err := s.report(r, id)
+	rep, err := s.opt.Interviews.End(r.Context(), id, reason) // any kind of call
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "could not read the report")
+		s.writeStoreError(w, "end the interview", id, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep) // ending twice is not an error: the report is final
@@ -263,5 +203,5 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// the configured trusted proxies.
 	client := geo.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.opt.TrustedProxies)
 	r = r.WithContext(geo.NewClientContext(r.Context(), client))
-	s.opt.Rooms.ServeWS(w, r, c.claims.InterviewID, string(c.claims.Role))
+	s.opt.Interviews.ServeWS(w, r, c.claims.InterviewID, string(c.claims.Role))
 }

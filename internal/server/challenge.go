@@ -13,13 +13,8 @@ import (
 	"github.com/integritybot/integritybot/internal/report"
 )
 
-// Calls finds the running call of an interview: a hosted room or a call the bot joined
-// (bot.Sessions, adapted in cmd/integritybot).
-type Calls interface {
-	Call(id string) (Call, bool)
-}
-
-// Call is the session of a running call (*bot.Session).
+// Call is what a challenge needs of the session of a running call (*bot.Session, found
+// through the interview service).
 type Call interface {
 	// Since returns call time: how long after the start of the call t is.
 	Since(t time.Time) time.Duration
@@ -110,15 +105,12 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.interview(w, r, id); !ok {
 		return
 	}
-	var call Call
-	ok := false
-	if s.opt.Calls != nil {
-		call, ok = s.opt.Calls.Call(id)
-	}
+	sess, ok := s.opt.Interviews.Session(id) // a hosted room or a joined call
 	if !ok {
 		writeError(w, http.StatusConflict, "the interview has no running call: a challenge can only be marked while the bot is in the call")
 		return
 	}
+	var call Call = sess
 	now := call.Since(s.opt.Now())
 	from := now
 	if req.AtS != nil {

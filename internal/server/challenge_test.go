@@ -25,15 +25,15 @@ import (
 	"github.com/integritybot/integritybot/media/liveness"
 )
 
-// calls adapts bot.Sessions to server.Calls, as cmd/integritybot does.
-type calls struct{ ss *bot.Sessions }
+// sessionCall is a running call around a real session, as a connector attaches it to the
+// interview service's registry.
+type sessionCall struct{ s *bot.Session }
 
-func (c calls) Call(id string) (server.Call, bool) {
-	s, ok := c.ss.Get(id)
-	if !ok {
-		return nil, false
-	}
-	return s, true
+func (c sessionCall) Session() *bot.Session { return c.s }
+func (c sessionCall) Live() *report.Report  { return c.s.Report(report.Live) }
+func (c sessionCall) End(ctx context.Context, reason string) *report.Report {
+	c.s.Event("ended", reason)
+	return c.s.End(ctx, report.Final)
 }
 
 // fakeClock is the server's and the sessions' clock.
@@ -49,15 +49,9 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// staleCalls hands out one session even after its call ended: what a request holds that
-// found the call just before the call ended.
-type staleCalls struct{ s *bot.Session }
-
-func (c staleCalls) Call(string) (server.Call, bool) { return c.s, true }
-
-// newChallengeEnv is a server whose calls are cs (no hosted room is needed: a hosted room
-// registers its session in the same set as a joined call).
-func newChallengeEnv(t *testing.T, cs server.Calls, clock *fakeClock) *env {
+// newChallengeEnv is a server on clock; tests attach their calls to e.svc (a hosted room
+// attaches its call to the same registry as a joined call).
+func newChallengeEnv(t *testing.T, clock *fakeClock) *env {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "ib.db"))
 	if err != nil {
@@ -66,9 +60,9 @@ func newChallengeEnv(t *testing.T, cs server.Calls, clock *fakeClock) *env {
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, clock: clock.Now()}
 	e.signer = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), clock.Now)
+	e.svc, _ = newInterviews(t, st, e.signer, "http://example.test")
 	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: e.signer, APIToken: apiToken,
-		Interviews: newInterviews(st, e.signer, nil, "http://example.test"),
-		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now, Calls: cs}))
+		Interviews: e.svc, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.Now}))
 	t.Cleanup(srv.Close)
 	e.srv = srv
 	return e
@@ -100,15 +94,15 @@ func newFaces(t *testing.T) *face.Analyzer {
 
 func TestChallenge(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC)}
-	ss := bot.NewSessions()
-	e := newChallengeEnv(t, calls{ss}, clock)
+	e := newChallengeEnv(t, clock)
 	live := e.create()
 	idle := e.create()
-	cfg := bot.Config{Sessions: ss, NewAnalyzers: func() []bot.Analyzer {
+	cfg := bot.Config{NewAnalyzers: func() []bot.Analyzer {
 		fa := newFaces(t)
 		return []bot.Analyzer{fa, liveness.New(liveness.Config{}, fa)}
 	}}
 	sess := bot.NewSession(live.ID, report.Candidate{Name: "Jane Doe"}, clock.Now(), cfg, nil, nil, clock.Now)
+	release := e.svc.Attach(live.ID, sessionCall{sess})
 	clock.Add(20 * time.Second)
 	path := "/api/interviews/" + live.ID + "/challenge"
 
@@ -169,8 +163,9 @@ func TestChallenge(t *testing.T) {
 		t.Errorf("liveness check does not hold the marked windows: %+v", lv)
 	}
 
-	// Once the call has ended the session is gone: 409.
+	// Once the call has ended (its final report saved, the call released) it is gone: 409.
 	sess.End(context.Background(), report.Final)
+	release()
 	if code, out := e.do("POST", path, apiToken, `{"step":"hand"}`); code != http.StatusConflict {
 		t.Errorf("after the end: %d %v", code, out)
 	}
@@ -181,10 +176,12 @@ func TestChallenge(t *testing.T) {
 // from the final report.
 func TestChallengeWhileCallEnds(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 1, 5, 15, 0, 0, 0, time.UTC)}
-	found := &staleCalls{}
-	e := newChallengeEnv(t, found, clock)
+	e := newChallengeEnv(t, clock)
 	iv := e.create()
-	found.s = bot.NewSession(iv.ID, report.Candidate{Name: "Jane Doe"}, clock.Now(), bot.Config{}, nil, nil, clock.Now)
+	// Never released: the registry hands out the session even after its call ended, which is
+	// what a request holds that found the call just before the call ended.
+	found := sessionCall{bot.NewSession(iv.ID, report.Candidate{Name: "Jane Doe"}, clock.Now(), bot.Config{}, nil, nil, clock.Now)}
+	e.svc.Attach(iv.ID, found)
 	clock.Add(20 * time.Second)
 	path := "/api/interviews/" + iv.ID + "/challenge"
 	if code, out := e.do("POST", path, apiToken, `{"step":"hand","seconds":4}`); code != http.StatusOK {

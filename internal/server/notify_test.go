@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,12 +17,6 @@ import (
 	"github.com/integritybot/integritybot/internal/store"
 )
 
-type noRooms struct{}
-
-func (noRooms) ServeWS(http.ResponseWriter, *http.Request, string, string) {}
-func (noRooms) Live(string) (*report.Report, bool)                         { return nil, false }
-func (noRooms) End(context.Context, string, string) (*report.Report, bool) { return nil, false }
-
 func notifyEnv(t *testing.T, handlers map[string]http.Handler) (*server.Server, *store.Store, *httptest.Server) {
 	t.Helper()
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "ib.db"))
@@ -32,8 +25,9 @@ func notifyEnv(t *testing.T, handlers map[string]http.Handler) (*server.Server, 
 	}
 	t.Cleanup(func() { st.Close() })
 	signer := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)
+	svc, _ := newInterviews(t, st, signer, "http://example.test")
 	s := server.New(server.Options{Store: st, Signer: signer,
-		APIToken: apiToken, Rooms: noRooms{}, Interviews: newInterviews(st, signer, noRooms{}, "http://example.test"),
+		APIToken: apiToken, Interviews: svc,
 		Log: slog.New(slog.DiscardHandler), Handlers: handlers})
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)

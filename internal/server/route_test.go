@@ -51,9 +51,9 @@ func newClusterNode(t *testing.T, dsn, id string, clock *sharedClock, signer *au
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m, log := newRooms(t, st) // security_test.go
-	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: signer, APIToken: apiToken, Rooms: m,
-		Interviews: newInterviews(st, signer, m, "http://lb.example.test"), Log: log}))
+	svc, log := newInterviews(t, st, signer, "http://lb.example.test") // security_test.go
+	srv := httptest.NewServer(server.New(server.Options{Store: st, Signer: signer, APIToken: apiToken,
+		Interviews: svc, Log: log}))
 	t.Cleanup(srv.Close)
 	n := &clusterNode{st: st, srv: srv}
 	n.beat(t)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/interview"
@@ -31,6 +32,7 @@ type secEnv struct {
 	st     *store.Store
 	path   string
 	signer *auth.Signer
+	svc    *interview.Service
 }
 
 func newSecEnv(t *testing.T, edit func(*server.Options)) *secEnv {
@@ -41,35 +43,29 @@ func newSecEnv(t *testing.T, edit func(*server.Options)) *secEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m, log := newRooms(t, st)
 	signer := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)
-	opt := server.Options{Store: st, Signer: signer, Rooms: m, Log: log}
+	svc, log := newInterviews(t, st, signer, "http://example.test")
+	opt := server.Options{Store: st, Signer: signer, Interviews: svc, Log: log}
 	if edit != nil {
 		edit(&opt)
 	}
-	opt.Interviews = newInterviews(st, signer, opt.Rooms, "http://example.test") // the calls edit chose
 	srv := httptest.NewServer(server.New(opt))
 	t.Cleanup(srv.Close)
-	return &secEnv{srv: srv, st: st, path: path, signer: signer}
+	return &secEnv{srv: srv, st: st, path: path, signer: signer, svc: svc}
 }
 
-// newInterviews is the interview service on st whose links are signed by signer and based
-// on base, and whose running calls are calls.
-func newInterviews(st *store.Store, signer *auth.Signer, calls interview.Calls, base string) *interview.Service {
-	return interview.New(interview.Options{Store: st, Calls: calls,
-		Links: interview.Linker{Signer: signer, PublicURL: base, LinkTTL: time.Hour, ReportTTL: 24 * time.Hour}})
-}
-
-// newRooms returns hosted rooms on st, closed when the test ends, and a silent logger.
-func newRooms(t *testing.T, st *store.Store) (*room.Manager, *slog.Logger) {
+// newInterviews is the interview service on st, with hosted rooms, closed when the test
+// ends; its links are signed by signer and based on base. The logger is silent.
+func newInterviews(t *testing.T, st *store.Store, signer *auth.Signer, base string) (*interview.Service, *slog.Logger) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m, err := room.NewManager(room.Config{IncludeLoopback: true}, store.Rooms{Store: st}, log)
+	svc, err := interview.New(interview.Options{Store: st, Log: log, Rooms: &room.Config{IncludeLoopback: true},
+		Links: interview.Linker{Signer: signer, PublicURL: base, LinkTTL: time.Hour, ReportTTL: 24 * time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.Close(context.Background()) })
-	return m, log
+	t.Cleanup(func() { svc.Close(context.Background()) })
+	return svc, log
 }
 
 // status sends method path with token as the bearer and returns the HTTP status.
@@ -111,21 +107,38 @@ func TestAPITokenHashOnly(t *testing.T) {
 	}
 }
 
-// endSpy records the interviews whose call the server ended and, like a live room ending,
-// tries to store the final report then (st set): saved receives what the store said.
-type endSpy struct {
-	server.Rooms
-	ended chan string
-	st    *store.Store
-	saved chan error
+// spyCall is a running call around a real session that records when it is ended and, like
+// a live room ending, tries to store its final report then (st set): saved receives what the
+// store said.
+type spyCall struct {
+	sess    *bot.Session
+	ended   chan string
+	st      *store.Store
+	saved   chan error
+	release func()
 }
 
-func (e endSpy) End(ctx context.Context, id, reason string) (*report.Report, bool) {
-	e.ended <- id
-	if e.st != nil {
-		e.saved <- e.st.SaveReport(ctx, &report.Report{Schema: report.Schema, InterviewID: id, State: report.Final})
+// attachSpy lists a spyCall as the running call of interview id.
+func (e *secEnv) attachSpy(id string, ended chan string, st *store.Store, saved chan error) {
+	sess := bot.NewSession(id, report.Candidate{}, time.Now(), bot.Config{}, nil, nil, nil)
+	c := &spyCall{sess: sess, ended: ended, st: st, saved: saved}
+	c.release = e.svc.Attach(id, c)
+}
+
+func (c *spyCall) Session() *bot.Session { return c.sess }
+func (c *spyCall) Live() *report.Report  { return c.sess.Report(report.Live) }
+
+// End ends the session, tries to save its final report, and releases the call, as a
+// connector does.
+func (c *spyCall) End(ctx context.Context, reason string) *report.Report {
+	id := c.sess.Report(report.Live).InterviewID
+	c.ended <- id
+	r := c.sess.End(ctx, report.Final)
+	if c.st != nil {
+		c.saved <- c.st.SaveReport(ctx, r)
 	}
-	return e.Rooms.End(ctx, id, reason)
+	c.release()
+	return r
 }
 
 // createFor creates an interview for candidate name with the API token and returns its links.
@@ -156,12 +169,10 @@ func linkToken(link string) string { return link[strings.LastIndex(link, "/")+1:
 func TestDeleteInterviewAPI(t *testing.T) {
 	const token = "delete-api-token-0123456789"
 	ended, saved := make(chan string, 4), make(chan error, 4)
-	e := newSecEnv(t, func(o *server.Options) {
-		o.APIToken = token
-		o.Rooms = endSpy{Rooms: o.Rooms, ended: ended, st: o.Store, saved: saved}
-	})
+	e := newSecEnv(t, func(o *server.Options) { o.APIToken = token })
 	const name = "Wilhelmina Oduya-Prescott"
 	iv := e.createFor(t, token, name)
+	e.attachSpy(iv.ID, ended, e.st, saved)
 	kept := e.createFor(t, token, "Someone Else Entirely")
 	cand, intv, rep := linkToken(iv.CandidateURL), linkToken(iv.InterviewerURL), linkToken(iv.ReportURL)
 	for _, link := range []string{cand, intv, rep} {
@@ -203,11 +214,9 @@ func TestDeleteInterviewAPI(t *testing.T) {
 func TestRevokeLinksAPI(t *testing.T) {
 	const token = "revoke-api-token-0123456789"
 	ended := make(chan string, 4)
-	e := newSecEnv(t, func(o *server.Options) {
-		o.APIToken = token
-		o.Rooms = endSpy{Rooms: o.Rooms, ended: ended}
-	})
+	e := newSecEnv(t, func(o *server.Options) { o.APIToken = token })
 	iv := e.createFor(t, token, "Benedikt Araujo")
+	e.attachSpy(iv.ID, ended, nil, nil)
 	cand := linkToken(iv.CandidateURL)
 	if got := e.status(t, "POST", "/api/interviews/"+iv.ID+"/revoke", cand); got != http.StatusForbidden {
 		t.Fatalf("revoke with the candidate link: HTTP %d, want 403", got)

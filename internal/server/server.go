@@ -1,9 +1,11 @@
 // Package server is integritybot's HTTP front: the JSON API, the pages of the hosted room and
-// the report, and the signaling websocket, with token checks on every route.
+// the report, and the signaling websocket, with token checks on every route. What a route does
+// to an interview or its running call (create, end, delete, revoke, the live report, a
+// challenge, the room's websocket) is the interview service's (internal/interview): the
+// server checks who asks and where the interview runs, then calls it.
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -14,29 +16,18 @@ import (
 
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/interview"
-	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/store"
 	"github.com/integritybot/integritybot/internal/web"
 )
-
-// Rooms is the hosted room service (bot/connect/room.Manager) and the end of running calls.
-type Rooms interface {
-	ServeWS(w http.ResponseWriter, r *http.Request, id, role string)
-	Live(id string) (*report.Report, bool)
-	// End ends the running call of interview id and returns its final report; ok is false
-	// when this process runs no call for id. cmd/integritybot ends hosted rooms and joined
-	// calls (WHEP, LiveKit) alike, through its call registry (bot.Sessions.End).
-	End(ctx context.Context, id, reason string) (*report.Report, bool)
-}
 
 // Options configures a Server.
 type Options struct {
 	Store    *store.Store
 	Signer   *auth.Signer
 	APIToken string
-	Rooms    Rooms
-	// Interviews creates, deletes and revokes interviews and makes their links: what the API
-	// does is what the chat commands and the CLI do.
+	// Interviews is the interview service: every route that creates, ends, deletes or reads
+	// an interview, or reaches its running call (hosted room or joined call), goes through it,
+	// as the chat commands and the CLI do.
 	Interviews *interview.Service
 	Log        *slog.Logger
 	Now        func() time.Time
@@ -51,17 +42,9 @@ type Options struct {
 	CreatePerMinute float64
 	CreateBurst     int
 
-	// Ended, when set, is told of a final report the server writes itself (an interview
-	// ended before anyone joined); the rooms report the others.
-	Ended func(ctx context.Context, r *report.Report)
-
 	// Handlers are extra routes, pattern → handler, e.g. "POST /slack/commands" (the chat
 	// integrations' inbound endpoints, which verify their own signatures).
 	Handlers map[string]http.Handler
-
-	// Calls finds the running call of an interview, hosted or joined, for POST
-	// /api/interviews/{id}/challenge (challenge.go). Nil: every challenge answers 409.
-	Calls Calls
 
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
 	// (server.trusted_proxies); the client's address feeds the network check.

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
@@ -28,6 +29,7 @@ type env struct {
 	srv    *httptest.Server
 	signer *auth.Signer
 	clock  time.Time
+	svc    *interview.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -43,11 +45,11 @@ func newEnvWith(t *testing.T, mod func(*server.Options)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m, log := newRooms(t, st) // security_test.go
 	e := &env{t: t, st: st, clock: time.Now()}
 	e.signer = auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return e.clock })
-	opt := server.Options{Store: st, Signer: e.signer, APIToken: apiToken, Rooms: m,
-		Interviews: newInterviews(st, e.signer, m, "http://example.test"), Log: log}
+	svc, log := newInterviews(t, st, e.signer, "http://example.test") // security_test.go
+	e.svc = svc
+	opt := server.Options{Store: st, Signer: e.signer, APIToken: apiToken, Interviews: svc, Log: log}
 	if mod != nil {
 		mod(&opt)
 	}

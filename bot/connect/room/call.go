@@ -69,10 +69,10 @@ func newRoom(m *Manager, id string, cand report.Candidate) (*Room, error) {
 		rm.to[role] = &outTracks{video: v, audio: a}
 	}
 	rm.sess = bot.NewSession(id, cand, now, m.cfg.Session, m.store, rm.log, m.now)
-	// POST /api/interviews/{id}/end reaches the room through the call registry, like a joined call.
-	rm.release = m.cfg.Session.Sessions.Attach(id, func(ctx context.Context, reason string) *report.Report {
-		return rm.end(ctx, reason, report.Final)
-	})
+	rm.release = func() {}
+	if m.cfg.Attach != nil { // the interview service's registry: /end, challenges, the live report
+		rm.release = m.cfg.Attach(id, rm)
+	}
 	rm.meta = check.NewMeta(m.cfg.Geo, cand, now)
 	rm.sess.Event("started", "The interview room opened.")
 	rm.wg.Add(1)
@@ -254,6 +254,26 @@ func (rm *Room) end(ctx context.Context, reason string, state report.State) *rep
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	return rm.ended
+}
+
+var _ bot.Call = (*Room)(nil)
+
+// Session is the room's session (bot.Call).
+func (rm *Room) Session() *bot.Session { return rm.sess }
+
+// Live returns the room's report as it stands; once the room is closing, its final report
+// (bot.Call).
+func (rm *Room) Live() *report.Report {
+	if rm.ending.Load() {
+		// The call is closing: wait for the final report rather than show a stale live one.
+		return rm.end(context.Background(), "", report.Final)
+	}
+	return rm.sess.Report(report.Live)
+}
+
+// End ends the call and returns its final report (bot.Call).
+func (rm *Room) End(ctx context.Context, reason string) *report.Report {
+	return rm.end(ctx, reason, report.Final)
 }
 
 // pli is an RTCP picture loss indication for ssrc.

@@ -34,7 +34,7 @@ func TestConsentDeclinedReachesInterviewer(t *testing.T) {
 		t.Fatalf("a later interviewer got %v, want peer candidate declined", m)
 	}
 
-	r, _ := f.m.End(context.Background(), f.id, "test over")
+	r, _ := f.end(context.Background(), "test over")
 	var found bool
 	for _, e := range r.Timeline {
 		found = found || e.Kind == "declined"

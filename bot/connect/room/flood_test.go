@@ -68,13 +68,13 @@ func TestSocketFlood(t *testing.T) {
 			t.Fatalf("socket %d (%d sent): %v, want close 1008", i, sent, err)
 		}
 		if i == 0 {
-			r, _ := f.m.Live(f.id)
+			r, _ := f.live()
 			if n := countKind(r, "device"); n != room.MessageBurst {
 				t.Fatalf("first socket: %d track messages handled, want %d", n, room.MessageBurst)
 			}
 		}
 	}
-	r, ok := f.m.Live(f.id)
+	r, ok := f.live()
 	if !ok {
 		t.Fatal("room not live")
 	}
@@ -118,7 +118,7 @@ func TestSocketRateRefills(t *testing.T) {
 			}
 		}
 		waitUntil(t, fmt.Sprintf("burst %d handled", round), func() bool {
-			r, _ := f.m.Live(f.id)
+			r, _ := f.live()
 			return r != nil && countKind(r, "device") == round*room.MessageBurst
 		})
 		clock.Add(time.Duration(room.MessageBurst/room.MessageRate) * time.Second)

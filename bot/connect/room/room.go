@@ -1,7 +1,8 @@
 // Package room is the hosted interview room: a small SFU per interview. Each participant's
 // browser connects over a websocket (signaling, docs/protocol.md) and one pion PeerConnection;
 // the room forwards each participant's media to the other and hands the candidate's video to
-// the bot's Session inside the server.
+// the bot's Session inside the server. The interview service (internal/interview) builds the
+// Manager; each Room is a bot.Call in the service's registry of running calls (Config.Attach).
 package room
 
 import (
@@ -61,6 +62,11 @@ type Config struct {
 	// Now is the rooms' clock (nil: time.Now): call time, the idle timeout and the maximum
 	// duration are measured with it. Tests drive it to end an idle room without waiting.
 	Now func() time.Time
+	// Attach lists a room's call in the interview service's registry of running calls
+	// (internal/interview), from the room's opening until its final report is saved, so that
+	// POST /api/interviews/{id}/end, challenges and the live report reach it like a joined
+	// call. Nil: the room is listed nowhere.
+	Attach func(id string, c bot.Call) (release func())
 	// Geo is what the timezone, network and virtual_camera checks look things up in; the
 	// zero value makes them say unknown where they need data.
 	Geo check.Env
@@ -182,33 +188,6 @@ func (m *Manager) room(ctx context.Context, id string) (*Room, error) {
 	}
 	m.rooms[id] = rm
 	return rm, nil
-}
-
-// Live returns the current report of a running interview.
-func (m *Manager) Live(id string) (*report.Report, bool) {
-	m.mu.Lock()
-	rm, ok := m.rooms[id]
-	m.mu.Unlock()
-	if !ok {
-		return nil, false
-	}
-	if rm.ending.Load() {
-		// The call is closing: wait for the final report rather than show a stale live one.
-		return rm.end(context.Background(), "", report.Final), true
-	}
-	return rm.sess.Report(report.Live), true
-}
-
-// End ends a running interview and returns its final report; ok is false when the interview
-// has no live room.
-func (m *Manager) End(ctx context.Context, id, reason string) (*report.Report, bool) {
-	m.mu.Lock()
-	rm, ok := m.rooms[id]
-	m.mu.Unlock()
-	if !ok {
-		return nil, false
-	}
-	return rm.end(ctx, reason, report.Final), true
 }
 
 func (m *Manager) remove(id string) {

@@ -35,6 +35,48 @@ type fixture struct {
 	srv   *httptest.Server
 	id    string
 	stats *bot.Stats
+
+	mu    sync.Mutex
+	calls map[string]bot.Call // what the room attached, as the interview service keeps it
+}
+
+// attach is the rooms' Config.Attach: it lists a room's call until the room releases it.
+func (f *fixture) attach(id string, c bot.Call) func() {
+	f.mu.Lock()
+	f.calls[id] = c
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		if f.calls[id] == c {
+			delete(f.calls, id)
+		}
+		f.mu.Unlock()
+	}
+}
+
+func (f *fixture) call() (bot.Call, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.calls[f.id]
+	return c, ok
+}
+
+// live is the running room's report (false: no room runs).
+func (f *fixture) live() (*report.Report, bool) {
+	c, ok := f.call()
+	if !ok {
+		return nil, false
+	}
+	return c.Live(), true
+}
+
+// end ends the running room and returns its final report (false: no room runs).
+func (f *fixture) end(ctx context.Context, reason string) (*report.Report, bool) {
+	c, ok := f.call()
+	if !ok {
+		return nil, false
+	}
+	return c.End(ctx, reason), true
 }
 
 // wait bounds every wait on an event in these tests. It is a guard against a hang, not a
@@ -71,16 +113,19 @@ func newFixture(t *testing.T, codec string, opts ...func(*room.Config)) *fixture
 	for _, o := range opts {
 		o(&cfg)
 	}
+	f := &fixture{st: st, id: id, stats: stats, calls: map[string]bot.Call{}}
+	cfg.Attach = f.attach
 	m, err := room.NewManager(cfg, store.Rooms{Store: st}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close(context.Background()) })
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.m = m
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.ServeWS(w, r, r.URL.Query().Get("id"), r.URL.Query().Get("role"))
 	}))
-	t.Cleanup(srv.Close)
-	return &fixture{m: m, st: st, srv: srv, id: id, stats: stats}
+	t.Cleanup(f.srv.Close)
+	return f
 }
 
 type testWriter struct{ t *testing.T }
@@ -406,14 +451,14 @@ func TestRoomForwardsAndAnalyzes(t *testing.T) {
 			waitUntil(t, "interviewer receives the candidate's video", func() bool { return iv.videoPkt.Load() > 50 })
 			var live report.Check
 			waitUntil(t, "the camera check's verdict on the live report", func() bool {
-				r, ok := f.m.Live(f.id)
+				r, ok := f.live()
 				live = cameraCheck(r)
 				return ok && (live.Status == tc.status || live.Status == report.Fail && tc.status == report.Pass)
 			})
 			if live.Status != tc.status {
 				t.Fatalf("live camera = %s (%s) %+v; want %s", live.Status, live.Summary, live.Evidence, tc.status)
 			}
-			r, ok := f.m.End(context.Background(), f.id, "test over")
+			r, ok := f.end(context.Background(), "test over")
 			if !ok {
 				t.Fatal("End: room not live")
 			}
@@ -443,7 +488,7 @@ func TestRoomForwardsAndAnalyzes(t *testing.T) {
 			if err != nil || stored.State != report.Final || stored.Coverage != r.Coverage {
 				t.Fatalf("stored report: %v %+v", err, stored)
 			}
-			if _, ok := f.m.Live(f.id); ok {
+			if _, ok := f.live(); ok {
 				t.Fatal("room still live after End")
 			}
 		})
@@ -463,10 +508,10 @@ func TestCandidateWithoutCamera(t *testing.T) {
 	cand.offer()
 	cand.waitFor("answer")
 	waitUntil(t, "no-video finding", func() bool {
-		r, _ := f.m.Live(f.id)
+		r, _ := f.live()
 		return r != nil && cameraCheck(r).Status == report.Fail
 	})
-	r, _ := f.m.End(context.Background(), f.id, "test over")
+	r, _ := f.end(context.Background(), "test over")
 	c := cameraCheck(r)
 	if c.Status != report.Fail || len(c.Evidence) == 0 || c.Evidence[0].Kind != "no_video" {
 		t.Fatalf("camera = %s %+v; want fail with no_video", c.Status, c.Evidence)
@@ -584,7 +629,7 @@ func TestIdleTimeoutEndsInterview(t *testing.T) {
 	}
 	iv.waitFor("checks")
 	iv.waitFor("checks")
-	if _, live := f.m.Live(f.id); !live {
+	if _, live := f.live(); !live {
 		t.Fatal("the interview ended while both were connected")
 	}
 
@@ -594,7 +639,7 @@ func TestIdleTimeoutEndsInterview(t *testing.T) {
 	iv.close()
 	waitUntil(t, "the idle interview to end", func() bool {
 		clk.Add(idle / 2)
-		_, live := f.m.Live(f.id)
+		_, live := f.live()
 		r, err := f.st.GetReport(context.Background(), f.id)
 		return !live && err == nil && r.State == report.Final
 	})
