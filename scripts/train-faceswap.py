@@ -46,9 +46,14 @@ from PIL import Image
 
 CROP = 128        # faceswap.CropSide
 MARGIN = 1.5      # faceswap.CropMargin: the face box is CROP/MARGIN wide, centred
-INPUT = 64        # network input: the crop averaged over 2x2
+INPUT = 64        # network input: the crop averaged over 2x2 (--input 128: the crop itself)
 WINDOW = 2.0      # seconds per scored window (faceswap.Config.Window)
 VERSION_PREFIX = "sbi64"
+# Channels of the stride-2 convolutions per input size (about 3 M multiply-adds either way).
+CHANNELS = {64: [3, 16, 32, 48, 64], 128: [3, 8, 12, 24, 32, 48]}
+# Recipe switches (set from the command line in main): see --input, --outline-mask, --strong-colour.
+OUTLINE_MASK = False
+STRONG_COLOUR = False
 
 REAL_FAMILIES = ["dfl_live", "ghost", "dfl_insightface", "deepfacelab", "blendface"]
 
@@ -105,11 +110,12 @@ def assign_splits(rows):
 # ---------------------------------------------------------------- the network
 
 class Net(nn.Module):
-    """Four 3x3 stride-2 conv+BN+ReLU layers, global average pool, one logit (media/faceswap/model.go)."""
-    CH = [3, 16, 32, 48, 64]
+    """3x3 stride-2 conv+BN+ReLU layers (CHANNELS), global average pool, one logit
+    (media/faceswap/model.go)."""
 
-    def __init__(self):
+    def __init__(self, ch=None):
         super().__init__()
+        self.CH = ch or CHANNELS[INPUT]
         layers = []
         for a, b in zip(self.CH, self.CH[1:]):
             layers += [nn.Conv2d(a, b, 3, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
@@ -121,13 +127,15 @@ class Net(nn.Module):
 
 
 def half(crops_u8):
-    """uint8 N,128,128,3 -> float N,3,64,64 in [0,1]: the 2x2 mean the Go code takes."""
-    x = torch.from_numpy(crops_u8).permute(0, 3, 1, 2).float() / 255.0
-    return F.avg_pool2d(x, 2)
+    """uint8 N,128,128,3 (array or tensor) -> float N,3,INPUT,INPUT in [0,1]: the crop, or the
+    2x2 mean the Go code takes for a 64-px model."""
+    x = crops_u8 if torch.is_tensor(crops_u8) else torch.from_numpy(crops_u8)
+    x = x.permute(0, 3, 1, 2).float() / 255.0
+    return F.avg_pool2d(x, 2) if INPUT == CROP // 2 else x
 
 
 def prep(crops_u8):
-    """uint8 N,128,128,3 -> network input N,3,64,64: 2x2 mean, (v - 0.5) / 0.25."""
+    """uint8 N,128,128,3 -> network input N,3,INPUT,INPUT: (2x2 mean), (v - 0.5) / 0.25."""
     return norm(half(crops_u8))
 
 
@@ -153,10 +161,22 @@ def gauss_matrix(sigma, n=INPUT):
 
 
 def blur(x, sigma):
-    """Separable Gaussian blur as two matrix products (grouped convolutions are slow here)."""
+    """Separable Gaussian blur: at 64 px as two matrix products (grouped convolutions are slow
+    here), at 128 px as weighted sums of shifted copies (a dense 128 x 128 product costs more)."""
     if sigma < 0.3:
         return x
-    return sep(x, gauss_matrix(sigma, x.shape[-1]))
+    if x.shape[-1] == 64:
+        return sep(x, gauss_matrix(sigma, x.shape[-1]))
+    r = max(1, int(math.ceil(2.5 * sigma)))
+    t = torch.arange(-r, r + 1, dtype=torch.float32)
+    k = torch.exp(-t * t / (2 * sigma * sigma))
+    k = (k / k.sum()).tolist()
+    n, c, h, w = x.shape
+    p = F.pad(x.reshape(n * c, 1, h, w), (r, r, 0, 0), mode="replicate")
+    y = sum(kk * p[..., i:i + w] for i, kk in enumerate(k))
+    p = F.pad(y, (0, 0, r, r), mode="replicate")
+    y = sum(kk * p[..., i:i + h, :] for i, kk in enumerate(k))
+    return y.reshape(n, c, h, w)
 
 
 def sep(x, m):
@@ -170,7 +190,7 @@ def U(g, n, lo, hi, *shape):
     return lo + (hi - lo) * torch.rand((n,) + shape, generator=g)
 
 
-def resample_matrix(scale, shift, n=INPUT):
+def resample_matrix(scale, shift, n):
     """Per image (k,) bilinear resampling matrices k,n,n: output o reads source
     (o + 0.5 - n/2) / scale + n/2 + shift * n/2 - 0.5 (edges repeated)."""
     o = torch.arange(n, dtype=torch.float32).view(1, n)
@@ -188,6 +208,13 @@ def affine(x, g, smin, smax, shift):
     """Per-image random scale in [smin, smax] and shift of +-shift (of the half side)."""
     n = x.shape[0]
     sc = U(g, n, smin, smax)
+    if x.shape[-1] != 64:  # bilinear, edges repeated, as the matrices below but cheaper at 128 px
+        th = torch.zeros(n, 2, 3)
+        th[:, 0, 0] = th[:, 1, 1] = 1 / sc
+        th[:, 1, 2] = U(g, n, -shift, shift)
+        th[:, 0, 2] = U(g, n, -shift, shift)
+        grid = F.affine_grid(th, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     ry = resample_matrix(sc, U(g, n, -shift, shift), x.shape[2])
     rx = resample_matrix(sc, U(g, n, -shift, shift), x.shape[3])
     return torch.einsum("nchw,nvw->nchv", torch.einsum("nuh,nchw->ncuw", ry, x), rx)
@@ -197,27 +224,82 @@ def pick(g, n, p):
     return (torch.rand(n, generator=g) < p).view(n, 1, 1, 1).float()
 
 
+# Face-outline template in face-box units (box side 1, centre 0, y down; the face check's box
+# covers brows to chin): the hull of jaw, temples and forehead, and the inner face (brows,
+# eyes, nose, mouth), as landmark hulls are in SBI. Both listed clockwise in image coordinates.
+OUTLINE = [(-0.50, -0.32), (-0.30, -0.48), (0.0, -0.53), (0.30, -0.48), (0.50, -0.32), (0.52, 0.0),
+           (0.47, 0.2), (0.36, 0.38), (0.2, 0.5), (0.0, 0.55), (-0.2, 0.5), (-0.36, 0.38), (-0.47, 0.2),
+           (-0.52, 0.0)]
+INNER = [(-0.40, -0.30), (0.0, -0.34), (0.40, -0.30), (0.36, 0.1), (0.22, 0.36), (0.0, 0.42),
+         (-0.22, 0.36), (-0.36, 0.1)]
+
+
+def outline_mask(g, n, side):
+    """n,1,side,side soft masks: a jittered outline or inner-face polygon placed on the face box
+    (scale, shift, tilt, per-point jitter), its inside distance (the intersection of the edges'
+    half-planes, i.e. its hull) deformed by low-frequency noise and feathered."""
+    box = side / MARGIN
+    masks = []
+    for tmpl in (OUTLINE, INNER):
+        p = torch.tensor(tmpl, dtype=torch.float32).unsqueeze(0).repeat(n, 1, 1)
+        p = p + U(g, n, -0.05, 0.05, len(tmpl), 2)
+        p = p * U(g, n, 0.85, 1.12, 1, 1) * torch.stack([U(g, n, 0.9, 1.1, 1), torch.ones(n, 1)], 2)
+        th = U(g, n, -0.2, 0.2, 1)
+        c, s_ = torch.cos(th), torch.sin(th)
+        p = torch.stack([p[..., 0] * c - p[..., 1] * s_, p[..., 0] * s_ + p[..., 1] * c], 2)
+        p = p * box + side / 2 + U(g, n, -0.04, 0.04, 1, 2) * box
+        q = torch.roll(p, -1, 1)
+        e = q - p                                           # n,K,2 edges
+        ln = e.norm(dim=2).clamp_min(1e-3)
+        c0 = (torch.arange(side, dtype=torch.float32) + 0.5)
+        xx = c0.view(1, 1, 1, side)
+        yy = c0.view(1, 1, side, 1)
+        # Cross product of the edge with (pixel - p): positive inside for clockwise (y down).
+        d = (e[..., 0, None, None] * (yy - p[..., 1, None, None]) -
+             e[..., 1, None, None] * (xx - p[..., 0, None, None])) / ln[..., None, None]
+        masks.append(d.min(1).values)                       # n,side,side inside distance (px)
+    use_outline = (torch.rand(n, generator=g) < 0.6).view(n, 1, 1)
+    dist = torch.where(use_outline, masks[0], masks[1])
+    noise = F.interpolate(U(g, n, -1, 1, 1, 5, 5), size=(side, side), mode="bicubic", align_corners=False)[:, 0]
+    dist = dist + 0.06 * box * noise
+    feather = U(g, n, 0.03, 0.3, 1, 1) * box
+    m = (0.5 + dist / feather).clamp(0, 1)  # the polygon's edge is the middle of the feather
+    return (m * m * (3 - 2 * m)).unsqueeze(1)
+
+
 def sbi(x, g):
-    """x: N,3,64,64 in [0,1] -> self-blended images: each face blended with a jittered copy of
+    """x: N,3,S,S in [0,1] -> self-blended images: each face blended with a jittered copy of
     itself (colour, contrast, low-resolution render or blur or sharpening, scale and shift)
-    through a randomly deformed, soft-edged ellipse around the face box, at random strength."""
-    n = x.shape[0]
-    t = (x - 0.5) * U(g, n, 0.85, 1.15, 1, 1, 1) + 0.5
-    t = t * U(g, n, 0.9, 1.1, 3, 1, 1) + U(g, n, -0.06, 0.06, 3, 1, 1)
+    through a randomly deformed, soft-edged ellipse (or, with OUTLINE_MASK, face-outline
+    polygon) around the face box, at random strength."""
+    n, S = x.shape[0], x.shape[-1]
+    k = S / 64  # blur widths below are in 64-px units
+    if STRONG_COLOUR:
+        t = (x - 0.5) * U(g, n, 0.8, 1.2, 1, 1, 1) + 0.5
+        t = t * U(g, n, 0.85, 1.15, 3, 1, 1) + U(g, n, -0.1, 0.1, 3, 1, 1)
+        grey = t.mean(1, keepdim=True)
+        t = grey + (t - grey) * U(g, n, 0.7, 1.3, 1, 1, 1)
+    else:
+        t = (x - 0.5) * U(g, n, 0.85, 1.15, 1, 1, 1) + 0.5
+        t = t * U(g, n, 0.9, 1.1, 3, 1, 1) + U(g, n, -0.06, 0.06, 3, 1, 1)
     # At 64 px a face box is 43 px: a 128-px render of a 200-px face loses little here, so the
     # resolution jitter is mild (a strong blur would teach "blurry face", not "blended face").
-    size = int(INPUT * float(U(g, 1, 0.55, 0.9)))
+    size = int(S * float(U(g, 1, 0.55, 0.9)))
     low = F.interpolate(F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True),
-                        size=(INPUT, INPUT), mode="bilinear", align_corners=False)
-    soft = blur(t, float(U(g, 1, 0.3, 0.8)))
-    sharp = t + float(U(g, 1, 0.3, 1.0)) * (t - blur(t, 0.7))
+                        size=(S, S), mode="bilinear", align_corners=False)
+    soft = blur(t, k * float(U(g, 1, 0.3, 0.8)))
+    sharp = t + float(U(g, 1, 0.3, 1.0)) * (t - blur(t, k * 0.7))
     r = torch.rand(n, generator=g).view(n, 1, 1, 1)
     t = torch.where(r < 0.3, low, torch.where(r < 0.55, soft, torch.where(r < 0.7, sharp, t)))
     t = affine(t, g, 0.97, 1.03, 0.02).clamp(0, 1)
-    box = INPUT / MARGIN
-    c = (torch.arange(INPUT, dtype=torch.float32) + 0.5).view(1, 1, INPUT)
-    cx = INPUT / 2 + U(g, n, -0.05, 0.05, 1, 1) * box
-    cy = INPUT / 2 + U(g, n, -0.02, 0.1, 1, 1) * box
+    if OUTLINE_MASK:
+        m = outline_mask(g, n, S)
+        m = m * torch.where(torch.rand(n, 1, 1, 1, generator=g) < 0.5, U(g, n, 0.5, 1.0, 1, 1, 1), torch.ones(n, 1, 1, 1))
+        return m * t + (1 - m) * x
+    box = S / MARGIN
+    c = (torch.arange(S, dtype=torch.float32) + 0.5).view(1, 1, S)
+    cx = S / 2 + U(g, n, -0.05, 0.05, 1, 1) * box
+    cy = S / 2 + U(g, n, -0.02, 0.1, 1, 1) * box
     ax = U(g, n, 0.34, 0.56, 1, 1) * box
     ay = U(g, n, 0.42, 0.66, 1, 1) * box
     th = U(g, n, -0.25, 0.25, 1, 1)
@@ -225,7 +307,7 @@ def sbi(x, g):
     u = (xx * torch.cos(th) + yy * torch.sin(th)) / ax
     v = (-xx * torch.sin(th) + yy * torch.cos(th)) / ay
     rad = torch.sqrt(u * u + v * v)
-    noise = F.interpolate(U(g, n, -1, 1, 1, 4, 4), size=(INPUT, INPUT), mode="bicubic", align_corners=False)[:, 0]
+    noise = F.interpolate(U(g, n, -1, 1, 1, 4, 4), size=(S, S), mode="bicubic", align_corners=False)[:, 0]
     rad = rad * (1 + 0.12 * noise)
     feather = U(g, n, 0.04, 0.35, 1, 1)
     m = ((1 - rad) / feather).clamp(0, 1)
@@ -236,22 +318,30 @@ def sbi(x, g):
 
 DCT8 = torch.tensor([[math.sqrt((1 if k == 0 else 2) / 8) * math.cos(math.pi * (2 * i + 1) * k / 16)
                       for i in range(8)] for k in range(8)], dtype=torch.float32)
-DCT = torch.block_diag(*([DCT8] * (INPUT // 8)))  # 8x8 block DCT of a whole side as one matrix
+
 QTAB = torch.tensor([[16, 11, 10, 16, 24, 40, 51, 61], [12, 12, 14, 19, 26, 58, 60, 55],
                      [14, 13, 16, 24, 40, 57, 69, 56], [14, 17, 22, 29, 51, 87, 80, 62],
                      [18, 22, 37, 56, 68, 109, 103, 77], [24, 35, 55, 64, 81, 104, 113, 92],
                      [49, 64, 78, 87, 103, 121, 120, 101], [72, 92, 95, 98, 112, 100, 103, 99]],
-                    dtype=torch.float32).repeat(INPUT // 8, INPUT // 8)
+                    dtype=torch.float32)
 
 
 def compress(x, g):
     """JPEG-like 8x8 DCT quantisation at a random quality per image (calls are compressed;
-    at half the crop's scale, so blocks are coarser than a codec's)."""
-    n = x.shape[0]
-    d = sep(x * 255 - 128, DCT)
-    q = QTAB * U(g, n, 0.3, 2.0, 1, 1, 1)
+    at 64 px, half the crop's scale, so blocks are coarser than a codec's)."""
+    n, S = x.shape[0], x.shape[-1]
+    if S == 64:
+        dct = torch.block_diag(*([DCT8] * (S // 8)))  # 8x8 block DCT of a whole side as one matrix
+        d = sep(x * 255 - 128, dct)
+        q = QTAB.repeat(S // 8, S // 8) * U(g, n, 0.3, 2.0, 1, 1, 1)
+        d = torch.round(d / q) * q
+        return ((sep(d, dct.T) + 128) / 255).clamp(0, 1)
+    b = (x * 255 - 128).reshape(n, 3, S // 8, 8, S // 8, 8)  # per 8x8 block (cheaper at 128 px)
+    d = torch.einsum("ui,ncaibj,vj->ncaubv", DCT8, b, DCT8)
+    q = QTAB.view(1, 1, 1, 8, 1, 8) * U(g, n, 0.3, 2.0, 1, 1, 1, 1, 1)
     d = torch.round(d / q) * q
-    return ((sep(d, DCT.T) + 128) / 255).clamp(0, 1)
+    y = torch.einsum("ui,ncaubv,vj->ncaibj", DCT8, d, DCT8).reshape(n, 3, S, S)
+    return ((y + 128) / 255).clamp(0, 1)
 
 
 DEGRADE_BOTH = False
@@ -260,12 +350,12 @@ DEGRADE_BOTH = False
 def common_aug(x, g):
     """Both classes: face-box jitter of the detector, flips, global colour, compression (with
     DEGRADE_BOTH also a whole-crop blur or downscale, so that softness alone tells nothing)."""
-    n = x.shape[0]
+    n, S = x.shape[0], x.shape[-1]
     if DEGRADE_BOTH:
-        size = int(INPUT * float(U(g, 1, 0.55, 0.9)))
+        size = int(S * float(U(g, 1, 0.55, 0.9)))
         low = F.interpolate(F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True),
-                            size=(INPUT, INPUT), mode="bilinear", align_corners=False)
-        soft = blur(x, float(U(g, 1, 0.3, 0.8)))
+                            size=(S, S), mode="bilinear", align_corners=False)
+        soft = blur(x, S / 64 * float(U(g, 1, 0.3, 0.8)))
         r = torch.rand(n, generator=g).view(n, 1, 1, 1)
         x = torch.where(r < 0.2, low, torch.where(r < 0.4, soft, x))
     x = affine(x, g, 0.93, 1.07, 0.04)
@@ -278,31 +368,38 @@ def common_aug(x, g):
     return x
 
 
-def batch(imgs, gen_imgs, n, n_gen, g):
+def batch(imgs, gen_imgs, n, n_gen, g, pairs=None, n_pair=0):
     """n genuine crops and their n self-blended copies (+ n_gen generated swaps and as many
-    more genuine crops): network inputs and labels."""
+    more genuine crops; + n_pair DeepFaceLive swap crops and the crops of their originals at
+    the same time): network inputs and labels. imgs, gen_imgs: uint8 N,128,128,3 tensors;
+    pairs: (swap crops, original crops), row i of one matching row i of the other."""
     def take(a, k):
-        return a[torch.randint(len(a), (k,), generator=g)]
+        return half(a[torch.randint(len(a), (k,), generator=g)])
     gen = take(imgs, n)
     parts, ys = [gen, sbi(gen, g)], [torch.zeros(n), torch.ones(n)]
     if n_gen:
         parts += [take(gen_imgs, n_gen), take(imgs, n_gen)]
         ys += [torch.ones(n_gen), torch.zeros(n_gen)]
+    if n_pair:
+        i = torch.randint(len(pairs[0]), (n_pair,), generator=g)
+        parts += [half(pairs[0][i]), half(pairs[1][i])]
+        ys += [torch.ones(n_pair), torch.zeros(n_pair)]
     return norm(common_aug(torch.cat(parts), g)), torch.cat(ys)
 
 
-def train(imgs, gen_imgs, steps, seed, label):
+def train(imgs, gen_imgs, steps, seed, label, pairs=None):
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     net = Net()
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
     n_gen = 8 if gen_imgs is not None and len(gen_imgs) else 0
+    n_pair, n = (12, 32) if pairs is not None else (0, 40)
     t0 = time.time()
     net.train()
     ema = None
     for step in range(steps):
-        x, y = batch(imgs, gen_imgs, 40, n_gen, g)
+        x, y = batch(imgs, gen_imgs, n, n_gen, g, pairs, n_pair)
         loss = F.binary_cross_entropy_with_logits(net(x), y)
         opt.zero_grad()
         loss.backward()
@@ -347,10 +444,12 @@ def export(net, path, header):
 def load_bin(path):
     """A Net with the weights of a model file written by export (BatchNorm left as identity,
     the folded bias in its place), and the file's header."""
+    global INPUT
     with open(path, "rb") as f:
         header = json.loads(f.readline())
         data = np.frombuffer(f.read(), dtype="<f4")
-    net = Net()
+    INPUT = header["input"]
+    net = Net([3] + [l["out"] for l in header["layers"]])
     mods, o = list(net.features), 0
     for i, l in zip(range(0, len(mods), 3), header["layers"]):
         conv, bn = mods[i], mods[i + 1]
@@ -445,7 +544,7 @@ def threshold_for(neg, bpcer=0.05):
     return neg[allowed] + 1e-6 if allowed < len(neg) else 0.0
 
 
-def evaluate(rows, imgs, split, net_main, trained_on_generated, report):
+def evaluate(rows, imgs, split, net_main, trained_on_generated, report, seen=()):
     lines = []
 
     def say(s=""):
@@ -481,8 +580,8 @@ def evaluate(rows, imgs, split, net_main, trained_on_generated, report):
         neg = gen_s if still else gen_v
         m = sum(s >= thr for s in pos)
         a = auc(pos, neg)
-        fams[fam] = {"n": len(pos), "missed": len(pos) - m, "auc": a}
-        say(f"| {fam} swaps ({'stills' if still else 'video'}) | shipped | {len(pos)} | {m} | "
+        fams[fam] = {"n": len(pos), "missed": len(pos) - m, "auc": a, "seen": fam in seen}
+        say(f"| {fam} swaps ({'stills' if still else 'video'}){' SEEN IN TRAINING (other people)' if fam in seen else ''} | shipped | {len(pos)} | {m} | "
             f"APCER {100 * (len(pos) - m) / max(len(pos), 1):.0f} % | {a:.2f} |")
     # generated_id: only from a model that never saw a generated swap
     if not trained_on_generated:
@@ -503,16 +602,45 @@ def evaluate(rows, imgs, split, net_main, trained_on_generated, report):
     return thr, fams
 
 
-def val_summary(rows, imgs, split, net):
+def dfl_pairs(rows, split):
+    """(swap crop index, original crop index) for the DeepFaceLive live swaps of train people:
+    each swap crop with the crop of its frame-aligned original nearest in time (within 0.25 s)."""
+    orig = {}
+    for i, r in enumerate(rows):
+        if r["label"] == "genuine" and os.path.basename(r["path"]).startswith("dfl_") and r["path"].endswith("_original.mp4"):
+            orig.setdefault(os.path.basename(r["path"])[:-len("_original.mp4")], []).append(i)
+    out = []
+    for i, r in enumerate(rows):
+        if r["family"] != "dfl_live" or split.get(r["person"], "train") != "train":
+            continue
+        cand = orig.get(os.path.basename(r["path"])[:-len("_swap.mp4")], [])
+        best = min(cand, key=lambda j: abs(rows[j]["t"] - r["t"]), default=None)
+        if best is not None and abs(rows[best]["t"] - r["t"]) <= 0.25:
+            out.append((i, best))
+    return out
+
+
+def val_summary(rows, imgs, split, net, out=""):
     """Model selection without the test split: AUC of the val people's DeepFaceLive swaps and
-    generated swaps against the val genuine recordings."""
+    generated swaps against the val genuine recordings, and APCER at the val threshold."""
     sp = lambda r: split.get(r["person"], "train")
     idx = [i for i, r in enumerate(rows) if sp(r) == "val" and r["label"] != "genuine_still"]
     recs = recordings([rows[i] for i in idx], scores(net, imgs[idx]))
     neg = [v["score"] for v in recs.values() if v["row"]["label"] == "genuine" and v["row"]["family"] == ""]
+    thr = threshold_for(neg)
+    res = {"threshold": thr, "genuine_n": len(neg), "genuine_flagged": sum(x >= thr for x in neg)}
+    print(f"val genuine recordings: n {len(neg)}, threshold {thr:.4f} flags {res['genuine_flagged']}")
     for fam in ("dfl_live", "generated_id"):
         pos = [v["score"] for v in recs.values() if v["row"]["family"] == fam]
-        print(f"val {fam}: n {len(pos)} vs {len(neg)} genuine, AUC {auc(pos, neg):.3f}")
+        a = auc(pos, neg)
+        missed = sum(x < thr for x in pos)
+        res[fam] = {"n": len(pos), "auc": a, "missed": missed}
+        print(f"val {fam}: n {len(pos)} vs {len(neg)} genuine, AUC {a:.3f}, "
+              f"APCER {100 * missed / max(len(pos), 1):.0f} % at the val threshold")
+    if out:
+        with open(out, "w") as f:
+            json.dump(res, f, indent=1)
+    return res
 
 
 # ---------------------------------------------------------------- main
@@ -535,10 +663,25 @@ def main():
                     help="blur/downscale genuine crops as often as blended ones, so softness tells nothing")
     ap.add_argument("--with-generated", action="store_true",
                     help="also train on the generated_id swaps of training people (then no generated_id figure)")
+    ap.add_argument("--input", type=int, default=64, choices=[64, 128],
+                    help="network input side: 64 (the crop averaged 2x2) or 128 (the crop itself)")
+    ap.add_argument("--outline-mask", action="store_true",
+                    help="self-blend through a jittered face-outline / inner-face polygon instead of the ellipse")
+    ap.add_argument("--strong-colour", action="store_true",
+                    help="stronger colour mismatch (gain, bias, contrast, saturation) of the blended copy")
+    ap.add_argument("--with-dfl", action="store_true",
+                    help="also train on the DeepFaceLive swap/original pairs of training people "
+                         "(then the dfl_live figure must come from a model trained without them)")
+    ap.add_argument("--no-test", action="store_true",
+                    help="train, write the .pt and the val figures, do not score the test split or export")
+    ap.add_argument("--val-out", default="", help="with --val: write the val figures as JSON here")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    global DEGRADE_BOTH
+    global DEGRADE_BOTH, INPUT, VERSION_PREFIX, OUTLINE_MASK, STRONG_COLOUR
     DEGRADE_BOTH = a.degrade_both
+    INPUT = a.input
+    VERSION_PREFIX = f"sbi{INPUT}" + ("dfl" if a.with_dfl else "")
+    OUTLINE_MASK, STRONG_COLOUR = a.outline_mask, a.strong_colour
     torch.manual_seed(a.seed)
     rows, imgs = load(a.data)
     split = assign_splits(rows)
@@ -561,25 +704,39 @@ def main():
         # The committed model file (or --pt): figures only, nothing written but the report.
         if a.pt:
             net = Net(); net.load_state_dict(torch.load(a.pt)); net.eval()
+            log(f"{a.pt}: input {INPUT}")
             trained_gen = a.with_generated
         else:
             net, header = load_bin(a.model)
             trained_gen = header.get("trained_on_generated", False)
             log(f"{a.model}: {header['version']}, threshold {header['threshold']}")
         if a.val:
-            val_summary(rows, imgs, split, net)
+            val_summary(rows, imgs, split, net, a.val_out)
         else:
-            evaluate(rows, imgs, split, net, trained_gen, a.report)
+            seen = ("dfl_live",) if (a.with_dfl or (not a.pt and header.get("trained_on_dfl_live"))) else ()
+            evaluate(rows, imgs, split, net, trained_gen, a.report, seen)
         return
-    net = train(half(imgs[tr]), half(imgs[gen]) if a.with_generated else None, a.steps, a.seed, "main")
+    pairs = None
+    if a.with_dfl:
+        pairs = dfl_pairs(rows, split)
+        log(f"DeepFaceLive training pairs: {len(pairs)} crops of "
+            f"{len({rows[i]['person'] for i, _ in pairs})} train people")
+        pairs = (torch.from_numpy(imgs[[i for i, _ in pairs]]), torch.from_numpy(imgs[[j for _, j in pairs]]))
+    timg = torch.from_numpy(imgs)
+    net = train(timg[tr], timg[gen] if a.with_generated else None, a.steps, a.seed, "main", pairs)
     torch.save(net.state_dict(), pt_main)
     net.eval()
-    thr, fams = evaluate(rows, imgs, split, net, a.with_generated, a.report)
+    if a.val_out:
+        val_summary(rows, imgs, split, net, a.val_out)
+    if a.no_test:
+        log("--no-test: val figures only; the test split is not scored, nothing exported")
+        return
+    thr, fams = evaluate(rows, imgs, split, net, a.with_generated, a.report, ("dfl_live",) if a.with_dfl else ())
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in net.state_dict().values())).hexdigest()[:8]
     header = {"version": f"{VERSION_PREFIX}-{digest}", "threshold": round(thr, 6), "input": INPUT, "crop": CROP,
               "margin": MARGIN, "mean": 0.5, "std": 0.25, "seed": a.seed, "steps": a.steps,
               "train_people": len({rows[i]["person"] for i in tr}), "train_crops": len(tr),
-              "trained_on_generated": a.with_generated,
+              "trained_on_generated": a.with_generated, "trained_on_dfl_live": a.with_dfl,
               "families": fams}
     export(net, a.model, header)
     reference(net, a.reference)

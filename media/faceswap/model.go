@@ -13,16 +13,17 @@ import (
 
 // The learned detector: a small convolutional network trained here on self-blended faces
 // (scripts/train-faceswap.py, docs/faceswap-model.md) and run in pure Go. Its input is the face
-// crop of Crop averaged over 2×2 pixels (64×64 RGB, (v/255 − 0.5)/0.25); four 3×3 stride-2
-// convolutions (BatchNorm folded in) with ReLU, a global average and one linear unit give a
-// logit; the score is its sigmoid, the probability the face was blended into the picture.
+// crop of Crop itself (128×128 RGB) or, for a model file that says input 64, the crop averaged
+// over 2×2 pixels, normalised ((v/255 − 0.5)/0.25); 3×3 stride-2 convolutions (BatchNorm folded
+// in) with ReLU, a global average and one linear unit give a logit; the score is its sigmoid,
+// the probability the face was blended into the picture.
 
 //go:embed model.bin
 var modelBin []byte
 
 // Model is a loaded network. It is read-only: one Model serves every stream.
 type Model struct {
-	Version   string  // "sbi64-" and a digest of the weights
+	Version   string  // the recipe ("sbi64", "sbi128", …), "-" and a digest of the weights
 	Threshold float64 // the window score fixed on held-out genuine recordings (BPCER ≤ 5 %)
 	input     int
 	mean, std float32
@@ -62,8 +63,8 @@ func LoadModel(b []byte) (*Model, error) {
 	if err := json.Unmarshal(b[:nl], &h); err != nil {
 		return nil, fmt.Errorf("load model: %w: %w", errModel, err)
 	}
-	if h.Crop != CropSide || h.Margin != CropMargin || h.Input != CropSide/2 || len(h.Layers) == 0 || h.Std == 0 {
-		return nil, fmt.Errorf("load model: %w: crop %d margin %.2f input %d, want %d, %.2f, %d", errModel, h.Crop, h.Margin, h.Input, CropSide, CropMargin, CropSide/2)
+	if h.Crop != CropSide || h.Margin != CropMargin || (h.Input != CropSide && h.Input != CropSide/2) || len(h.Layers) == 0 || h.Std == 0 {
+		return nil, fmt.Errorf("load model: %w: crop %d margin %.2f input %d, want %d, %.2f, %d or %d", errModel, h.Crop, h.Margin, h.Input, CropSide, CropMargin, CropSide, CropSide/2)
 	}
 	data := b[nl+1:]
 	next := func(n int) ([]float32, error) {
@@ -130,20 +131,32 @@ func (m *Model) Logit(crop []byte, buf *net) float32 {
 	if len(buf.a) < need {
 		buf.a, buf.b = make([]float32, need), make([]float32, need)
 	}
-	// Input: 2×2 means of the crop, normalised, in planes with a zero border.
+	// Input: the crop (or its 2×2 means for a 64-px model), normalised, in planes with a zero
+	// border.
 	n := m.input
 	wp := n + 2
 	src := buf.a[:3*wp*wp]
 	clear(src)
 	inv := 1 / m.std
-	for y := range n {
-		r0, r1 := crop[3*(2*y)*CropSide:], crop[3*(2*y+1)*CropSide:]
-		for x := range n {
-			for c := range 3 {
-				i := 3*2*x + c
-				s := float32(int(r0[i])+int(r0[i+3])+int(r1[i])+int(r1[i+3])) / 4
-				// As PyTorch: mean of v/255, then normalised.
-				src[c*wp*wp+(y+1)*wp+x+1] = (s/255 - m.mean) * inv
+	if n == CropSide {
+		for y := range n {
+			row := crop[3*y*CropSide:]
+			for x := range n {
+				for c := range 3 {
+					src[c*wp*wp+(y+1)*wp+x+1] = (float32(row[3*x+c])/255 - m.mean) * inv
+				}
+			}
+		}
+	} else {
+		for y := range n {
+			r0, r1 := crop[3*(2*y)*CropSide:], crop[3*(2*y+1)*CropSide:]
+			for x := range n {
+				for c := range 3 {
+					i := 3*2*x + c
+					s := float32(int(r0[i])+int(r0[i+3])+int(r1[i])+int(r1[i+3])) / 4
+					// As PyTorch: mean of v/255, then normalised.
+					src[c*wp*wp+(y+1)*wp+x+1] = (s/255 - m.mean) * inv
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package faceswap
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
@@ -59,6 +60,7 @@ func TestLoadModelRejects(t *testing.T) {
 		"empty":       nil,
 		"no weights":  []byte(`{"version":"x","input":64,"crop":128,"margin":1.5,"std":0.25,"layers":[{"in":3,"out":4,"k":3,"stride":2}]}` + "\n"),
 		"wrong crop":  []byte(`{"version":"x","input":64,"crop":96,"margin":1.5,"std":0.25,"layers":[{"in":3,"out":4,"k":3,"stride":2}]}` + "\n"),
+		"wrong input": withInput(t, 96),
 		"bad header":  []byte("{\n"),
 		"extra bytes": append(append([]byte{}, modelBin...), 0, 0, 0, 0),
 	} {
@@ -66,6 +68,22 @@ func TestLoadModelRejects(t *testing.T) {
 			t.Errorf("%s: loaded", name)
 		}
 	}
+}
+
+// withInput is the embedded model file with its header's input side set to side.
+func withInput(t *testing.T, side int) []byte {
+	t.Helper()
+	nl := bytes.IndexByte(modelBin, '\n')
+	var h map[string]any
+	if err := json.Unmarshal(modelBin[:nl], &h); err != nil {
+		t.Fatal(err)
+	}
+	h["input"] = side
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, modelBin[nl:]...)
 }
 
 func BenchmarkModel(b *testing.B) {
