@@ -674,6 +674,8 @@ def main():
                          "(then the dfl_live figure must come from a model trained without them)")
     ap.add_argument("--no-test", action="store_true",
                     help="train, write the .pt and the val figures, do not score the test split or export")
+    ap.add_argument("--export", action="store_true",
+                    help="no training: the weights of --pt (trained with the same options), test figures, export")
     ap.add_argument("--val-out", default="", help="with --val: write the val figures as JSON here")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -716,16 +718,22 @@ def main():
             seen = ("dfl_live",) if (a.with_dfl or (not a.pt and header.get("trained_on_dfl_live"))) else ()
             evaluate(rows, imgs, split, net, trained_gen, a.report, seen)
         return
-    pairs = None
-    if a.with_dfl:
-        pairs = dfl_pairs(rows, split)
-        log(f"DeepFaceLive training pairs: {len(pairs)} crops of "
-            f"{len({rows[i]['person'] for i, _ in pairs})} train people")
-        pairs = (torch.from_numpy(imgs[[i for i, _ in pairs]]), torch.from_numpy(imgs[[j for _, j in pairs]]))
-    timg = torch.from_numpy(imgs)
-    net = train(timg[tr], timg[gen] if a.with_generated else None, a.steps, a.seed, "main", pairs)
-    torch.save(net.state_dict(), pt_main)
-    net.eval()
+    if a.export:
+        # A model trained earlier with the same options (--no-test): score the test split once,
+        # then export it as a training run would.
+        net = Net(); net.load_state_dict(torch.load(pt_main)); net.eval()
+        log(f"{pt_main}: input {INPUT}, exporting")
+    else:
+        pairs = None
+        if a.with_dfl:
+            pairs = dfl_pairs(rows, split)
+            log(f"DeepFaceLive training pairs: {len(pairs)} crops of "
+                f"{len({rows[i]['person'] for i, _ in pairs})} train people")
+            pairs = (torch.from_numpy(imgs[[i for i, _ in pairs]]), torch.from_numpy(imgs[[j for _, j in pairs]]))
+        timg = torch.from_numpy(imgs)
+        net = train(timg[tr], timg[gen] if a.with_generated else None, a.steps, a.seed, "main", pairs)
+        torch.save(net.state_dict(), pt_main)
+        net.eval()
     if a.val_out:
         val_summary(rows, imgs, split, net, a.val_out)
     if a.no_test:
