@@ -21,6 +21,12 @@ faces of the photographs' val people (cmd/facecrops heldOutPhoto). Real swaps of
 trained on. The threshold is fixed on the genuine val recordings (BPCER <= 5 %) before the test
 split is scored.
 
+Options of the attempts that were tried and not shipped (docs/faceswap-model.md, "Tried and not
+shipped"): --input 128 (the crop itself, five convolutions), --outline-mask (face-outline
+polygon masks), --strong-colour, --degrade-both, --with-dfl (DeepFaceLive swap/original pairs of
+train people as positives/negatives; the dfl_live figure then has to come from a model trained
+without them), --no-test (val figures only) and --export (score and export a --pt later).
+
 CPU only, fixed seed, one thread by default (--threads), no download; 600 steps of 80 crops
 (about 4-5 CPU-minutes; on the shared development machine, under load, 20-30 minutes of wall
 time). Writes media/faceswap/model.bin (weights + header)
@@ -482,6 +488,27 @@ def lcg_crop(seed):
     return out.reshape(CROP, CROP, 3)
 
 
+def fixture(model, ref):
+    """A tiny 128-px-input model with random weights and its reference logits, for the Go test
+    of the 128-px input path (media/faceswap/testdata/model128.bin, reference128.json)."""
+    global INPUT
+    INPUT = 128
+    torch.manual_seed(0)
+    net = Net([3, 4, 6, 8, 8, 8])
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):  # non-trivial statistics, so folding is tested
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.1, 0.1)
+        net.fc.weight.uniform_(-20, 20)  # logits far apart for different crops
+    net.eval()
+    export(net, model, {"version": "fixture128", "threshold": 0.5, "input": 128, "crop": CROP, "margin": MARGIN,
+                        "mean": 0.5, "std": 0.25})
+    reference(net, ref)
+
+
 def reference(net, path):
     seeds = [0, 1, 2, 7]
     crops = np.stack([lcg_crop(s) for s in seeds])
@@ -677,8 +704,13 @@ def main():
     ap.add_argument("--export", action="store_true",
                     help="no training: the weights of --pt (trained with the same options), test figures, export")
     ap.add_argument("--val-out", default="", help="with --val: write the val figures as JSON here")
+    ap.add_argument("--fixture", action="store_true",
+                    help="only write the 128-px test fixture of media/faceswap/testdata (model128.bin, reference128.json)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.fixture:
+        fixture("media/faceswap/testdata/model128.bin", "media/faceswap/testdata/reference128.json")
+        return
     global DEGRADE_BOTH, INPUT, VERSION_PREFIX, OUTLINE_MASK, STRONG_COLOUR
     DEGRADE_BOTH = a.degrade_both
     INPUT = a.input

@@ -3,6 +3,7 @@ package faceswap
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"syscall"
@@ -32,7 +33,37 @@ func TestModelMatchesPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile("testdata/reference.json")
+	if bad := mismatches(t, m, "testdata/reference.json"); len(bad) > 0 {
+		t.Error(bad)
+	}
+}
+
+// TestModel128MatchesPyTorch: the same for a model that reads the 128-px crop itself (no 2×2
+// average; scripts/train-faceswap.py --fixture: tiny, random weights, BatchNorm folded). Read
+// as a 64-px model, the same weights must miss the reference, or the test could not tell the
+// input paths apart.
+func TestModel128MatchesPyTorch(t *testing.T) {
+	b, err := os.ReadFile("testdata/model128.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad := mismatches(t, m, "testdata/reference128.json"); len(bad) > 0 {
+		t.Error(bad)
+	}
+	m.input = CropSide / 2
+	if bad := mismatches(t, m, "testdata/reference128.json"); len(bad) == 0 {
+		t.Error("the 128-px reference also matches the 64-px input path")
+	}
+}
+
+// mismatches lists the seeds of the reference file whose Go logit differs from PyTorch's.
+func mismatches(t *testing.T, m *Model, refPath string) []string {
+	t.Helper()
+	b, err := os.ReadFile(refPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,15 +75,17 @@ func TestModelMatchesPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(ref.Seeds) == 0 || len(ref.Seeds) != len(ref.Logits) {
-		t.Fatalf("reference: %d seeds, %d logits", len(ref.Seeds), len(ref.Logits))
+		t.Fatalf("%s: %d seeds, %d logits", refPath, len(ref.Seeds), len(ref.Logits))
 	}
 	var buf net
+	var bad []string
 	for i, seed := range ref.Seeds {
 		got := float64(m.Logit(refCrop(seed), &buf))
 		if d := math.Abs(got - ref.Logits[i]); d > 1e-4*max(1, math.Abs(ref.Logits[i])) {
-			t.Errorf("seed %d: Go logit %.6f, PyTorch %.6f", seed, got, ref.Logits[i])
+			bad = append(bad, fmt.Sprintf("seed %d: Go logit %.6f, PyTorch %.6f", seed, got, ref.Logits[i]))
 		}
 	}
+	return bad
 }
 
 func TestLoadModelRejects(t *testing.T) {
