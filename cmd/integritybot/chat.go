@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"sync"
-	"time"
 
 	"github.com/integritybot/integritybot/integrations"
 	"github.com/integritybot/integritybot/integrations/discord"
@@ -17,7 +15,6 @@ import (
 	"github.com/integritybot/integritybot/integrations/webhook"
 	"github.com/integritybot/integritybot/internal/config"
 	"github.com/integritybot/integritybot/internal/interview"
-	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/store"
 )
 
@@ -49,7 +46,6 @@ func newOutbox(cfg config.Config, st *store.Store, reportURL func(id string) str
 // inbound /integrity listeners, which create and delete interviews through the service.
 type chat struct {
 	cfg     config.Config
-	st      *store.Store
 	log     *slog.Logger
 	outbox  *integrations.Outbox
 	slack   *slack.Commands
@@ -60,8 +56,8 @@ type chat struct {
 	once   sync.Once
 }
 
-func newChat(cfg config.Config, st *store.Store, outbox *integrations.Outbox, svc *interview.Service, log *slog.Logger) *chat {
-	c := &chat{cfg: cfg, st: st, log: log, outbox: outbox}
+func newChat(cfg config.Config, outbox *integrations.Outbox, svc *interview.Service, log *slog.Logger) *chat {
+	c := &chat{cfg: cfg, log: log, outbox: outbox}
 	cr := creator{svc}
 	if cfg.Slack.SocketMode() || cfg.Slack.SigningSecret != "" {
 		c.slack = slack.NewCommands(slack.Config(cfg.Slack), cr, log)
@@ -99,16 +95,10 @@ func (c *chat) handlers() map[string]http.Handler {
 	return h
 }
 
-// start runs the outbox worker and the Socket Mode / gateway listeners, and queues the
-// summaries of interviews the last run left interrupted.
-func (c *chat) start(interrupted []string) {
+// start runs the outbox worker and the Socket Mode / gateway listeners.
+func (c *chat) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	for _, id := range c.toSummarize(ctx, interrupted) {
-		if rep, err := c.st.GetReport(ctx, id); err == nil {
-			summary(ctx, c.outbox, rep, c.log)
-		}
-	}
 	c.wg.Go(func() { c.outbox.Run(ctx) })
 	if c.slack != nil && c.cfg.Slack.SocketMode() {
 		c.wg.Go(func() {
@@ -126,33 +116,6 @@ func (c *chat) start(interrupted []string) {
 	}
 }
 
-// summaryCatchUp is how far back a start looks for interviews that ended without a queued
-// summary (a crash between storing the end and queueing it).
-const summaryCatchUp = 24 * time.Hour
-
-// toSummarize returns the interviews whose summary a start queues: the ones this start
-// marked interrupted, and those that ended in the last summaryCatchUp without a summary in
-// the outbox. Queueing is idempotent, so one found twice is posted once.
-func (c *chat) toSummarize(ctx context.Context, interrupted []string) []string {
-	if !c.outbox.Enabled() {
-		return nil
-	}
-	ids := slices.Clone(interrupted)
-	more, err := c.st.Unsummarized(ctx, time.Now().Add(-summaryCatchUp), 1000)
-	if err != nil {
-		c.log.Error("find interviews without a summary", "err", err)
-	}
-	for _, id := range more {
-		if !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	if n := len(ids) - len(interrupted); n > 0 {
-		c.log.Warn("queueing summaries that a crash left unqueued", "count", n)
-	}
-	return ids
-}
-
 // stop ends the worker and listeners; an attempt in flight stays queued for the next start.
 func (c *chat) stop() {
 	c.once.Do(func() {
@@ -161,13 +124,6 @@ func (c *chat) stop() {
 		}
 		c.wg.Wait()
 	})
-}
-
-// summary queues the final report; a failure is logged, never fails the interview.
-func summary(ctx context.Context, ob *integrations.Outbox, r *report.Report, log *slog.Logger) {
-	if err := ob.Summary(ctx, r); err != nil {
-		log.Error("queue summary", "interview_id", r.InterviewID, "err", err)
-	}
 }
 
 // creator adapts the interview service to the integrations' /integrity commands.

@@ -161,7 +161,7 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	if err != nil {
 		return err
 	}
-	ch := newChat(cfg, st, outbox, svc, log) // the outbox worker and /integrity (chat.go)
+	ch := newChat(cfg, outbox, svc, log) // the outbox worker and /integrity (chat.go)
 	defer ch.stop()
 	srv := server.New(server.Options{
 		Store: st, Signer: signer, APITokenHash: tokenHash, Interviews: svc, Log: log,
@@ -170,7 +170,8 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 		CreatePerMinute: cfg.Server.CreatePerMinute, CreateBurst: cfg.Server.CreateBurst, // 429 past it (ratelimit.go)
 		ChatSnapshots: ch.snapshots(), // the consent notice says what chat receives
 	})
-	ch.start(interrupted)
+	svc.Resume(ctx, interrupted) // summaries of what the last run left interrupted or unqueued
+	ch.start()
 	ln = server.LimitListener(ln, httpLimits(cfg))                // per-address bound, beneath TLS (limits.go)
 	ln, handler, stopTLS, err := startTLS(ctx, cfg, ln, srv, log) // HTTPS when server.tls is set (tls.go)
 	if err != nil {

@@ -122,14 +122,14 @@ func (j *JoinRequest) check() []error {
 	if len(j.WHEP) > maxJoinURL || len(j.Bearer) > maxJoinURL {
 		return []error{fmt.Errorf("join.whep and join.bearer are limited to %d bytes", maxJoinURL)}
 	}
-	if err := CheckWHEPURL(j.WHEP); err != nil {
+	if err := checkWHEPURL(j.WHEP); err != nil {
 		return []error{errors.New("join.whep must be the http:// or https:// URL of a WHEP endpoint")}
 	}
 	return nil
 }
 
-// CheckWHEPURL accepts absolute http(s) URLs.
-func CheckWHEPURL(s string) error {
+// checkWHEPURL accepts absolute http(s) URLs.
+func checkWHEPURL(s string) error {
 	u, err := url.Parse(s)
 	if s == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("the WHEP endpoint must be an http:// or https:// URL")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +118,20 @@ type notices struct {
 	mu        sync.Mutex
 	summaries []*report.Report
 	alerts    int
+	off       bool // nothing configured to receive them
+}
+
+func (n *notices) Enabled() bool { return !n.off }
+
+func (n *notices) ids() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var ids []string
+	for _, r := range n.summaries {
+		ids = append(ids, r.InterviewID)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 func (n *notices) Summary(_ context.Context, r *report.Report) error {
@@ -163,5 +178,41 @@ func TestEndNobodyJoined(t *testing.T) {
 	}
 	if _, err := svc.End(t.Context(), "nope", "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("End of an unknown interview: %v", err)
+	}
+}
+
+// TestResume: a start queues the summaries the last run left unqueued, once each: of the
+// interviews it marked interrupted, and of one whose end was stored but whose summary was not
+// queued (a crash in between). Nothing is queued when no chat receives summaries.
+func TestResume(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	at := time.Now().UTC()
+	mk := func(state report.State) string {
+		id := auth.NewID()
+		if err := st.CreateInterview(ctx, store.Interview{ID: id, Candidate: report.Candidate{Name: "Jane"}, CreatedAt: at, State: report.Scheduled}); err != nil {
+			t.Fatal(err)
+		}
+		if state != report.Scheduled {
+			r := &report.Report{Schema: report.Schema, InterviewID: id, State: state, EndedAt: &at}
+			if err := (store.Rooms{Store: st}).Ended(ctx, r); err != nil { // stored, its summary never queued
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	interrupted, crashed := mk(report.Interrupted), mk(report.Final)
+	mk(report.Scheduled)
+	off := &notices{off: true}
+	newService(t, interview.Options{Store: st, Notify: off}).Resume(ctx, []string{interrupted})
+	if len(off.summaries) != 0 {
+		t.Fatalf("queued %d summaries with no chat configured", len(off.summaries))
+	}
+	n := &notices{}
+	newService(t, interview.Options{Store: st, Notify: n}).Resume(ctx, []string{interrupted})
+	want := []string{interrupted, crashed}
+	slices.Sort(want)
+	if got := n.ids(); !slices.Equal(got, want) {
+		t.Errorf("queued summaries of %q, want %q once each", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package interview
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/integritybot/integritybot/bot"
@@ -12,10 +13,12 @@ import (
 )
 
 // Notifier queues what the chat channels are told of an interview (integrations.Outbox):
-// the summary of its final report, and a live alert when a check turns fail.
+// the summary of its final report, and a live alert when a check turns fail. Enabled reports
+// whether anything is configured to receive them.
 type Notifier interface {
 	Summary(ctx context.Context, r *report.Report) error
 	Observe(ctx context.Context, r *report.Report) error
+	Enabled() bool
 }
 
 // sink is where every call of the service puts its reports, hosted or joined: the live
@@ -59,10 +62,48 @@ func (k sink) Ended(ctx context.Context, r *report.Report) error {
 	if err := (store.Rooms{Store: k.st}).Ended(ctx, r); err != nil {
 		return err
 	}
-	if k.notify != nil {
-		if err := k.notify.Summary(ctx, r); err != nil {
-			k.log.Error("queue summary", "interview_id", r.InterviewID, "err", err)
+	k.summary(ctx, r)
+	return nil
+}
+
+// summary queues the summary of final report r.
+func (k sink) summary(ctx context.Context, r *report.Report) {
+	if k.notify == nil {
+		return
+	}
+	if err := k.notify.Summary(ctx, r); err != nil {
+		k.log.Error("queue summary", "interview_id", r.InterviewID, "err", err)
+	}
+}
+
+// summaryCatchUp is how far back Resume looks for interviews that ended without a queued
+// summary (a crash between storing the end and queueing it).
+const summaryCatchUp = 24 * time.Hour
+
+// Resume queues the summaries a previous run of this node left unqueued: those of the
+// interviews its start marked interrupted (store.MarkInterrupted), and of those that ended in
+// the last day without a summary in the outbox. Queueing is idempotent, so one found twice is
+// posted once. Without a Notifier that delivers anywhere it does nothing.
+func (s *Service) Resume(ctx context.Context, interrupted []string) {
+	if s.opt.Notify == nil || !s.opt.Notify.Enabled() {
+		return
+	}
+	ids := slices.Clone(interrupted)
+	more, err := s.opt.Store.Unsummarized(ctx, s.opt.Now().Add(-summaryCatchUp), 1000)
+	if err != nil {
+		s.opt.Log.Error("find interviews without a summary", "err", err)
+	}
+	for _, id := range more {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
-	return nil
+	if n := len(ids) - len(interrupted); n > 0 {
+		s.opt.Log.Warn("queueing summaries that a crash left unqueued", "count", n)
+	}
+	for _, id := range ids {
+		if r, err := s.opt.Store.GetReport(ctx, id); err == nil {
+			s.sink.summary(ctx, r)
+		}
+	}
 }

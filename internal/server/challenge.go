@@ -13,17 +13,6 @@ import (
 	"github.com/integritybot/integritybot/internal/report"
 )
 
-// Call is what a challenge needs of the session of a running call (*bot.Session, found
-// through the interview service).
-type Call interface {
-	// Since returns call time: how long after the start of the call t is.
-	Since(t time.Time) time.Duration
-	// Challenge records that the candidate was asked to do step from call time from until
-	// until: a timeline line with detail, and the window for the liveness and face-swap checks.
-	// It fails once the call is ending (its final report would not hold the window).
-	Challenge(step, detail string, from, until time.Duration) error
-}
-
 // Limits of a marked challenge window.
 const (
 	challengeDefault = 5 * time.Second
@@ -110,8 +99,7 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "the interview has no running call: a challenge can only be marked while the bot is in the call")
 		return
 	}
-	var call Call = sess
-	now := call.Since(s.opt.Now())
+	now := sess.Since(s.opt.Now())
 	from := now
 	if req.AtS != nil {
 		from = time.Duration(*req.AtS * float64(time.Second)).Round(time.Millisecond)
@@ -124,7 +112,7 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request) {
 	if req.Note != "" {
 		detail = strings.TrimSuffix(detail, ".") + ": " + req.Note
 	}
-	if err := call.Challenge(req.Step, detail, from, from+d); err != nil {
+	if err := sess.Challenge(req.Step, detail, from, from+d); err != nil {
 		// The call ended between finding it and marking it: its final report is made
 		// without this window, so saying "marked" would be a lie.
 		writeError(w, http.StatusConflict, "the call has ended: a challenge can only be marked while the bot is in the call")

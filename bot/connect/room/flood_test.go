@@ -27,15 +27,15 @@ func (f *fixture) rawDial(t *testing.T, role string) *websocket.Conn {
 	return ws
 }
 
-// readUntilClosed reads until the server closes the socket and returns the close error and
-// the error messages it sent before.
-func readUntilClosed(t *testing.T, ws *websocket.Conn) (closeErr error, errs []string) {
+// readUntilClosed reads until the server closes the socket and returns the error messages it
+// sent before and the close error.
+func readUntilClosed(t *testing.T, ws *websocket.Conn) (errs []string, closeErr error) {
 	t.Helper()
 	_ = ws.SetReadDeadline(time.Now().Add(wait))
 	for {
 		_, data, err := ws.ReadMessage()
 		if err != nil {
-			return err, errs
+			return errs, err
 		}
 		var m struct{ Type, Error string }
 		if json.Unmarshal(data, &m) == nil && m.Type == "error" {
@@ -63,7 +63,7 @@ func TestSocketFlood(t *testing.T) {
 				break // the server closed it
 			}
 		}
-		err, _ := readUntilClosed(t, ws)
+		_, err := readUntilClosed(t, ws)
 		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
 			t.Fatalf("socket %d (%d sent): %v, want close 1008", i, sent, err)
 		}
