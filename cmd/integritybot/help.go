@@ -33,6 +33,7 @@ var configEnv = []envVar{
 	{config.EnvWebhookURL, "generic webhook URL for reports (webhook.url; also _FILE)"},
 	{config.EnvLiveKitAPIKey, "LiveKit API key for joining LiveKit rooms (livekit.api_key; also _FILE)"},
 	{config.EnvLiveKitAPISecret, "LiveKit API secret (livekit.api_secret; also _FILE)"},
+	{config.EnvTURNSecret, "TURN REST secret: short-lived TURN credentials per link (webrtc.turn_secret; also _FILE)"},
 }
 
 // configNote is for commands that load the configuration but need none of its variables.
