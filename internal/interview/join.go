@@ -71,7 +71,7 @@ func (s *Service) runJoin(ctx context.Context, iv store.Interview, conn Connecto
 		callCtx, leave = context.WithTimeout(ctx, duration)
 	}
 	call := newJoinedCall(sess, leave)
-	defer s.calls.attach(iv.ID, call)()
+	release := s.calls.attach(iv.ID, call)
 	joinErr := conn.Run(callCtx, sess, log)
 	leave()
 	if joinErr != nil {
@@ -83,5 +83,7 @@ func (s *Service) runJoin(ctx context.Context, iv store.Interview, conn Connecto
 	}
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer scancel()
-	return call.ended(sess.End(sctx, state)), joinErr // End saves it once, through sink.Ended
+	final := sess.End(sctx, state) // saves it once, through sink.Ended
+	release()                      // listed until saved, like a hosted room: then the store has it
+	return call.ended(final), joinErr
 }

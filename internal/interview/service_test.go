@@ -3,6 +3,7 @@ package interview_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
@@ -214,5 +216,58 @@ func TestResume(t *testing.T) {
 	slices.Sort(want)
 	if got := n.ids(); !slices.Equal(got, want) {
 		t.Errorf("queued summaries of %q, want %q once each", got, want)
+	}
+}
+
+// TestEndJoinedCall: a call joined through the API is listed while its connector runs: its
+// live report and session are reachable, End makes the connector leave (its context ends)
+// and answers the final report, saved once with its summary queued once; afterwards the call
+// is no longer listed and ending again answers the stored final report. The connector here
+// holds the call until it is told to leave, as bot/connect/whep and livekit do (cmd's
+// TestEndJoinedWHEP and TestEndJoinedLiveKit run the real ones through the API).
+func TestEndJoinedCall(t *testing.T) {
+	st := newStore(t)
+	n := &notices{}
+	joined, left := make(chan struct{}), make(chan error, 1)
+	hold := interview.Connector{Kind: "whep", Run: func(ctx context.Context, sess *bot.Session, _ *slog.Logger) error {
+		close(joined)
+		<-ctx.Done()
+		left <- ctx.Err()
+		return nil
+	}}
+	svc := newService(t, interview.Options{Store: st, Notify: n,
+		Dial: func(string, interview.JoinRequest) (interview.Connector, error) { return hold, nil }})
+	l, err := svc.Create(t.Context(), interview.Request{Candidate: report.Candidate{Name: "Joined"},
+		Join: &interview.JoinRequest{WHEP: "https://whep.example.test/x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-joined
+	if r, ok := svc.Live(l.ID); !ok || r.State != report.Live {
+		t.Fatalf("live report of the joined call: %v %+v", ok, r)
+	}
+	if _, ok := svc.Session(l.ID); !ok {
+		t.Fatal("the joined call's session is not reachable for challenges")
+	}
+	r, err := svc.End(t.Context(), l.ID, "The interview was ended through the API.")
+	if err != nil || r.State != report.Final {
+		t.Fatalf("End = %+v, %v", r, err)
+	}
+	if err := <-left; !errors.Is(err, context.Canceled) {
+		t.Errorf("the connector left with %v, want its context cancelled", err)
+	}
+	if _, ok := svc.Live(l.ID); ok {
+		t.Error("the ended call is still listed")
+	}
+	stored, err := st.GetReport(t.Context(), l.ID)
+	if err != nil || stored.State != report.Final {
+		t.Fatalf("stored report %+v, %v", stored, err)
+	}
+	again, err := svc.End(t.Context(), l.ID, "again")
+	if err != nil || again.State != report.Final {
+		t.Fatalf("ending twice: %+v, %v", again, err)
+	}
+	if ids := n.ids(); len(ids) != 1 || ids[0] != l.ID {
+		t.Errorf("summaries queued for %q, want the call's once", ids)
 	}
 }
