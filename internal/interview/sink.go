@@ -12,9 +12,10 @@ import (
 	"github.com/integritybot/integritybot/internal/store"
 )
 
-// Notifier queues what the chat channels are told of an interview (integrations.Outbox):
-// the summary of its final report, and a live alert when a check turns fail. Enabled reports
-// whether anything is configured to receive them.
+// Notifier queues what the chat channels are told of an interview (integrations.Outbox): its
+// one channel message ("in progress" from the first live report, edited in place), a live
+// alert when a check turns fail (the interviewer's direct message first), and the summary
+// of its final report. Enabled reports whether anything is configured to receive them.
 type Notifier interface {
 	Summary(ctx context.Context, r *report.Report) error
 	Observe(ctx context.Context, r *report.Report) error
@@ -43,7 +44,8 @@ func (k sink) Started(ctx context.Context, id string, at time.Time) error {
 	return store.Rooms{Store: k.st}.Started(ctx, id, at)
 }
 
-// SaveReport saves a live report, then queues live alerts for checks that turned fail.
+// SaveReport saves a live report, then queues the interview's "in progress" message (the
+// first time) and live alerts for checks that turned fail.
 func (k sink) SaveReport(ctx context.Context, r *report.Report) error {
 	if err := k.st.SaveReport(ctx, r); err != nil {
 		return err
