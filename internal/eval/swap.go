@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 	"fmt"
+	"image"
 	"math"
 	"path/filepath"
 	"slices"
@@ -116,21 +117,24 @@ func (s *Swapper) track(f *media.Frame) {
 	s.faces.Observe(f)
 	s.dets = s.faces.Recent(s.dets[:0], 4)
 	for i := len(s.dets) - 1; i >= 0; i-- {
-		d := s.dets[i]
-		if d.PTS != f.PTS || d.Rank != 0 {
-			continue
-		}
-		b := [3]float64{float64(d.Box.Min.X+d.Box.Max.X) / 2, float64(d.Box.Min.Y+d.Box.Max.Y) / 2, float64(d.Box.Dx())}
-		s.sides = append(s.sides, b[2])
-		if !s.have || math.Hypot(b[0]-s.box[0], b[1]-s.box[1]) > s.box[2]/2 {
-			s.box, s.have = b, true // first face, or another one: no smoothing across the jump
+		if d := s.dets[i]; d.PTS == f.PTS && d.Rank == 0 {
+			s.follow(d.Box)
 			return
 		}
-		a := s.style.Smooth
-		for k := range s.box {
-			s.box[k] = a*b[k] + (1-a)*s.box[k]
-		}
+	}
+}
+
+// follow moves the tracked box towards a face found at box.
+func (s *Swapper) follow(box image.Rectangle) {
+	b := [3]float64{float64(box.Min.X+box.Max.X) / 2, float64(box.Min.Y+box.Max.Y) / 2, float64(box.Dx())}
+	s.sides = append(s.sides, b[2])
+	if !s.have || math.Hypot(b[0]-s.box[0], b[1]-s.box[1]) > s.box[2]/2 {
+		s.box, s.have = b, true // first face, or another one: no smoothing across the jump
 		return
+	}
+	a := s.style.Smooth
+	for k := range s.box {
+		s.box[k] = a*b[k] + (1-a)*s.box[k]
 	}
 }
 

@@ -56,7 +56,14 @@ func (s *IDSwapper) Frame(f *media.Frame) (*media.Frame, bool) {
 	if !s.sw.have {
 		return out, false
 	}
-	st, b := s.st, s.sw.box
+	s.pasteAt(f, out, s.sw.box)
+	return out, true
+}
+
+// pasteAt pastes face B onto out over the tracked box b (centre x, centre y, side), its
+// colour matched to the target face of f.
+func (s *IDSwapper) pasteAt(f, out *media.Frame, b [3]float64) {
+	st := s.st
 	side := b[2] * st.Enlarge
 	x0, y0 := b[0]-side/2, b[1]-side/2
 	n, cn := st.Render, max(st.Render/2, 1)
@@ -66,7 +73,6 @@ func (s *IDSwapper) Frame(f *media.Frame) (*media.Frame, bool) {
 	paste(plane{out.Y, out.YStride, out.Width, out.Height}, matchColour(s.ry, ty, n, true), n, x0, y0, side, feather, st.Sharpen, 0)
 	paste(plane{out.U, out.UVStride, cw, ch}, matchColour(s.ru, tu, cn, false), cn, x0/2, y0/2, side/2, feather/2, 0, 0)
 	paste(plane{out.V, out.UVStride, cw, ch}, matchColour(s.rv, tv, cn, false), cn, x0/2, y0/2, side/2, feather/2, 0, 0)
-	return out, true
 }
 
 // MedianFace is the median side of the target faces found so far (Swapper.MedianFace).

@@ -67,7 +67,9 @@ var annotations = []annotation{
 // judged is what the analyzer made of one annotated window.
 type judged struct {
 	annotation
-	out outcome
+	out  outcome
+	cuts [6]int // StrongestCuts of the window (the largest)
+	cut  cut    // its strongest standing-alone frame at cutStep
 }
 
 // runAnnotations runs the face check and this check over clip (up to limit) with the
@@ -94,7 +96,9 @@ func runAnnotations(t testing.TB, dir, clip string, limit time.Duration, cfg Con
 		if !w.done {
 			w.out = a.judge(w)
 		}
-		out = append(out, judged{an, w.out})
+		end := dur(an.until) + a.cfg.Grace
+		out = append(out, judged{an, w.out, [6]int{}, a.splice.strongestCut(dur(an.from), end)})
+		out[len(out)-1].cuts, _ = a.StrongestCuts(dur(an.from), end)
 	}
 	return out
 }
@@ -123,10 +127,10 @@ func TestCorpusChallenges(t *testing.T) {
 	}
 	for _, j := range all {
 		o := j.out
-		t.Logf("%-38s %5.1f–%5.1f %-10s %-12s → %-14s lost %.1fs flips %d score %.0f/%.0f width %.0f/%.0f (%.2f×) motion %.1f (base %.1f) chroma %.1f (base %.1f) flash %d/%d shift %.2f",
+		t.Logf("%-38s %5.1f–%5.1f %-10s %-12s → %-14s lost %.1fs flips %d score %.0f/%.0f width %.0f/%.0f (%.2f×) motion %.1f (base %.1f) chroma %.1f (base %.1f) flash %d/%d shift %.2f cut %d×%.0f (iso %.2f at %.2f s) cuts %v",
 			filepath.Base(j.clip), j.from, j.until, j.step, j.event, o.kind, o.lostFor.Seconds(), o.flips,
 			o.scoreMin, o.baseScore, o.widthMax, o.baseWidth, o.widthMax/max(o.baseWidth, 1), o.motionMax, o.baseMotion,
-			o.chromaMax, o.baseChroma, o.flash.peak, o.flash.frames, o.shift)
+			o.chromaMax, o.baseChroma, o.flash.peak, o.flash.frames, o.shift, j.cut.blocks, j.cut.jump, j.cut.iso, j.cut.at.Seconds(), j.cuts)
 		if want, ok := wantKind(j); ok && !want[o.kind] && j.miss == "" {
 			t.Errorf("%s %.1f–%.1f %s during %s: judged %s, want one of %v", j.clip, j.from, j.until, j.step, j.event, o.kind, keys(want))
 		}

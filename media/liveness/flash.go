@@ -104,7 +104,8 @@ func (s *flash) slowIn(from, to time.Duration) bool {
 
 // observe adds f's region r. Called on every frame inside a prompt window (and a second
 // before it), where the region stays fixed; keep is how long finished stretches are kept.
-func (s *flash) observe(f *media.Frame, r image.Rectangle, keep time.Duration) {
+// It reports whether f's blocks were read (then at(0) holds them).
+func (s *flash) observe(f *media.Frame, r image.Rectangle, keep time.Duration) bool {
 	if r != s.region || f.PTS-s.last > flashGap {
 		s.region, s.n, s.dt = r, 0, 0 // a new region, or frames missing: start again
 	} else if d := f.PTS - s.last; s.dt == 0 {
@@ -118,18 +119,18 @@ func (s *flash) observe(f *media.Frame, r image.Rectangle, keep time.Duration) {
 	// hands.
 	if !lumaBlocks(f, r, &s.hist[s.next]) {
 		s.n = 0
-		return
+		return false
 	}
 	s.next = (s.next + 1) % len(s.hist)
 	s.n = min(s.n+1, len(s.hist))
 	if s.dt > flashMaxInterval {
 		s.skipSlow(f.PTS, keep)
-		return
+		return true
 	}
-	if s.n < 3 {
-		return
+	if s.n >= 3 {
+		s.compare(f.PTS, keep)
 	}
-	s.compare(f.PTS, keep)
+	return true
 }
 
 // at returns the blocks of k frames ago (0: the newest).

@@ -107,6 +107,9 @@ type Config struct {
 	Closer float64
 	// Keep is how much call time of looks the analyzer keeps (default 90s).
 	Keep time.Duration
+	// NoSwitch turns off the rule that flags the face region switching to another picture
+	// from one frame to the next (splice.go), for measuring what it adds.
+	NoSwitch bool
 	// Passive adds two supporting evidence items after the prompts', never a change of status:
 	// the pulse in the face skin and the blinks (passive.go; ~20 µs per frame). Off by
 	// default: callers (and cmd/integritybot's end-to-end test) expect one item per prompt.
@@ -201,7 +204,8 @@ type Analyzer struct {
 	patch  blocks
 	havePt bool
 
-	flash flash // frame-by-frame flashing of the region during prompts (flash.go)
+	flash  flash  // frame-by-frame flashing of the region during prompts (flash.go)
+	splice splice // the region switching to another face between two frames (splice.go)
 }
 
 // New returns the check reading the face check's detections from faces, which must observe
@@ -239,8 +243,12 @@ func (a *Analyzer) Observe(f *media.Frame) {
 	if a.cfg.Passive {
 		a.passive.observe(f, a.faces) // every frame, before the looks' sampling (passive.go)
 	}
-	if a.active(f.PTS) {
-		a.flash.observe(f, a.region, a.cfg.Keep) // every frame of a prompt (flash.go)
+	if a.active(f.PTS) && a.flash.observe(f, a.region, a.cfg.Keep) { // every frame of a prompt (flash.go)
+		// The face switching to another picture (splice.go); a frame that may be such a
+		// cut keeps its snapshot, the evidence of a break.
+		if a.splice.observe(f, a.region, a.cfg.Keep) {
+			a.splice.snap(f, shrink(a.region))
+		}
 	}
 	if a.called && f.PTS-a.lastCall < a.cfg.Interval*9/10 {
 		return
@@ -278,7 +286,7 @@ func (a *Analyzer) snapshot(f *media.Frame) {
 
 // flagged reports whether an outcome is a warning sign (its evidence carries a snapshot).
 func flagged(kind string) bool {
-	return kind == kindFrontal || kind == kindFlicker || kind == kindNoResponse
+	return kind == kindFrontal || kind == kindFlicker || kind == kindNoResponse || kind == kindBreak
 }
 
 // sample records the look at f.
@@ -319,11 +327,25 @@ func (a *Analyzer) score(now time.Duration) {
 		if !w.done && now >= w.until+a.cfg.Grace {
 			w.out = a.judge(*w)
 			w.done = true
+			w.snap = a.snapOf(*w)
 			if !flagged(w.out.kind) || a.flaggedSnaps() > maxSnaps {
 				w.snap = "" // memory stays bounded: only flags show a snapshot
 			}
 		}
 	}
+}
+
+// snapOf is the evidence snapshot of judged window w: for a break, the frame of its first
+// cut (the switch to another face) while it is kept, else the window's look snapshot.
+func (a *Analyzer) snapOf(w window) string {
+	if w.out.kind == kindBreak {
+		for _, c := range w.out.cuts {
+			if s := a.splice.snapAt(c.at); s != "" {
+				return s
+			}
+		}
+	}
+	return w.snap
 }
 
 // flaggedSnaps counts the judged, flagged windows holding a snapshot.

@@ -46,6 +46,11 @@ type HandPass struct {
 	Tilt float64
 	// Mode is HandOver, HandSwapOver or HandSwapFlash.
 	Mode string
+	// Lead moves where the hand starts and ends this many face widths further out (0: at
+	// the face's side, inside the region the check watches, so the hand appears there at
+	// once; 1: outside it, entering the picture as an arm does, which the frame-by-frame
+	// switch rule of splice.go needs).
+	Lead float64
 }
 
 // NewHandPass returns the pass of a "hand" prompt from from to until over the face box face,
@@ -168,7 +173,7 @@ func (h HandPass) place(t time.Duration) (cx, cy, scale float64) {
 	scale = size * w
 	s := clamp01(float64(t-h.Start) / float64(max(h.Cross, time.Millisecond)))
 	s = s * s * (3 - 2*s) // eases in and out, as an arm does
-	reach := 0.5*w + 0.42*scale
+	reach := 0.5*w + 0.42*scale + h.Lead*w
 	fc := centre(h.Face)
 	dir := 1.0
 	if !h.FromLeft {

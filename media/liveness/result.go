@@ -43,7 +43,10 @@ func (a *Analyzer) Result(now time.Duration) report.Check {
 		byKind[w.out.kind] = append(byKind[w.out.kind], w)
 		e := report.Range(secs(w.from), secs(w.until), w.out.kind, a.detail(w))
 		if flagged(w.out.kind) {
-			e.Snapshot = w.snap
+			e.Snapshot = w.snap // judged: snapOf's choice, within maxSnaps
+			if !w.done {
+				e.Snapshot = a.snapOf(w)
+			}
 		}
 		c.Evidence = append(c.Evidence, e)
 		if w.out.kind != kindNotFinished {
@@ -60,6 +63,7 @@ func (a *Analyzer) verdict(c *report.Check, by map[string][]window, judged int) 
 	observed := len(by[kindObserved]) // custom prompts are described, not judged
 	n, judged := len(a.windows)-observed, judged-observed
 	frontal, flicker, none, ok := by[kindFrontal], by[kindFlicker], by[kindNoResponse], by[kindResponded]
+	breaks := by[kindBreak]
 	handFrontal, turnFrontal := false, false
 	for _, w := range frontal {
 		handFrontal = handFrontal || w.step == Hand
@@ -75,6 +79,17 @@ func (a *Analyzer) verdict(c *report.Check, by map[string][]window, judged int) 
 	case judged == 0:
 		c.Summary = fmt.Sprintf("The liveness challenge is running: %d prompt(s), the last ends at %s s.", n, fmtS(a.windows[len(a.windows)-1].until))
 		c.NextStep = "Watch the candidate follow the prompts; the result appears a few seconds after the last one."
+	case len(breaks) > 0 && len(breaks)+len(frontal)+len(flicker) > 1:
+		c.Status, c.Confidence = report.Fail, 0.8
+		c.Summary = "The face in the picture switched to a different face from one frame to the next during a prompt (" + when(breaks[0]) +
+			"), and another prompt was not answered the way a live face does (" + steps(append(append(breaks[1:len(breaks):len(breaks)], frontal...), flicker...)) +
+			"). A live face changes gradually; a real-time face swap that loses the face shows the face underneath."
+		c.NextStep = nextBreak
+	case len(breaks) > 0:
+		c.Status, c.Confidence = report.Warn, 0.7
+		c.Summary = "The face in the picture switched to a different face from one frame to the next during a prompt (" + when(breaks[0]) +
+			"), as a real-time face swap does when it loses the face and shows the face underneath. A live face changes gradually, even when it turns or a hand passes."
+		c.NextStep = nextBreak
 	case handFrontal && turnFrontal:
 		c.Status, c.Confidence = report.Fail, 0.75
 		c.Summary = "The face kept facing the camera while the candidate was asked to turn to full profile and to pass a hand over it (" +
@@ -115,6 +130,8 @@ func (a *Analyzer) verdict(c *report.Check, by map[string][]window, judged int) 
 		}
 	}
 }
+
+const nextBreak = "Look at the snapshot (the frame where the face switched), then ask the candidate to turn slowly to full profile and back, and to pass a hand across their face, while you watch: a swap that loses the face shows another face for a moment."
 
 const nextFrontal = "Ask the candidate to turn their head slowly to full profile and hold for two seconds, then pass a hand over their face, and watch for a face that stays flat, warps, or shows through the hand."
 
@@ -168,6 +185,8 @@ func (a *Analyzer) detail(w window) string {
 		s = a.respondedDetail(w, after, found)
 	case kindFlicker:
 		s = flickerDetail(o, found)
+	case kindBreak:
+		s = breakDetail(w, o, found)
 	case kindFrontal:
 		what := "the head area moved"
 		if w.step == Hand {
@@ -208,8 +227,11 @@ func (a *Analyzer) respondedDetail(w window, after func(time.Duration) string, f
 		back = "and was found again at " + fmtS(o.backAt) + " s"
 	}
 	d := a.respondedWhat(w, o, after, found, back)
-	if w.step == Hand && o.flashSlow {
-		d += " Flashing between the face and the hand (a face swap losing the face) was not looked for: the video ran below 20 frames a second."
+	switch {
+	case w.step == Hand && o.flashSlow:
+		d += " Flashing between the face and the hand, or a switch to another face (a face swap losing the face), was not looked for: the video ran below 20 frames a second."
+	case w.step != Closer && o.flashSlow:
+		d += " A switch to another face from one frame to the next (a face swap losing the face) was not looked for: the video ran below 20 frames a second."
 	}
 	return d
 }
@@ -254,4 +276,23 @@ func flickerDetail(o outcome, found string) string {
 	f := o.flash
 	return fmt.Sprintf("the face region flashed between two pictures from %s s to %s s: at %s s %d of its %d blocks jumped by %.0f luma levels on average and were back where they had been within %d frames, with %d or more blocks doing so in %d frames (a face was %s). A hand passing over a face changes it once, finger by finger; a face swap that loses the face under the hand flashes between its face and the hand.",
 		fmtS(f.from), fmtS(f.until), fmtS(f.at), f.peak, patchN*patchN, f.away, flashLag, flashSome, f.frames, found)
+}
+
+// breakDetail describes a face that switched to another picture between two frames.
+func breakDetail(w window, o outcome, found string) string {
+	c := o.cuts[0]
+	s := fmt.Sprintf("the face region switched to a different picture from one frame to the next at %s s: %d of its %d cells changed by %.0f luma levels on average beyond what the head's motion explains, while the frames just before and after changed at most %.0f%% as much",
+		fmtS(c.at), c.blocks, fineInner*fineInner, c.jump, 100*c.iso)
+	if len(o.cuts) > 1 {
+		var at []string
+		for _, x := range o.cuts[1:] {
+			at = append(at, fmtS(x.at)+" s")
+		}
+		s += "; it switched again at " + strings.Join(at, ", ")
+	}
+	s += fmt.Sprintf(" (a face was %s).", found)
+	if w.step == Hand {
+		return s + " A hand passing over a live face changes it gradually; a face swap that loses the face under the hand shows the face underneath at once, then its own again."
+	}
+	return s + " A live face changes gradually as it turns; a face swap that loses the face at an angle shows the face underneath at once, then its own again."
 }

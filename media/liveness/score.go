@@ -11,6 +11,7 @@ const (
 	kindResponded   = "responded"      // the face behaved as a live person's does
 	kindFrontal     = "stayed_frontal" // the head area moved, yet a frontal face stayed found
 	kindFlicker     = "face_flicker"   // the face flashed in and out many times
+	kindBreak       = "face_break"     // the face switched to another picture between two frames (splice.go)
 	kindNoResponse  = "no_response"    // nothing changed: the prompt was not answered in time
 	kindNoVideo     = "no_video"       // no frames arrived during the prompt
 	kindNoFace      = "no_face"        // no face before or during the prompt: nothing to judge
@@ -49,6 +50,7 @@ type outcome struct {
 	baseMotion   float64  // median change before the sequence
 	flash        flashRun // frames in which many blocks of the region came back (flash.go)
 	flashSlow    bool     // frames came too slowly (< 20 fps) to look for flashing
+	cuts         []cut    // frames where the face region switched to another picture (splice.go)
 	chromaMax    float64  // largest change of the region's chroma between two looks
 	chromaMaxAt  time.Duration
 	baseChroma   float64
@@ -85,7 +87,7 @@ func (a *Analyzer) judge(w window) outcome {
 	a.baseline(w, &o)
 	a.measureWindow(w, in, &o)
 	o.flash = a.flash.strongest(w.from, end)
-	o.flashSlow = a.flash.slowIn(w.from, end)
+	o.flashSlow = a.flash.slowIn(w.from, end) // frames too slow for flashing and for cuts
 	switch {
 	case o.faces == 0 && o.baseFaces == 0:
 		o.kind = kindNoFace
@@ -111,7 +113,15 @@ func (a *Analyzer) judge(w window) outcome {
 		// corpus webcam clip brought 20 blocks back within 3 frames under a turn prompt.
 		o.kind = kindFlicker
 	}
-	if !o.responded && o.kind != kindFlicker && o.lastAt < w.until-2*a.cfg.Interval {
+	if w.step != Closer && o.kind != kindFlicker && !o.flashSlow && o.faces+o.baseFaces > 0 && !a.cfg.NoSwitch {
+		// The face switching to another picture between two frames and again (back) is a
+		// swap losing the face and finding it again (splice.go): it overrides a live
+		// response (the real face under a lost swap turns and is covered like a live one).
+		if o.cuts = a.splice.cuts(w.from, end); len(o.cuts) >= breakCuts {
+			o.kind = kindBreak
+		}
+	}
+	if !o.responded && o.kind != kindFlicker && o.kind != kindBreak && o.lastAt < w.until-2*a.cfg.Interval {
 		// The video stopped before the prompt ended: not answering cannot be told apart.
 		o.kind = kindNoVideo
 	}
