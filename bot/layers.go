@@ -37,8 +37,9 @@ const (
 	// baseRateWindow is how far back the base layer's frame rate is measured.
 	baseRateWindow = 2 * time.Second
 	// baseFPSMargin: the base layer must carry this much more than the camera check's
-	// minimum frame rate, or decoding it alone would be reported as a frame rate collapse
-	// (15 fps L1T3 has a 3.75 fps base layer); once on, base-only decoding stays on down to
+	// minimum frame rate, or the checks would judge a collapsed rate (15 fps L1T3 has a 3.75
+	// fps base layer; the camera check's own low_fps finding counts every frame received,
+	// camera.Analyzer.Received); once on, base-only decoding stays on down to
 	// baseFPSKeep times it, so that a 25 fps camera (6.25 fps base layer) does not flap.
 	baseFPSMargin = 1.2
 	baseFPSKeep   = 1.1
@@ -251,6 +252,7 @@ func (c *layerCover) note() string {
 	}
 	return fmt.Sprintf("Between %.0f s and %.0f s (%s) only the base temporal layer of the candidate's video was "+
 		"decoded%s, %s: %d frames of the upper layers were received and forwarded to the interviewer but not "+
-		"analyzed, so every check, the camera check included, saw the lower frame rate.",
+		"analyzed, so the checks saw the lower frame rate (the camera check judges the candidate's frame rate by "+
+		"every frame received).",
 		c.first.Seconds(), c.last.Seconds(), stretches, rate, why, c.skipped)
 }

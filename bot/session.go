@@ -136,6 +136,13 @@ type Session struct {
 	layerSkip atomic.Int64 // upper temporal layer frames received and not decoded (layers.go)
 	baseOnly  atomic.Bool  // decoding the base temporal layer only now
 
+	// arrMu guards arrivals: the PTS of frames received (VideoInput.WriteRTP), decoded or not,
+	// not yet told to the camera check. The receiving goroutine must not wait for s.mu, which
+	// Observe holds while the analyzers run; Observe hands them over (arrSpare: under mu).
+	arrMu    sync.Mutex
+	arrivals []time.Duration
+	arrSpare []time.Duration
+
 	wg   sync.WaitGroup
 	stop chan struct{}
 }
@@ -240,6 +247,7 @@ func (s *Session) Observe(f *media.Frame) {
 	}
 	s.lastPTS, s.havePTS = f.PTS, true
 	t0 := time.Now()
+	s.receivedToCamera()
 	s.cam.Observe(f)
 	t0 = s.timers[len(s.timers)-1].add(t0)
 	full := s.sample.full(&s.cfg, f.PTS, lag)
@@ -257,6 +265,36 @@ func (s *Session) Observe(f *media.Frame) {
 	} else {
 		s.sampled.Add(1)
 	}
+}
+
+// maxArrivals bounds the frames received and not yet told to the camera check: a decoder that
+// is seconds behind (or stalled) must not grow them without bound. The oldest go first.
+const maxArrivals = 1024
+
+// arrived records that a frame of the candidate's video with PTS pts reached the bot, whether
+// or not it will be decoded: the camera check judges the candidate's frame rate by it
+// (camera.Analyzer.Received), not by what this machine managed to decode. It never waits for
+// the analyzers.
+func (s *Session) arrived(pts time.Duration) {
+	s.arrMu.Lock()
+	defer s.arrMu.Unlock()
+	if len(s.arrivals) == maxArrivals {
+		s.arrivals = append(s.arrivals[:0], s.arrivals[maxArrivals/2:]...)
+	}
+	s.arrivals = append(s.arrivals, pts)
+}
+
+// receivedToCamera tells the camera check the frames received since the last call. Called
+// with s.mu held, before a decoded frame: every frame received before it was queued is told.
+func (s *Session) receivedToCamera() {
+	s.arrMu.Lock()
+	got := s.arrivals
+	s.arrivals = s.arrSpare[:0]
+	s.arrMu.Unlock()
+	for _, pts := range got {
+		s.cam.Received(pts)
+	}
+	s.arrSpare = got
 }
 
 // Finisher is a frame analyzer or a Check that is told when the call (or recording) is over:

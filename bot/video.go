@@ -43,7 +43,9 @@ const minPLIGap = 500 * time.Millisecond
 // frames that do not fit are dropped, counted into the report's coverage, and a keyframe is
 // requested so decoding can resume cleanly. Of a temporally layered stream (L1T3) the
 // decoder may decode the base layer only (Config.BaseLayer); the frames it leaves are not
-// dropped frames, and the report's coverage note says when and why.
+// dropped frames, and the report's coverage note says when and why. Every frame received,
+// decoded or not, is told to the camera check (Session.arrived): the candidate's frame rate
+// is the rate they sent, not the rate this machine managed to decode.
 type VideoInput struct {
 	s     *Session
 	kf    KeyframeRequester
@@ -59,6 +61,8 @@ type VideoInput struct {
 	unwrapped int64
 	started   bool
 	lost      uint64
+	newestTS  uint32 // RTP timestamp of the newest frame seen in a packet
+	sawTS     bool
 
 	needKey atomic.Bool // set by the decoder on corruption; the writer acts on it
 	askKey  atomic.Bool // set by the decoder: upper layers wait for a keyframe to resume
@@ -114,6 +118,13 @@ func (v *VideoInput) WriteRTP(pkt *rtp.Packet) {
 	now := v.s.now()
 	if v.needKey.Swap(false) {
 		v.asm.NeedKeyframe()
+	}
+	if len(pkt.Payload) > 0 && (!v.sawTS || int32(pkt.Timestamp-v.newestTS) > 0) {
+		// The first packet of a frame newer than any so far: the candidate sent it and it
+		// reached us, whatever becomes of it (decoded, dropped from the queue, skipped until a
+		// keyframe or as an upper layer). Padding-only packets carry no frame.
+		v.sawTS, v.newestTS = true, pkt.Timestamp
+		v.s.arrived(v.pts(pkt.Timestamp, now))
 	}
 	frames := v.asm.Push(pkt)
 	v.s.received.Add(int64(len(frames)))

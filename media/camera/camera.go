@@ -133,7 +133,8 @@ type Analyzer struct {
 	markOK bool
 	mark   time.Duration
 
-	pic picture // per-frame measurements and runs
+	pic  picture  // per-frame measurements and runs
+	recv arrivals // frames received, decoded or not (Received): the candidate's frame rate
 
 	findings   []finding // closed findings, in order of start
 	resChanges []resChange

@@ -268,6 +268,8 @@ func (p *picture) stepFPS(a *Analyzer, t time.Duration) {
 	if oldest := p.ring[p.ringHead]; p.ringLen > 1 && t > oldest {
 		fps = float64(p.ringLen-1) / (t - oldest).Seconds()
 	}
+	// Frames received but not decoded (the bot's own shortage) still came from the camera.
+	fps = max(fps, a.recv.rate(t))
 	low := fps < a.cfg.MinFPS
 	r := &p.lowFPS
 	switch {
