@@ -17,6 +17,7 @@ import (
 	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/internal/auth"
 	"github.com/integritybot/integritybot/internal/config"
+	"github.com/integritybot/integritybot/internal/httplimit"
 	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
@@ -172,13 +173,13 @@ func runServer(ctx context.Context, cfg config.Config, ln net.Listener, log *slo
 	})
 	svc.Resume(ctx, interrupted) // summaries of what the last run left interrupted or unqueued
 	ch.start()
-	ln = server.LimitListener(ln, httpLimits(cfg))                // per-address bound, beneath TLS (limits.go)
+	ln = httplimit.Listener(ln, httpLimits(cfg))                  // per-address bound, beneath TLS (limits.go)
 	ln, handler, stopTLS, err := startTLS(ctx, cfg, ln, srv, log) // HTTPS when server.tls is set (tls.go)
 	if err != nil {
 		return err
 	}
 	defer stopTLS()
-	hs := server.HTTPServer(handler, httpLimits(cfg), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	hs := httplimit.Server(handler, httpLimits(cfg), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/bot/connect/room"
+	"github.com/integritybot/integritybot/internal/httplimit"
 	"github.com/integritybot/integritybot/media/camera"
 	"github.com/integritybot/integritybot/media/face"
 )
@@ -70,7 +71,7 @@ type Server struct {
 	Pprof bool `yaml:"pprof"`
 	// ReadTimeout bounds reading a request, body included; WriteTimeout writing a response;
 	// IdleTimeout how long a keep-alive connection waits for its next request. The signaling
-	// websocket keeps its own deadlines and pings instead (internal/server/limits.go).
+	// websocket keeps its own deadlines and pings instead (internal/httplimit).
 	ReadTimeout  Duration `yaml:"read_timeout"`
 	WriteTimeout Duration `yaml:"write_timeout"`
 	IdleTimeout  Duration `yaml:"idle_timeout"`
@@ -204,10 +205,11 @@ func Default() Config {
 	c.Server.Addr = "127.0.0.1:8080"
 	c.Server.ShutdownTimeout = Duration(10 * time.Second)
 	c.Server.Metrics = true
-	c.Server.ReadTimeout = Duration(30 * time.Second)
-	c.Server.WriteTimeout = Duration(time.Minute)
-	c.Server.IdleTimeout = Duration(2 * time.Minute)
-	c.Server.MaxConnsPerIP = 128
+	// The HTTP server's limits own their defaults (internal/httplimit).
+	c.Server.ReadTimeout = Duration(httplimit.DefaultReadTimeout)
+	c.Server.WriteTimeout = Duration(httplimit.DefaultWriteTimeout)
+	c.Server.IdleTimeout = Duration(httplimit.DefaultIdleTimeout)
+	c.Server.MaxConnsPerIP = httplimit.DefaultMaxConnsPerIP
 	c.Server.CreatePerMinute, c.Server.CreateBurst = 60, 100
 	c.Server.TLS.HSTSMaxAge = Duration(defaultHSTSMaxAge)
 	c.DataDir = "./data"

@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
+
+	"github.com/integritybot/integritybot/internal/httplimit"
 )
 
 // TLSOptions configures HTTPS: a certificate file pair, or ACME for public host names.
@@ -127,9 +129,10 @@ func (t *TLS) Redirect(httpsPort string) http.Handler {
 
 // ServeRedirect serves Redirect on ln until ctx ends.
 func (t *TLS) ServeRedirect(ctx context.Context, ln net.Listener, httpsPort string) error {
-	// The default timeouts and per-address bound (limits.go): slow clients hold no more here.
-	hs := HTTPServer(t.Redirect(httpsPort), Limits{}, nil)
-	ln = LimitListener(ln, Limits{MaxConnsPerIP: DefaultMaxConnsPerIP})
+	// The default timeouts and per-address bound (internal/httplimit): slow clients hold no
+	// more here.
+	hs := httplimit.Server(t.Redirect(httpsPort), httplimit.Limits{}, nil)
+	ln = httplimit.Listener(ln, httplimit.Limits{MaxConnsPerIP: httplimit.DefaultMaxConnsPerIP})
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,4 +1,4 @@
-package server_test
+package httplimit_test
 
 import (
 	"bufio"
@@ -13,21 +13,21 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/integritybot/integritybot/internal/server"
+	"github.com/integritybot/integritybot/internal/httplimit"
 )
 
 // hangGuard bounds waits for events that must happen; it is no speed limit.
 const hangGuard = time.Minute
 
 // startLimited serves h on 127.0.0.1 with l's timeouts and per-address bound.
-func startLimited(t *testing.T, h http.Handler, l server.Limits) string {
+func startLimited(t *testing.T, h http.Handler, l httplimit.Limits) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := server.HTTPServer(h, l, nil)
-	go func() { _ = hs.Serve(server.LimitListener(ln, l)) }()
+	hs := httplimit.Server(h, l, nil)
+	go func() { _ = hs.Serve(httplimit.Listener(ln, l)) }()
 	t.Cleanup(func() { _ = hs.Close() })
 	return ln.Addr().String()
 }
@@ -71,7 +71,7 @@ func TestSlowClientsCut(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	})
 	const short = 200 * time.Millisecond
-	addr := startLimited(t, h, server.Limits{ReadHeaderTimeout: short, ReadTimeout: short, WriteTimeout: short, IdleTimeout: short})
+	addr := startLimited(t, h, httplimit.Limits{ReadHeaderTimeout: short, ReadTimeout: short, WriteTimeout: short, IdleTimeout: short})
 
 	t.Run("slow body", func(t *testing.T) {
 		c := dial(t, addr)
@@ -128,7 +128,7 @@ func TestWebsocketOutlivesTimeouts(t *testing.T) {
 		}
 	})
 	const short = 200 * time.Millisecond
-	addr := startLimited(t, h, server.Limits{ReadTimeout: short, WriteTimeout: short, IdleTimeout: short})
+	addr := startLimited(t, h, httplimit.Limits{ReadTimeout: short, WriteTimeout: short, IdleTimeout: short})
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +164,7 @@ func TestConnsPerIPLimited(t *testing.T) {
 	}
 	const max = 3
 	t.Run("bounded", func(t *testing.T) {
-		addr := startLimited(t, ok, server.Limits{MaxConnsPerIP: max})
+		addr := startLimited(t, ok, httplimit.Limits{MaxConnsPerIP: max})
 		var open []net.Conn
 		for i := range max {
 			c := dial(t, addr)
@@ -196,11 +196,52 @@ func TestConnsPerIPLimited(t *testing.T) {
 		}
 	})
 	t.Run("exempt", func(t *testing.T) {
-		addr := startLimited(t, ok, server.Limits{MaxConnsPerIP: max, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+		addr := startLimited(t, ok, httplimit.Limits{MaxConnsPerIP: max, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 		for i := range max + 2 {
 			if err := get(dial(t, addr)); err != nil {
 				t.Fatalf("exempt connection %d: %v", i+1, err)
 			}
 		}
 	})
+}
+
+// TestZeroLimits: the zero Limits take the default timeouts, but MaxConnsPerIP 0 (or below)
+// is no bound at all — Listener returns the listener itself and serves more connections
+// from one address than the default bound — as server.max_conns_per_ip 0 promises.
+func TestZeroLimits(t *testing.T) {
+	hs := httplimit.Server(http.NotFoundHandler(), httplimit.Limits{}, nil)
+	got := [4]time.Duration{hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout}
+	want := [4]time.Duration{httplimit.DefaultReadHeaderTimeout, httplimit.DefaultReadTimeout, httplimit.DefaultWriteTimeout, httplimit.DefaultIdleTimeout}
+	if got != want {
+		t.Fatalf("zero Limits: timeouts %v, want the defaults %v", got, want)
+	}
+	set := httplimit.Server(http.NotFoundHandler(), httplimit.Limits{ReadHeaderTimeout: 1, ReadTimeout: 2, WriteTimeout: 3, IdleTimeout: 4}, nil)
+	if got := [4]time.Duration{set.ReadHeaderTimeout, set.ReadTimeout, set.WriteTimeout, set.IdleTimeout}; got != [4]time.Duration{1, 2, 3, 4} {
+		t.Fatalf("set timeouts became %v", got)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, n := range []int{0, -1} {
+		if got := httplimit.Listener(ln, httplimit.Limits{MaxConnsPerIP: n}); got != ln {
+			t.Fatalf("MaxConnsPerIP %d wrapped the listener (%T): want it unbounded", n, got)
+		}
+	}
+
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	addr := startLimited(t, ok, httplimit.Limits{})
+	for i := range httplimit.DefaultMaxConnsPerIP + 1 {
+		c := dial(t, addr) // each stays open until the test ends
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("connection %d from one address with MaxConnsPerIP 0: %v", i+1, err)
+		}
+		resp.Body.Close()
+	}
 }

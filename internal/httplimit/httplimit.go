@@ -1,4 +1,8 @@
-package server
+// Package httplimit bounds what one client can hold of integritybot's HTTP servers: request
+// timeouts and open connections per address. Its defaults are defined here, next to what they
+// configure, and config.Default takes them from here; it imports no other package of the module,
+// so config and the HTTP layer both may.
+package httplimit
 
 import (
 	"log"
@@ -9,7 +13,8 @@ import (
 	"time"
 )
 
-// Defaults of Limits (server.read_timeout, write_timeout, idle_timeout, max_conns_per_ip).
+// Defaults of Limits: config.Default takes them for server.read_timeout, write_timeout,
+// idle_timeout and max_conns_per_ip; ReadHeaderTimeout is not configurable.
 const (
 	DefaultReadHeaderTimeout = 10 * time.Second
 	// DefaultReadTimeout bounds reading a whole request, body included (API bodies are at
@@ -32,15 +37,16 @@ const (
 // bot/connect/room/socket.go).
 type Limits struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
-	// MaxConnsPerIP bounds the open connections of one client address; 0 means no bound.
+	// MaxConnsPerIP bounds the open connections of one client address; 0 means no bound
+	// (unlike a zero timeout, which takes the default).
 	MaxConnsPerIP int
 	// Exempt are addresses without the per-address bound: the trusted reverse proxies,
 	// which carry everyone's connections and bound them themselves.
 	Exempt []netip.Prefix
 }
 
-// HTTPServer returns an http.Server for h with l's timeouts (zero fields take the defaults).
-func HTTPServer(h http.Handler, l Limits, errorLog *log.Logger) *http.Server {
+// Server returns an http.Server for h with l's timeouts (zero fields take the defaults).
+func Server(h http.Handler, l Limits, errorLog *log.Logger) *http.Server {
 	or := func(d, def time.Duration) time.Duration {
 		if d > 0 {
 			return d
@@ -57,11 +63,12 @@ func HTTPServer(h http.Handler, l Limits, errorLog *log.Logger) *http.Server {
 	}
 }
 
-// LimitListener returns ln with at most l.MaxConnsPerIP open connections per remote address
+// Listener returns ln with at most l.MaxConnsPerIP open connections per remote address
 // (IPv6 per address too; l.Exempt unbounded). A connection over the bound is accepted and
 // closed at once, before a byte is read, and Accept goes on to the next one. Wrap the plain
-// TCP listener, beneath TLS, so refused connections cost no handshake.
-func LimitListener(ln net.Listener, l Limits) net.Listener {
+// TCP listener, beneath TLS, so refused connections cost no handshake. MaxConnsPerIP 0 (or
+// below) bounds nothing and returns ln itself: server.max_conns_per_ip 0 means no bound.
+func Listener(ln net.Listener, l Limits) net.Listener {
 	if l.MaxConnsPerIP <= 0 {
 		return ln
 	}
