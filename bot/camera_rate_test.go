@@ -129,3 +129,79 @@ func TestCameraRateIsTheSenders(t *testing.T) {
 		})
 	}
 }
+
+// TestCameraGapIsTheSenders: a stretch of received frames the bot could not decode (here a
+// lost frame leaves the rest undecodable until the next keyframe, 4 s later, as frames
+// dropped from a full queue do) is no "no picture arrived" gap, in the live report during the
+// stretch nor in the final one; a sender that really sent nothing for 4 s still gets one.
+func TestCameraGapIsTheSenders(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		skip    func(i int) bool // frames not sent (or lost on the way)
+		wantGap bool
+	}{
+		{"frame 1 lost, no keyframe for 4 s", func(i int) bool { return i == 1 }, false},
+		{"nothing sent for 4 s", func(i int) bool { return i >= 30 && i < 150 }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 270
+			frames := sentStream(t, n, 30, func(i int) bool { return i == 0 || i == 150 })
+			clk := newClock()
+			s := bot.NewSession("t", report.Candidate{}, clk.now(), bot.Config{QueueSize: 1024}, nil, nil, clk.now)
+			defer s.Close()
+			s.TrackEvent(bot.ParticipantJoined, "")
+			s.TrackEvent(bot.TrackAdded, "")
+			in, err := s.AddVideo(vpx.VP8, &plis{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := int64(0)
+			var live *report.Report
+			for i, pkts := range frames {
+				clk.add(time.Second / 30)
+				if i == 140 && !tc.wantGap {
+					// 4.6 s into the call, 4.6 s after the last decoded frame: frames kept arriving.
+					waitDecoded(t, s, want)
+					live = s.Report(report.Live)
+				}
+				if tc.skip(i) {
+					continue
+				}
+				if i == 0 || i >= 150 || tc.wantGap {
+					want++
+				}
+				for _, p := range pkts {
+					in.WriteRTP(p)
+				}
+			}
+			waitDecoded(t, s, want)
+			in.Close()
+			r := s.End(context.Background(), report.Final)
+			c := cameraCheck(t, r)
+			t.Logf("camera %s: %s; coverage %+v", c.Status, c.Summary, r.Coverage)
+			if r.Coverage.FramesDecoded != want {
+				t.Fatalf("decoded %d frames, want %d (coverage %+v)", r.Coverage.FramesDecoded, want, r.Coverage)
+			}
+			if got := hasKind(c, "no_frames"); got != tc.wantGap {
+				t.Fatalf("final camera %s (%s) %+v: no_frames %v, want %v", c.Status, c.Summary, c.Evidence, got, tc.wantGap)
+			}
+			if live != nil {
+				if lc := cameraCheck(t, live); hasKind(lc, "no_frames") {
+					t.Fatalf("live camera during the undecoded stretch %s (%s) %+v: no_frames", lc.Status, lc.Summary, lc.Evidence)
+				}
+			}
+			if hasKind(c, "low_fps") {
+				t.Fatalf("camera %s: low_fps %+v", c.Status, c.Evidence)
+			}
+		})
+	}
+}
+
+func hasKind(c report.Check, kind string) bool {
+	for _, e := range c.Evidence {
+		if e.Kind == kind {
+			return true
+		}
+	}
+	return false
+}

@@ -228,6 +228,7 @@ func (s *Session) TrackEvent(e CallEvent, detail string) {
 	at := s.Since(s.now())
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.receivedToCamera() // frames received before the event: not a gap (no_frames)
 	s.cam.TrackEvent(at, e.cameraEvent(), detail)
 }
 
@@ -285,7 +286,8 @@ func (s *Session) arrived(pts time.Duration) {
 }
 
 // receivedToCamera tells the camera check the frames received since the last call. Called
-// with s.mu held, before a decoded frame: every frame received before it was queued is told.
+// with s.mu held before a decoded frame (every frame received before it was queued is told),
+// a track event and a report.
 func (s *Session) receivedToCamera() {
 	s.arrMu.Lock()
 	got := s.arrivals
@@ -353,6 +355,7 @@ func (s *Session) Report(state report.State) *report.Report {
 		end = *s.ended
 	}
 	at := end.Sub(s.start)
+	s.receivedToCamera() // a decoder behind (or stalled) is no gap in the candidate's video
 	checks := []report.Check{s.cam.Result(at)}
 	for i, a := range s.frameAn {
 		if s.broken[i] != "" {

@@ -188,12 +188,7 @@ func (a *Analyzer) Observe(f *media.Frame) {
 		a.everTrack = true
 		a.setTrack(trackLive, f.PTS)
 	}
-	if a.markOK {
-		if f.PTS-a.mark > a.cfg.NoFramesAfter {
-			a.addFinding(finding{kind: kindNoFrames, from: a.mark, to: f.PTS})
-		}
-		a.mark = f.PTS
-	}
+	a.frameAt(f.PTS)
 	if p.haveLast && f.PTS-p.lastPTS > a.cfg.NoFramesAfter {
 		p.breakRuns(a, p.lastPTS)
 		p.prevOK = false

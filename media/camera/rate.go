@@ -66,4 +66,23 @@ func (r *arrivals) rate(t time.Duration) float64 {
 // and the received frames' rate, and frames the bot did not decode are never counted against
 // the candidate. Calls come in PTS order (older PTS are ignored) and may run ahead of
 // Observe. Without Received (a recording) the rate is the decoded frames'.
-func (a *Analyzer) Received(pts time.Duration) { a.recv.add(pts) }
+//
+// A frame received is also a frame that arrived: a gap in the decoded frames while frames
+// were received is not "no picture arrived" (no_frames).
+func (a *Analyzer) Received(pts time.Duration) {
+	a.recv.add(pts)
+	a.frameAt(pts)
+}
+
+// frameAt records that a frame of the live track arrived at pts (decoded or only received):
+// a gap since the last one longer than NoFramesAfter is no_frames. Frames received run ahead
+// of the decoded ones, so the mark only moves forward.
+func (a *Analyzer) frameAt(pts time.Duration) {
+	if !a.markOK || pts <= a.mark {
+		return
+	}
+	if pts-a.mark > a.cfg.NoFramesAfter {
+		a.addFinding(finding{kind: kindNoFrames, from: a.mark, to: pts})
+	}
+	a.mark = pts
+}

@@ -2,6 +2,7 @@ package camera
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,28 @@ func TestReceivedOrder(t *testing.T) {
 	}
 	if got := r.rate(10 * sec); got != 0 || r.n != 0 {
 		t.Errorf("after the window: rate %v, %d kept", got, r.n)
+	}
+}
+
+// TestReceivedGap: 4 s without a decoded frame while the candidate's frames kept arriving is
+// no no_frames gap; 4 s in which nothing arrived still is.
+func TestReceivedGap(t *testing.T) {
+	p := realPool(320, 240, 9)
+	for _, received := range []bool{true, false} {
+		a := New(Config{})
+		a.TrackEvent(0, ParticipantJoined, "")
+		a.TrackEvent(0, TrackAdded, "")
+		for i := range 300 { // 10 s at 30 fps; frames 60–179 received, not decoded
+			t0 := time.Duration(i) * sec / 30
+			if i < 60 || i >= 180 {
+				a.Observe(p.at(i, t0))
+			} else if received {
+				a.Received(t0)
+			}
+		}
+		c := a.Result(10 * sec)
+		if got := slices.Contains(kinds(c), "no_frames"); got == received {
+			t.Errorf("received %v: %s (%s) %v; want no_frames %v", received, c.Status, c.Summary, kinds(c), !received)
+		}
 	}
 }
