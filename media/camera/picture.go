@@ -415,7 +415,11 @@ func (p *picture) measure(f *media.Frame) stats {
 		s.maxBlockDiff = maxBlock
 		s.quiet = float64(quiet) / float64(blocks)
 	}
-	if p.refOK && gw == p.refGW && gh == p.refGH && step == p.refStep && len(p.ref) >= n {
+	switch {
+	case !p.frozen.on:
+		// Without an open run the reference is the previous frame.
+		s.refCompared, s.refMaxBlockDiff = compare, s.maxBlockDiff
+	case p.refOK && gw == p.refGW && gh == p.refGH && step == p.refStep && len(p.ref) >= n:
 		s.refCompared = true
 		s.refMaxBlockDiff = maxBlockDiff(cur, p.ref[:n], gw, gh)
 	}
