@@ -14,18 +14,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/integritybot/integritybot/bot/connect/room"
 	"github.com/integritybot/integritybot/integrations"
 	"github.com/integritybot/integritybot/integrations/discord"
 	"github.com/integritybot/integritybot/integrations/slack"
-	"github.com/integritybot/integritybot/internal/auth"
-	"github.com/integritybot/integritybot/internal/interview"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/store"
 )
@@ -35,19 +31,8 @@ import (
 // refused from another channel, the interview deleted from its own, then unknown.
 func TestChatDeleteSlashCommands(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data", "integritybot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	cr, st := chatCreator(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := interview.New(interview.Options{Store: st, Log: log, Rooms: &room.Config{IncludeLoopback: true},
-		Links: interview.Linker{LinkTTL: time.Hour, ReportTTL: time.Hour, Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close(ctx)
-	cr := creator{svc}
 
 	const slackSecret = "slack-signing-secret-0123"
 	sl := slack.NewCommands(slack.Config{SigningSecret: slackSecret, APIURL: slack.DefaultAPIURL}, cr, log)

@@ -23,19 +23,7 @@ import (
 // deletes the interview (issue 15: the candidate's data).
 func TestChatDeleteOnlyFromItsChannel(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data", "integritybot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := interview.New(interview.Options{Store: st, Log: log, Rooms: &room.Config{IncludeLoopback: true},
-		Links: interview.Linker{LinkTTL: time.Hour, ReportTTL: time.Hour, Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close(ctx)
-	cr := creator{svc}
+	cr, st := chatCreator(t)
 	links, err := cr.CreateInterview(ctx, integrations.NewInterview{Candidate: report.Candidate{Name: "Chat Person"}, SlackChannel: "C1"})
 	if err != nil {
 		t.Fatal(err)
@@ -57,4 +45,24 @@ func TestChatDeleteOnlyFromItsChannel(t *testing.T) {
 	if answer, _ := integrations.Invite(ctx, cr, "delete "+links.ID, integrations.NewInterview{SlackChannel: "C1"}); !strings.Contains(answer, "there is no interview") {
 		t.Fatalf("second delete: %q", answer)
 	}
+}
+
+// chatCreator is the chat commands' creator over a real interview service and SQLite store,
+// both closed when the test ends.
+func chatCreator(t *testing.T) (creator, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "data", "integritybot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc, err := interview.New(interview.Options{Store: st, Log: log, Rooms: &room.Config{IncludeLoopback: true},
+		Links: interview.Linker{LinkTTL: time.Hour, ReportTTL: time.Hour, Signer: auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"), time.Now)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close(ctx) })
+	return creator{svc}, st
 }
