@@ -80,6 +80,7 @@ func startServer(t *testing.T, mods ...func(*config.Config)) *e2e {
 	cfg.DataDir = t.TempDir()
 	cfg.Auth.APIToken = "e2e-api-token-0123456789"
 	cfg.Log.Level = "warn"
+	cfg.Face.CascadeDir = os.Getenv(config.EnvCascadeDir) // set by TestMain without make cascades
 	// The tests' WHEP servers listen on loopback, which joins through the API refuse
 	// unless allowed (jointarget_test.go checks the refusal with this cleared).
 	cfg.Join.AllowedNetworks = []string{"127.0.0.1/32"}

@@ -19,6 +19,7 @@ var configEnv = []envVar{
 	{config.EnvDataDir, "data directory: the SQLite database, its lock and the API token (data_dir; default ./data)"},
 	{config.EnvPublicURL, "base URL put into links, when behind a proxy (server.public_url)"},
 	{config.EnvGeoDir, "GeoIP data directory (geo.dir; default data_dir/geoip; `integritybot geo update` fills it)"},
+	{config.EnvCascadeDir, "pigo's face cascades (face.cascade_dir), for a binary built without `make cascades`"},
 	{config.EnvAPIToken, "API token (auth.api_token); while set it replaces the stored one: how to replace a lost token"},
 	{config.EnvAPITokenFile, "file holding the API token"},
 	{config.EnvStoreDSN, "PostgreSQL connection string (store.dsn), for several serve processes on one database"},

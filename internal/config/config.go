@@ -291,6 +291,9 @@ const (
 	EnvAddr         = "INTEGRITYBOT_ADDR"
 	EnvDataDir      = "INTEGRITYBOT_DATA_DIR"
 	EnvPublicURL    = "INTEGRITYBOT_PUBLIC_URL"
+	// EnvCascadeDir (face.cascade_dir) points at pigo's cascade files for a binary built
+	// without `make cascades` (plain go build or go install), which has none embedded.
+	EnvCascadeDir = "INTEGRITYBOT_CASCADE_DIR"
 )
 
 // LoadEnv is Load with the environment lookup injected (os.LookupEnv in production). Empty
@@ -351,6 +354,9 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 	}
 	if v, ok := get(EnvPublicURL); ok {
 		c.Server.PublicURL = v
+	}
+	if v, ok := get(EnvCascadeDir); ok {
+		c.Face.CascadeDir = v
 	}
 	applyGeoEnv(c, get)
 	if err := applyChatEnv(c, get); err != nil {

@@ -298,6 +298,9 @@ func TestEnvOverrides(t *testing.T) {
 			return want(c.Server.Addr == "0.0.0.0:80" && c.DataDir == "/var/lib/ib" &&
 				c.BaseURL() == "https://ib.example.com" && c.DBPath() == "/var/lib/ib/integritybot.db")
 		}, ""},
+		{"cascade dir", map[string]string{EnvCascadeDir: "/opt/pigo/cascade"}, func(c Config) error {
+			return want(c.Face.CascadeDir == "/opt/pigo/cascade")
+		}, ""},
 		{"both token vars", map[string]string{EnvAPIToken: "x", EnvAPITokenFile: tokenFile}, nil, "not both"},
 		{"missing token file", map[string]string{EnvAPITokenFile: filepath.Join(dir, "nope")}, nil, "INTEGRITYBOT_API_TOKEN_FILE"},
 		{"env is validated", map[string]string{EnvAddr: "nonsense"}, nil, "server.addr"},

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"path/filepath"
@@ -123,10 +124,9 @@ func NewFaces(cfg face.Config) (*face.Analyzer, error) {
 	if !ok {
 		p.a, p.err = face.New(cfg)
 		if errors.Is(p.err, face.ErrNoCascades) && cfg.CascadeDir == "" {
-			out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-			if err == nil && len(bytes.TrimSpace(out)) > 0 {
+			if dir, err := PigoCascadeDir(); err == nil {
 				c := cfg
-				c.CascadeDir = filepath.Join(string(bytes.TrimSpace(out)), "cascade")
+				c.CascadeDir = dir
 				p.a, p.err = face.New(c)
 			}
 		}
@@ -136,6 +136,21 @@ func NewFaces(cfg face.Config) (*face.Analyzer, error) {
 		return nil, p.err
 	}
 	return p.a.Fresh(), nil
+}
+
+// PigoCascadeDir returns the cascade directory of the pigo module go.mod names, from the
+// module cache (`go list -m`): what a clone tested with plain go test, without make
+// cascades, loads instead of the embedded copy.
+func PigoCascadeDir() (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
+	if err != nil {
+		return "", fmt.Errorf("go list -m github.com/esimov/pigo: %w", err)
+	}
+	dir := string(bytes.TrimSpace(out))
+	if dir == "" {
+		return "", errors.New("go list -m github.com/esimov/pigo: not downloaded (go mod download)")
+	}
+	return filepath.Join(dir, "cascade"), nil
 }
 
 // Faces is NewFaces for tests that need the face check: it skips the test when the

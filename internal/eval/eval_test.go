@@ -221,15 +221,9 @@ func TestReplayTargets(t *testing.T) {
 			rows = append(rows, r)
 		}
 	}
-	faces, err := face.New(face.Config{})
+	faces, err := corpustest.NewFaces(face.Config{})
 	if err != nil {
-		out, lerr := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-		if lerr != nil {
-			t.Fatalf("face.New: %v; go list: %v", err, lerr)
-		}
-		if faces, err = face.New(face.Config{CascadeDir: filepath.Join(strings.TrimSpace(string(out)), "cascade")}); err != nil {
-			t.Fatal(err)
-		}
+		t.Fatal(err)
 	}
 	cfg := bot.Config{NewAnalyzers: func() []bot.Analyzer {
 		fa := faces.Fresh()

@@ -7,11 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/integritybot/integritybot/bot"
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/media/face"
 	"github.com/integritybot/integritybot/media/liveness"
@@ -112,17 +112,5 @@ func TestHandRows(t *testing.T) {
 // handTestFaces loads the face cascades: embedded, else from the pigo module.
 func handTestFaces(t *testing.T) *face.Analyzer {
 	t.Helper()
-	faces, err := face.New(face.Config{})
-	if err == nil {
-		return faces
-	}
-	out, lerr := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-	if lerr != nil {
-		t.Skipf("face cascades unavailable: %v; go list: %v", err, lerr)
-	}
-	faces, err = face.New(face.Config{CascadeDir: filepath.Join(strings.TrimSpace(string(out)), "cascade")})
-	if err != nil {
-		t.Skipf("face cascades unavailable: %v", err)
-	}
-	return faces
+	return corpustest.Faces(t, face.Config{})
 }

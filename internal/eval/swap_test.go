@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/media"
 	"github.com/integritybot/integritybot/media/face"
 )
@@ -56,24 +57,11 @@ func TestPaste(t *testing.T) {
 	}
 }
 
-// swapTestFaces returns a face detector prototype searching every frame, from the embedded
-// cascades or the pigo module.
+// swapTestFaces returns a face detector searching every frame, from the embedded cascades
+// or the pigo module.
 func swapTestFaces(t *testing.T) *face.Analyzer {
 	t.Helper()
-	cfg := face.Config{Interval: time.Millisecond}
-	faces, err := face.New(cfg)
-	if errors.Is(err, face.ErrNoCascades) {
-		out, lerr := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-		if lerr != nil {
-			t.Skipf("face cascades unavailable: %v; go list: %v", err, lerr)
-		}
-		cfg.CascadeDir = filepath.Join(strings.TrimSpace(string(out)), "cascade")
-		faces, err = face.New(cfg)
-	}
-	if err != nil {
-		t.Skipf("face cascades unavailable: %v", err)
-	}
-	return faces
+	return corpustest.Faces(t, face.Config{Interval: time.Millisecond})
 }
 
 // TestSynthesizeSwaps makes the swap rows of the first two corpus clips with a big enough

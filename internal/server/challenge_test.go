@@ -1,15 +1,12 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/integritybot/integritybot/bot"
 	"github.com/integritybot/integritybot/internal/auth"
+	"github.com/integritybot/integritybot/internal/corpustest"
 	"github.com/integritybot/integritybot/internal/report"
 	"github.com/integritybot/integritybot/internal/server"
 	"github.com/integritybot/integritybot/internal/store"
@@ -68,28 +66,10 @@ func newChallengeEnv(t *testing.T, clock *fakeClock) *env {
 	return e
 }
 
-var (
-	facesOnce sync.Once
-	faces     *face.Analyzer
-	facesErr  error
-)
-
 // newFaces loads pigo's cascades once: embedded, else from the pigo module.
 func newFaces(t *testing.T) *face.Analyzer {
 	t.Helper()
-	facesOnce.Do(func() {
-		faces, facesErr = face.New(face.Config{})
-		if errors.Is(facesErr, face.ErrNoCascades) {
-			out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
-			if err == nil && len(bytes.TrimSpace(out)) > 0 {
-				faces, facesErr = face.New(face.Config{CascadeDir: filepath.Join(string(bytes.TrimSpace(out)), "cascade")})
-			}
-		}
-	})
-	if facesErr != nil {
-		t.Skipf("face cascades unavailable: %v", facesErr)
-	}
-	return faces.Fresh()
+	return corpustest.Faces(t, face.Config{})
 }
 
 func TestChallenge(t *testing.T) {

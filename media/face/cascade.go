@@ -24,7 +24,7 @@ var embedded embed.FS
 
 // ErrNoCascades is returned by New when pigo's cascade files are neither embedded (make
 // cascades was not run before go build) nor found in Config.CascadeDir.
-var ErrNoCascades = errors.New("face cascades missing: run make cascades (or set face.cascade_dir)")
+var ErrNoCascades = errors.New("face cascades missing: run make cascades (or set face.cascade_dir or INTEGRITYBOT_CASCADE_DIR)")
 
 // Landmark cascades (pigo's cascade/lps) in the order of Detection.Landmarks; each eye
 // cascade runs once per side (the right side mirrored), the mouth ones as pigo's own
