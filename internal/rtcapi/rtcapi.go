@@ -97,10 +97,14 @@ func New(o Options) (*webrtc.API, error) {
 	for _, f := range o.Interceptors {
 		ir.Add(f)
 	}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	// The interceptors (NACK, RTCP reports, TWCC, stats) do not log through the setting
+	// engine's factory: without their own they print to stderr, e.g. the TWCC sender's
+	// "read/write on closed pipe" when a call ends.
+	logs := pionlog.Factory(o.Log)
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(m, ir, webrtc.WithInterceptorLoggerFactory(logs)); err != nil {
 		return nil, fmt.Errorf("interceptors: %w", err)
 	}
-	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory(o.Log)}
+	se := webrtc.SettingEngine{LoggerFactory: logs}
 	se.SetIncludeLoopbackCandidate(o.IncludeLoopback)
 	if o.MDNS != 0 {
 		se.SetICEMulticastDNSMode(o.MDNS)
