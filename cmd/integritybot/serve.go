@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -274,23 +275,28 @@ func nodeID(cfg config.Config) string {
 
 // printStart tells the operator where to go and how to authenticate. The token is printed
 // only when this start generated it; later starts say where it is kept and how to replace a
-// lost one (the server keeps its data and token across restarts: docs/running.md).
+// lost one (the server keeps its data and token across restarts: docs/running.md). The
+// message is one write, so a reader of w never sees the first line without the rest.
 func printStart(w io.Writer, cfg config.Config, token string, generated bool) {
+	var b strings.Builder
 	base := cfg.BaseURL()
-	fmt.Fprintf(w, "integritybot is running: open %s\n", base)
+	configured := !generated && cfg.Auth.APIToken.Value() != ""
+	fmt.Fprintf(&b, "integritybot is running: open %s\n", base)
 	switch {
 	case generated:
-		fmt.Fprintf(w, "API token (shown once; %s keeps only its hash): %s\n", storeName(cfg), token)
-		fmt.Fprintf(w, "Sign in to the web page with: %s/#token=%s\n", base, token)
-		fmt.Fprintf(w, "For curl, in another shell: export TOKEN=%s\n", token)
-		fmt.Fprintf(w, "  curl -H \"Authorization: Bearer $TOKEN\" %s/api/interviews -d '{\"candidate\":{\"name\":\"Jane Doe\"}}'\n", base)
-	case cfg.Auth.APIToken.Value() != "":
-		fmt.Fprintf(w, "API token: the configured one (%s, %s or auth.api_token)\n", config.EnvAPIToken, config.EnvAPITokenFile)
-		return
+		fmt.Fprintf(&b, "API token (shown once; %s keeps only its hash): %s\n", storeName(cfg), token)
+		fmt.Fprintf(&b, "Sign in to the web page with: %s/#token=%s\n", base, token)
+		fmt.Fprintf(&b, "For curl, in another shell: export TOKEN=%s\n", token)
+		fmt.Fprintf(&b, "  curl -H \"Authorization: Bearer $TOKEN\" %s/api/interviews -d '{\"candidate\":{\"name\":\"Jane Doe\"}}'\n", base)
+	case configured:
+		fmt.Fprintf(&b, "API token: the configured one (%s, %s or auth.api_token)\n", config.EnvAPIToken, config.EnvAPITokenFile)
 	default:
-		fmt.Fprintf(w, "API token: the one printed at the first start (%s keeps its hash)\n", storeName(cfg))
+		fmt.Fprintf(&b, "API token: the one printed at the first start (%s keeps its hash)\n", storeName(cfg))
 	}
-	fmt.Fprintf(w, "Lost the token? Restart with %s=<a secret of 16+ characters> and use that (docs/running.md)\n", config.EnvAPIToken)
+	if !configured {
+		fmt.Fprintf(&b, "Lost the token? Restart with %s=<a secret of 16+ characters> and use that (docs/running.md)\n", config.EnvAPIToken)
+	}
+	io.WriteString(w, b.String())
 }
 
 // storeName says where the store keeps its data, for messages (never the DSN: it holds a password).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"github.com/integritybot/integritybot/internal/config"
 	"io"
 	"net"
 	"os"
@@ -208,5 +209,42 @@ func TestHealthcheck(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"healthcheck", "--url", base}, io.Discard, io.Discard); err == nil {
 		t.Error("healthcheck succeeded with no server")
+	}
+}
+
+// writeCounter counts the writes it gets.
+type writeCounter struct {
+	n   int
+	buf strings.Builder
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) { w.n++; return w.buf.Write(p) }
+
+// TestPrintStartOneWrite: the start-up message is one write in each of its three forms, so
+// whoever watches serve's output for "integritybot is running" (a supervisor, these tests'
+// startServe) has the token lines too (a run failed reading the first line alone).
+func TestPrintStartOneWrite(t *testing.T) {
+	configured := config.Default()
+	configured.Auth.APIToken = "configured-token-0123456789"
+	for _, tc := range []struct {
+		name      string
+		cfg       config.Config
+		generated bool
+		want      []string
+	}{
+		{"generated", config.Default(), true, []string{"shown once", "export TOKEN=tok", "Lost the token?"}},
+		{"configured", configured, false, []string{"the configured one"}},
+		{"stored", config.Default(), false, []string{"the one printed at the first start", "Lost the token?"}},
+	} {
+		var w writeCounter
+		printStart(&w, tc.cfg, "tok", tc.generated)
+		if w.n != 1 {
+			t.Errorf("%s: %d writes, want 1", tc.name, w.n)
+		}
+		for _, s := range append(tc.want, "integritybot is running: open ") {
+			if !strings.Contains(w.buf.String(), s) {
+				t.Errorf("%s: %q lacks %q", tc.name, w.buf.String(), s)
+			}
+		}
 	}
 }
