@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"github.com/integritybot/integritybot/internal/config"
 	"io"
 	"net"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/integritybot/integritybot/internal/config"
 )
 
 // lineWatch is a writer that remembers what was written and closes ready when a line
