@@ -149,6 +149,11 @@ type loopFinding struct {
 	snap2 string
 	at2   time.Duration
 	seq   int // the finding's number, to find it again after older ones were dropped
+	// still: found by the still-loop cue (still.go); probes is then its evidence probes
+	// and ratio their mean ratio of the difference one lag earlier to the next frame's.
+	still bool
+	ratio float32
+	next  float32 // mean difference from the frame before, at the evidence probes
 }
 
 // loopDetector finds recurring stretches of video. All buffers are allocated in init.
@@ -174,6 +179,8 @@ type loopDetector struct {
 	findings []loopFinding
 	opened   bool // the last probe opened a finding: the analyzer snapshots the frame
 	seq      int  // findings opened so far
+
+	still stillDetector // the still-loop cue (still.go)
 }
 
 func (l *loopDetector) init(cfg Config) {
@@ -186,11 +193,13 @@ func (l *loopDetector) init(cfg Config) {
 	l.bestLag = make([]time.Duration, bins)
 	l.prev = make([]binState, bins)
 	l.next = make([]binState, bins)
+	l.still.init(cfg)
 }
 
 func (l *loopDetector) reset() {
 	l.n, l.np, l.probed = 0, 0, false
 	clear(l.prev)
+	l.still.reset()
 }
 
 // observe stores f's signature and, ten times a second, matches it against the past.
@@ -199,11 +208,29 @@ func (l *loopDetector) observe(f *media.Frame) {
 	e.pts = f.PTS
 	signature(f, &e.s)
 	l.n++
+	l.still.add(f)
 	if l.probed && f.PTS-l.last < probeEvery {
 		return
 	}
 	l.probed, l.last = true, f.PTS
 	l.probe()
+	l.probeStill(f.PTS)
+}
+
+// probeStill runs the still-loop cue at this probe and records what it found
+// (stillRun.verdict).
+func (l *loopDetector) probeStill(now time.Duration) {
+	p, ok := l.still.probe()
+	if !ok {
+		return
+	}
+	r := l.still.count(p)
+	weak, strong := r.verdict(now)
+	if !weak {
+		return
+	}
+	l.record(loopFinding{from: max(r.first-r.lag, 0), to: now, lag: r.lag, probes: r.n, strong: strong,
+		still: true, ratio: r.ratio, meanD: r.atMean, next: r.nextMean})
 }
 
 // probe matches the newest signature against every kept one at least MinLoop older and
@@ -284,22 +311,34 @@ func (l *loopDetector) extend(now time.Duration) {
 		l.trace(now, l.prev)
 	}
 	if qualified >= 0 {
-		l.record(l.prev[qualified], now, strong)
+		s := l.prev[qualified]
+		l.record(loopFinding{from: max(s.start-s.lag, 0), to: now, lag: s.lag, probes: int(s.run), meanD: s.sumD / float32(s.run),
+			change: int(s.change), moves: int(s.moves), strong: strong})
 	}
 }
 
 func absDur(d time.Duration) time.Duration { return max(d, -d) }
 
-// record adds or extends a loop finding.
-func (l *loopDetector) record(s binState, now time.Duration, strong bool) {
-	f := loopFinding{from: max(s.start-s.lag, 0), to: now, lag: s.lag, probes: int(s.run), meanD: s.sumD / float32(s.run),
-		change: int(s.change), moves: int(s.moves), strong: strong}
+// record adds or extends a loop finding. Both cues (moving matches and the still cue)
+// may see one loop: they extend one finding, described by the moving matches when they
+// have seen it (their evidence is the stronger), else by the still cue's numbers.
+func (l *loopDetector) record(f loopFinding) {
 	if k := len(l.findings) - 1; k >= 0 && f.from <= l.findings[k].to+time.Second {
 		g := &l.findings[k]
+		switch {
+		case g.still && !f.still: // the moving matches take over the description
+			g.still, g.probes, g.meanD = false, f.probes, f.meanD
+		case !g.still && f.still: // a moving-match finding keeps its numbers
+		case f.still && f.probes >= g.probes: // the still cue's numbers: of its largest run
+			g.ratio, g.next, g.meanD = f.ratio, f.next, f.meanD
+		case !f.still:
+			g.meanD = min(g.meanD, f.meanD)
+		}
+		if g.still == f.still {
+			g.probes = max(g.probes, f.probes)
+		}
 		g.from, g.to = min(g.from, f.from), max(g.to, f.to)
 		g.lag = min(g.lag, f.lag)
-		g.probes = max(g.probes, f.probes)
-		g.meanD = min(g.meanD, f.meanD)
 		g.change = max(g.change, f.change)
 		g.moves = max(g.moves, f.moves)
 		g.strong = g.strong || f.strong

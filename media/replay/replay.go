@@ -14,6 +14,14 @@
 //     run of at least Config.MinRun that covers two lags (the stretch shown three times)
 //     or 5 s; two or more moving matches over Config.MinRun are a warning with the
 //     evidence. A frozen picture is the camera check's.
+//     A loop of a person sitting still repeats no motion; what it repeats is its frames,
+//     down to their fine grain (still.go): ten times a second the newest frame's 48×36
+//     cell means are compared with those of every frame 0.1-4.2 s earlier. Live video
+//     is closest to its own recent past; a loop's frame one loop earlier is the same
+//     picture, at most half as different as the frame just before it and the frames
+//     beside that lag. Such probes at one constant lag of at least Config.MinLoop,
+//     spread over the stretch shown three times, are a warning from 5 within 8 s and a
+//     fail from 20.
 //
 //   - photo_motion: a still photo moved by a virtual camera or a hand (pan, zoom, sway,
 //     shake). Twice a second the picture of half a second earlier, and the one of a second

@@ -118,6 +118,10 @@ func longestLoop(ls []loopFinding) loopFinding {
 
 func loopSentence(l loopFinding) string {
 	n := max(2, int(float64(l.to-l.from)/float64(l.lag)+0.5))
+	if l.still {
+		return fmt.Sprintf("The same %.1f-second stretch of video was shown %d times between %s and %s: each frame repeats the one %.1f seconds earlier down to its fine grain, %.0f times closer than the frame just before it, which live video does not do (a camera's noise and a person's small movements are new in every frame).",
+			l.lag.Seconds(), n, report.Clock(l.from.Seconds()), report.Clock(l.to.Seconds()), l.lag.Seconds(), 1/max(l.ratio, 0.01))
+	}
 	return fmt.Sprintf("The same %.1f-second stretch of video was shown %d times between %s and %s.",
 		l.lag.Seconds(), n, report.Clock(l.from.Seconds()), report.Clock(l.to.Seconds()))
 }
@@ -125,6 +129,10 @@ func loopSentence(l loopFinding) string {
 // weakLoopSentence describes a possible loop: a stretch matched at one lag, but with too
 // little repeated motion (or repeated too briefly) to be sure.
 func weakLoopSentence(l loopFinding) string {
+	if l.still {
+		return fmt.Sprintf("Between %s and %s the picture repeated itself every %.1f seconds down to its fine grain, %.1f times closer than the frame just before it; live video does not repeat like this, but it was seen too briefly to be proof of a loop.",
+			report.Clock(l.from.Seconds()), report.Clock(l.to.Seconds()), l.lag.Seconds(), 1/max(l.ratio, 0.01))
+	}
 	return fmt.Sprintf("Between %s and %s the picture matched itself %.1f seconds earlier, with a little of the same movement repeated; a person sitting very still can look like this, so this is not proof of a loop.",
 		report.Clock(l.from.Seconds()), report.Clock(l.to.Seconds()), l.lag.Seconds())
 }
@@ -133,6 +141,10 @@ func loopDetail(l loopFinding) string {
 	sent := loopSentence(l)
 	if !l.strong {
 		sent = weakLoopSentence(l)
+	}
+	if l.still {
+		return sent[:len(sent)-1] + fmt.Sprintf(" (%d probes a tenth of a second apart at a constant lag of %.2f s: the %d × %d cell means of a frame's luma differed from the frame one lag earlier by %.2f levels on average and from the frame before it by %.2f; the lag's difference was at most %.0f%% of the smaller of that and the frames beside the lag, %.0f%% on average).",
+			l.probes, l.lag.Seconds(), fineW, fineH, l.meanD, l.next, 100*stillRatio, 100*l.ratio)
 	}
 	return sent[:len(sent)-1] + fmt.Sprintf(" (frames matched within %.1f luma levels on average at a constant lag of %.2f s over %d probes a tenth of a second apart; in %d of them the picture was moving — %d or more of %d blocks changed in 0.3 s — and still matched; up to %d blocks changed within the stretch).",
 		l.meanD, l.lag.Seconds(), l.probes, l.moves, minMoving, sigLen, l.change)
